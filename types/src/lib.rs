@@ -1,0 +1,23 @@
+//! Domain types of the DA layer, shared by every other crate, with no I/O.
+//!
+//! This crate owns:
+//! - the protocol constants ([`consts`]): row, cell and square sizes;
+//! - [`Namespace`], [`Blob`] and [`BlobId`];
+//! - the original-square layout ([`layout`]): how blobs and the square index are packed into
+//!   cells and rows, byte for byte (`specs/01-data-model.md`);
+//! - the sampling bound and confidence ([`sampling`], `specs/04-sampling.md`).
+//!
+//! Erasure coding lives in `da-erasure`, cryptography in `da-kzg`.
+
+pub mod blob;
+pub mod consts;
+pub mod error;
+pub mod layout;
+pub mod namespace;
+pub mod sampling;
+
+pub use blob::{Blob, BlobId};
+pub use error::{Error, Result};
+pub use layout::{CellIndex, IndexEntry, OriginalSquare, SquareLayout};
+pub use namespace::Namespace;
+pub use sampling::{confidence, min_unrecoverable_cells, samples_for_confidence};
