@@ -1,0 +1,194 @@
+//! The column code: `k` original rows extended to `2k` on the `2k`th roots of unity.
+//!
+//! Row `r` of the extended square sits at `x_r = ω_{2k}^{brp_{2k}(r)}` (bit-reversed order), so
+//! rows `0..k` are the `k`th roots in bit-reversed order (systematic) and rows `k..2k` the coset
+//! `ω_{2k}·H_k`. Extension is interpolation on `H_k` then evaluation on the coset: one inverse
+//! FFT and one coset FFT of size `k`, over `Fr` for data and over G1 for commitments and proofs
+//! (the map is linear, so `C_r = Σ λ_{r,i} C_i`).
+
+use ekzg_bls12_381::{batch_inversion::batch_inverse, ff::Field};
+use ekzg_polynomial::{domain::Domain, CosetFFT};
+
+use crate::{
+    error::{ErasureError, Result},
+    field::{bit_reverse, reverse_bits, root_of_unity, Fr, G1},
+};
+
+/// Encoder and decoder of the `[2k, k]` column code.
+#[derive(Debug, Clone)]
+pub struct ColumnCodec {
+    k: usize,
+    domain: Option<Domain>,
+    coset: CosetFFT,
+    points: Vec<Fr>,
+}
+
+impl ColumnCodec {
+    /// Builds the codec for `k` original rows (a power of two in `1..=K_MAX`).
+    pub fn new(k: usize) -> Result<Self> {
+        da_types::layout::check_k(k)?;
+        let n = 2 * k;
+        let w = root_of_unity(n);
+        let bits = n.trailing_zeros();
+        let points = (0..n)
+            .map(|r| w.pow_vartime([reverse_bits(r, bits) as u64]))
+            .collect();
+        Ok(Self {
+            k,
+            domain: (k > 1).then(|| Domain::new(k)),
+            coset: CosetFFT::new(w),
+            points,
+        })
+    }
+
+    /// Number of original rows.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The evaluation points `x_r` of all `2k` rows, in row order.
+    pub fn points(&self) -> &[Fr] {
+        &self.points
+    }
+
+    fn check_len(&self, got: usize) -> Result<()> {
+        if got != self.k {
+            return Err(ErasureError::WrongLength {
+                what: "column",
+                got,
+                expected: self.k,
+            });
+        }
+        Ok(())
+    }
+
+    /// Extends `k` field elements (rows `0..k` of a column) to the `k` parity values (rows
+    /// `k..2k`).
+    pub fn extend_fr(&self, original: &[Fr]) -> Result<Vec<Fr>> {
+        self.check_len(original.len())?;
+        let Some(domain) = &self.domain else {
+            return Ok(original.to_vec());
+        };
+        let mut natural = original.to_vec();
+        bit_reverse(&mut natural);
+        let coeffs = domain.ifft_scalars(natural);
+        let mut parity = domain.coset_fft_scalars(coeffs, &self.coset);
+        bit_reverse(&mut parity);
+        Ok(parity)
+    }
+
+    /// Extends `k` G1 points (commitments or proofs of rows `0..k`) to the `k` parity points.
+    pub fn extend_g1(&self, original: &[G1]) -> Result<Vec<G1>> {
+        self.check_len(original.len())?;
+        let Some(domain) = &self.domain else {
+            return Ok(original.to_vec());
+        };
+        let mut natural = original.to_vec();
+        bit_reverse(&mut natural);
+        let mut coeffs = domain.ifft_g1(natural);
+        let mut scale = Fr::ONE;
+        for c in &mut coeffs {
+            *c *= scale;
+            scale *= self.coset.generator;
+        }
+        let mut parity = domain.fft_g1(coeffs);
+        bit_reverse(&mut parity);
+        Ok(parity)
+    }
+
+    /// Lagrange coefficients that give each row in `missing` from the values at `known` (exactly
+    /// `k` distinct rows): `value[m] = Σ_j out[m][j] · value[known[j]]`.
+    pub fn recovery_matrix(&self, known: &[usize], missing: &[usize]) -> Result<Vec<Vec<Fr>>> {
+        self.check_len(known.len())?;
+        let xs: Vec<Fr> = known.iter().map(|&r| self.points[r]).collect();
+        // Barycentric weights w_j = 1 / Π_{i≠j} (x_j − x_i).
+        let mut w: Vec<Fr> = xs
+            .iter()
+            .enumerate()
+            .map(|(j, xj)| {
+                xs.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != j)
+                    .fold(Fr::ONE, |acc, (_, xi)| acc * (*xj - xi))
+            })
+            .collect();
+        batch_inverse(&mut w);
+        missing
+            .iter()
+            .map(|&m| {
+                let xm = self.points[m];
+                let mut diffs: Vec<Fr> = xs.iter().map(|xj| xm - xj).collect();
+                let ell = diffs.iter().fold(Fr::ONE, |acc, d| acc * d);
+                batch_inverse(&mut diffs);
+                Ok(diffs
+                    .iter()
+                    .zip(&w)
+                    .map(|(inv, wj)| ell * wj * inv)
+                    .collect())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ekzg_bls12_381::group::Group;
+
+    use super::*;
+
+    fn eval(coeffs: &[Fr], x: Fr) -> Fr {
+        coeffs.iter().rev().fold(Fr::ZERO, |acc, c| acc * x + c)
+    }
+
+    #[test]
+    fn extension_evaluates_the_interpolant_on_the_coset() {
+        for k in [1usize, 2, 4, 16] {
+            let codec = ColumnCodec::new(k).expect("codec");
+            let poly: Vec<Fr> = (0..k as u64).map(|i| Fr::from(i * 7 + 3)).collect();
+            let all: Vec<Fr> = codec.points().iter().map(|x| eval(&poly, *x)).collect();
+            assert_eq!(codec.extend_fr(&all[..k]).expect("extend"), all[k..].to_vec());
+            // The first k points are the kth roots of unity (systematic layout).
+            let wk = root_of_unity(k);
+            for x in &codec.points()[..k] {
+                assert_eq!(x.pow_vartime([k as u64]), Fr::ONE);
+                let _ = wk;
+            }
+        }
+    }
+
+    #[test]
+    fn g1_extension_matches_scalar_extension() {
+        let k = 8;
+        let codec = ColumnCodec::new(k).expect("codec");
+        let vals: Vec<Fr> = (0..k as u64).map(|i| Fr::from(i * i + 1)).collect();
+        let g = G1::generator();
+        let pts: Vec<G1> = vals.iter().map(|v| g * v).collect();
+        let ext = codec.extend_fr(&vals).expect("fr");
+        let ext_g1 = codec.extend_g1(&pts).expect("g1");
+        for (a, b) in ext.iter().zip(&ext_g1) {
+            assert_eq!(g * a, *b);
+        }
+    }
+
+    #[test]
+    fn recovery_matrix_interpolates_any_k_rows() {
+        let k = 4;
+        let codec = ColumnCodec::new(k).expect("codec");
+        let vals: Vec<Fr> = (0..k as u64).map(|i| Fr::from(100 + i)).collect();
+        let mut all = vals.clone();
+        all.extend(codec.extend_fr(&vals).expect("extend"));
+        let known = [1, 4, 6, 7];
+        let missing = [0, 2, 3, 5];
+        let m = codec.recovery_matrix(&known, &missing).expect("matrix");
+        for (row, &mi) in m.iter().zip(&missing) {
+            let v = row
+                .iter()
+                .zip(&known)
+                .fold(Fr::ZERO, |acc, (c, &j)| acc + *c * all[j]);
+            assert_eq!(v, all[mi]);
+        }
+        assert!(codec.recovery_matrix(&known[..3], &missing).is_err());
+        assert!(ColumnCodec::new(3).is_err());
+        assert!(codec.extend_fr(&vals[..3]).is_err());
+    }
+}
