@@ -1,0 +1,402 @@
+//! The committed square: commitments for all `2k` rows, cell proofs, the extension check, and
+//! repair (`specs/03-kzg.md`).
+//!
+//! # Flow
+//! 1. [`KzgContext::commit_square`]: Fr extension of the data (`da-erasure`), one commitment per
+//!    original row, the `k` extended commitments by linearity (a G1 FFT of size `k`). This is all
+//!    a header needs.
+//! 2. [`CommittedSquare::prove`]: FK20 on the `k` original rows; the extended rows' proofs by
+//!    linearity, `π_{r,c} = Σ λ_{r,i} π_{i,c}`, one G1 column extension per cell column.
+//! 3. Light clients run [`KzgContext::verify_extension`] on a header's `2k` commitments, then
+//!    every cell proof they check (`verify_cells`) proves the cell belongs to a correctly
+//!    extended square.
+
+use da_erasure::{
+    field::{frs_from_bytes, frs_to_bytes},
+    ColumnCodec, ExtendedData, Fr, PartialData, G1,
+};
+use da_types::{
+    consts::{BYTES_PER_ROW, CELLS_PER_ROW, FIELD_ELEMENTS_PER_ROW},
+    layout::check_k,
+    CellIndex, IndexEntry, OriginalSquare,
+};
+use ekzg_bls12_381::{ff::Field, group::Group, lincomb::g1_lincomb, reduce_bytes_to_scalar_bias};
+use ekzg_multi_open::ProverInput;
+use rayon::prelude::*;
+
+use crate::{
+    context::KzgContext,
+    error::{KzgError, Result},
+    types::{to_projective, Cell, Commitment, Proof, VerifiedCell},
+};
+
+/// How [`CommittedSquare::prove`] computes the extended rows' proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProofStrategy {
+    /// FK20 on the `k` original rows, extended rows by linear combination of proofs (G1 FFT).
+    #[default]
+    Linear,
+    /// FK20 on every one of the `2k` rows.
+    PerRow,
+}
+
+/// A square with its data extended and all `2k` row commitments: everything a header needs.
+#[derive(Clone, Debug)]
+pub struct CommittedSquare {
+    codec: ColumnCodec,
+    data: ExtendedData,
+    commitments: Vec<Commitment>,
+    index: Vec<IndexEntry>,
+}
+
+/// A square with every cell proof: what full nodes store and serve.
+#[derive(Clone, Debug)]
+pub struct ExtendedSquare {
+    committed: CommittedSquare,
+    proofs: Vec<Proof>,
+}
+
+fn parse_rows(k: usize, rows: &[u8]) -> Result<Vec<Fr>> {
+    if rows.len() != k * BYTES_PER_ROW {
+        return Err(KzgError::InvalidLength {
+            what: "original rows",
+            got: rows.len(),
+            expected: k * BYTES_PER_ROW,
+        });
+    }
+    Ok(frs_from_bytes(rows)?)
+}
+
+impl KzgContext {
+    /// Extends the data and computes all `2k` commitments (no proofs yet).
+    pub fn commit_square(&self, square: &OriginalSquare) -> Result<CommittedSquare> {
+        let k = square.k();
+        let codec = ColumnCodec::new(k)?;
+        let orig = parse_rows(k, square.rows())?;
+        let data = ExtendedData::encode(&codec, &orig)?;
+        let commitments = self.commit_rows(&codec, &data)?;
+        Ok(CommittedSquare {
+            codec,
+            data,
+            commitments,
+            index: square.index().to_vec(),
+        })
+    }
+
+    fn commit_rows(&self, codec: &ColumnCodec, data: &ExtendedData) -> Result<Vec<Commitment>> {
+        let orig: Vec<G1> = (0..codec.k())
+            .into_par_iter()
+            .map(|r| G1::from(self.fk20.commit(ProverInput::Data(data.row_blob(r).to_vec()))))
+            .collect();
+        let parity = codec.extend_g1(&orig)?;
+        let mut all = orig;
+        all.extend(parity);
+        Ok(Commitment::from_projective(&all))
+    }
+
+    /// Extends `k` original row commitments to all `2k` by linearity.
+    pub fn extend_commitments(&self, original: &[Commitment]) -> Result<Vec<Commitment>> {
+        let codec = ColumnCodec::new(original.len())?;
+        let pts = original
+            .iter()
+            .map(|c| c.to_point().map(|p| G1::from(&p)))
+            .collect::<Result<Vec<_>>>()?;
+        let parity = codec.extend_g1(&pts)?;
+        let mut all = original.to_vec();
+        all.extend(Commitment::from_projective(&parity));
+        Ok(all)
+    }
+
+    /// Accepts `2k` commitments only if they are a valid column extension of the first `k`.
+    ///
+    /// With `x_i` the row points and `f(x) = Σ_{m<k} ρ^m x^m` for a Fiat-Shamir `ρ`, every
+    /// codeword satisfies `Σ_i x_i f(x_i) C_i = 0` (the dual code of RS on a full subgroup); a
+    /// non-codeword passes with probability at most `(k-1)/r`. One MSM of size `2k`.
+    pub fn verify_extension(&self, commitments: &[Commitment]) -> Result<bool> {
+        let n = commitments.len();
+        if n < 2 || n % 2 != 0 {
+            return Err(KzgError::InvalidLength {
+                what: "commitment list (2k entries)",
+                got: n,
+                expected: n.max(2).next_power_of_two(),
+            });
+        }
+        let k = n / 2;
+        check_k(k)?;
+        let pts = commitments
+            .iter()
+            .map(Commitment::to_point)
+            .collect::<Result<Vec<_>>>()?;
+        let codec = ColumnCodec::new(k)?;
+        let mut h = blake3::Hasher::new();
+        h.update(b"da/verify_extension/v1");
+        for c in commitments {
+            h.update(&c.0);
+        }
+        let rho = reduce_bytes_to_scalar_bias(*h.finalize().as_bytes());
+        let weights: Vec<Fr> = codec
+            .points()
+            .iter()
+            .map(|x| {
+                // x · f(x) by Horner over ρ·x.
+                let rx = rho * x;
+                let f = (0..k).fold(Fr::ZERO, |acc, _| acc * rx + Fr::ONE);
+                *x * f
+            })
+            .collect();
+        let sum = g1_lincomb(&pts, &weights).ok_or_else(|| KzgError::LengthMismatch {
+            what: "points and weights".into(),
+        })?;
+        Ok(bool::from(sum.is_identity()))
+    }
+
+    /// Verifies cells against the `2k` row commitments in one batch and returns them as
+    /// [`VerifiedCell`]s; any failure rejects the whole batch.
+    pub fn verify_cells(
+        &self,
+        commitments: &[Commitment],
+        cells: Vec<(CellIndex, Cell, Proof)>,
+    ) -> Result<Vec<VerifiedCell>> {
+        if let Some((idx, _, _)) = cells
+            .iter()
+            .find(|(i, _, _)| i.row as usize >= commitments.len() || i.col as usize >= CELLS_PER_ROW)
+        {
+            return Err(da_types::Error::CellOutOfRange {
+                row: idx.row as usize,
+                col: idx.col as usize,
+                rows: commitments.len(),
+                cols: CELLS_PER_ROW,
+            }
+            .into());
+        }
+        let coms: Vec<&[u8]> = cells
+            .iter()
+            .map(|(i, _, _)| &commitments[i.row as usize].0[..])
+            .collect();
+        let idx: Vec<u64> = cells.iter().map(|(i, _, _)| u64::from(i.col)).collect();
+        let cs: Vec<&[u8]> = cells.iter().map(|(_, c, _)| c.as_bytes()).collect();
+        let ps: Vec<&[u8]> = cells.iter().map(|(_, _, p)| &p.0[..]).collect();
+        if !self.verify_cell_kzg_proof_batch(&coms, &idx, &cs, &ps)? {
+            return Err(KzgError::InvalidProof(format!(
+                "batch of {} cells does not verify",
+                cells.len()
+            )));
+        }
+        Ok(cells
+            .into_iter()
+            .map(|(index, cell, proof)| VerifiedCell { index, cell, proof })
+            .collect())
+    }
+
+    /// The baseline: extend the data, then every one of the `2k` rows through
+    /// `blob_to_kzg_commitment` and `compute_cells_and_kzg_proofs` of the configured backend
+    /// (rayon over rows). Returns commitments and the proofs row by row.
+    pub fn naive_square(&self, square: &OriginalSquare) -> Result<(Vec<Commitment>, Vec<Proof>)> {
+        let k = square.k();
+        let codec = ColumnCodec::new(k)?;
+        let orig = parse_rows(k, square.rows())?;
+        let mut blobs: Vec<Vec<Fr>> = orig.chunks(FIELD_ELEMENTS_PER_ROW).map(<[Fr]>::to_vec).collect();
+        let parity: Vec<Vec<Fr>> = (0..FIELD_ELEMENTS_PER_ROW)
+            .into_par_iter()
+            .map(|p| codec.extend_fr(&(0..k).map(|r| orig[r * FIELD_ELEMENTS_PER_ROW + p]).collect::<Vec<_>>()))
+            .collect::<std::result::Result<_, _>>()?;
+        for i in 0..k {
+            blobs.push((0..FIELD_ELEMENTS_PER_ROW).map(|p| parity[p][i]).collect());
+        }
+        let rows: Vec<(Commitment, Vec<Proof>)> = blobs
+            .par_iter()
+            .map(|b| {
+                let mut bytes = Vec::with_capacity(BYTES_PER_ROW);
+                frs_to_bytes(b, &mut bytes);
+                let c = self.blob_to_kzg_commitment(&bytes)?;
+                let (_, p) = self.compute_cells_and_kzg_proofs(&bytes)?;
+                Ok((c, p))
+            })
+            .collect::<Result<_>>()?;
+        let commitments = rows.iter().map(|(c, _)| *c).collect();
+        let proofs = rows.into_iter().flat_map(|(_, p)| p).collect();
+        Ok((commitments, proofs))
+    }
+
+    /// Repairs a partial square of verified cells and recomputes every proof; fails if the
+    /// repaired data does not match `commitments`.
+    pub fn repair(&self, partial: PartialSquare, commitments: &[Commitment]) -> Result<ExtendedSquare> {
+        let k = partial.data.k();
+        if commitments.len() != 2 * k {
+            return Err(KzgError::LengthMismatch {
+                what: format!("{} commitments for a square of {} rows", commitments.len(), 2 * k),
+            });
+        }
+        let codec = ColumnCodec::new(k)?;
+        let data = partial.data.repair(&codec)?;
+        let recomputed = self.commit_rows(&codec, &data)?;
+        if recomputed != commitments {
+            return Err(KzgError::InvalidProof(
+                "repaired data does not match the row commitments".into(),
+            ));
+        }
+        let committed = CommittedSquare {
+            codec,
+            data,
+            commitments: recomputed,
+            index: Vec::new(),
+        };
+        committed.prove(self, ProofStrategy::Linear)
+    }
+}
+
+impl CommittedSquare {
+    /// Number of original rows.
+    pub fn k(&self) -> usize {
+        self.codec.k()
+    }
+
+    /// All `2k` row commitments.
+    pub fn commitments(&self) -> &[Commitment] {
+        &self.commitments
+    }
+
+    /// The square's index entries (empty for a repaired square; decode them from row 0).
+    pub fn index(&self) -> &[IndexEntry] {
+        &self.index
+    }
+
+    /// The extended data.
+    pub fn data(&self) -> &ExtendedData {
+        &self.data
+    }
+
+    /// Cell `(r, c)` serialized.
+    pub fn cell(&self, r: usize, c: usize) -> Cell {
+        Cell::from_frs(self.data.cell(r, c))
+    }
+
+    /// Extended row `r` as a 131072-byte blob (valid for EIP-4844 operations).
+    pub fn row_blob(&self, r: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(BYTES_PER_ROW);
+        frs_to_bytes(self.data.row_blob(r), &mut out);
+        out
+    }
+
+    /// Computes every cell proof.
+    pub fn prove(self, ctx: &KzgContext, strategy: ProofStrategy) -> Result<ExtendedSquare> {
+        let k = self.k();
+        let rows = match strategy {
+            ProofStrategy::Linear => k,
+            ProofStrategy::PerRow => 2 * k,
+        };
+        let mut proofs: Vec<G1> = (0..rows)
+            .into_par_iter()
+            .flat_map_iter(|r| {
+                let (p, _) = ctx
+                    .fk20
+                    .compute_multi_opening_proofs(ProverInput::Data(self.data.row_blob(r).to_vec()));
+                to_projective(&p)
+            })
+            .collect();
+        if strategy == ProofStrategy::Linear {
+            let columns: Vec<Vec<G1>> = (0..CELLS_PER_ROW)
+                .into_par_iter()
+                .map(|c| {
+                    let col: Vec<G1> = (0..k).map(|r| proofs[r * CELLS_PER_ROW + c]).collect();
+                    self.codec.extend_g1(&col)
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            for i in 0..k {
+                proofs.extend(columns.iter().map(|col| col[i]));
+            }
+        }
+        let proofs = proofs
+            .par_chunks(CELLS_PER_ROW)
+            .flat_map_iter(Proof::from_projective)
+            .collect();
+        Ok(ExtendedSquare {
+            committed: self,
+            proofs,
+        })
+    }
+}
+
+impl ExtendedSquare {
+    /// The header-ready part (commitments, data, index).
+    pub fn committed(&self) -> &CommittedSquare {
+        &self.committed
+    }
+
+    /// Number of original rows.
+    pub fn k(&self) -> usize {
+        self.committed.k()
+    }
+
+    /// All `2k` row commitments.
+    pub fn commitments(&self) -> &[Commitment] {
+        &self.committed.commitments
+    }
+
+    /// The proof of cell `(r, c)`.
+    pub fn proof(&self, r: usize, c: usize) -> Proof {
+        self.proofs[r * CELLS_PER_ROW + c]
+    }
+
+    /// All proofs, row-major.
+    pub fn proofs(&self) -> &[Proof] {
+        &self.proofs
+    }
+
+    /// Cell `(r, c)` with its proof, bounds-checked.
+    pub fn sample(&self, index: CellIndex) -> Result<(Cell, Proof)> {
+        let (r, c) = (index.row as usize, index.col as usize);
+        if r >= 2 * self.k() || c >= CELLS_PER_ROW {
+            return Err(da_types::Error::CellOutOfRange {
+                row: r,
+                col: c,
+                rows: 2 * self.k(),
+                cols: CELLS_PER_ROW,
+            }
+            .into());
+        }
+        Ok((self.committed.cell(r, c), self.proof(r, c)))
+    }
+}
+
+/// A square being collected from [`VerifiedCell`]s for repair.
+#[derive(Clone, Debug)]
+pub struct PartialSquare {
+    data: PartialData,
+}
+
+impl PartialSquare {
+    /// An empty square of `k` original rows.
+    pub fn new(k: usize) -> Result<Self> {
+        Ok(Self {
+            data: PartialData::new(k)?,
+        })
+    }
+
+    /// Adds a verified cell.
+    pub fn insert(&mut self, cell: &VerifiedCell) -> Result<()> {
+        let frs = cell.cell.to_frs()?;
+        self.data
+            .insert(cell.index.row as usize, cell.index.col as usize, &frs)?;
+        Ok(())
+    }
+
+    /// Cells still missing.
+    pub fn missing(&self) -> usize {
+        self.data.missing()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ekzg_bls12_381::{group::Curve, G1Point};
+
+    use super::*;
+
+    #[test]
+    fn affine_round_trip() {
+        let g = G1::generator();
+        let a: G1Point = g.to_affine();
+        assert_eq!(Commitment::from_point(&a).to_point().expect("point"), a);
+    }
+}
