@@ -48,9 +48,10 @@ macro_rules! g1_bytes_type {
 
             /// Compresses projective points (one batch normalisation).
             pub fn from_projective(ps: &[G1]) -> Vec<Self> {
-                let mut affine = vec![G1Point::default(); ps.len()];
-                G1::batch_normalize(ps, &mut affine);
-                affine.iter().map(Self::from_point).collect()
+                ekzg_bls12_381::g1_batch_normalize(ps)
+                    .iter()
+                    .map(Self::from_point)
+                    .collect()
             }
         }
 
