@@ -146,7 +146,10 @@ mod tests {
             let codec = ColumnCodec::new(k).expect("codec");
             let poly: Vec<Fr> = (0..k as u64).map(|i| Fr::from(i * 7 + 3)).collect();
             let all: Vec<Fr> = codec.points().iter().map(|x| eval(&poly, *x)).collect();
-            assert_eq!(codec.extend_fr(&all[..k]).expect("extend"), all[k..].to_vec());
+            assert_eq!(
+                codec.extend_fr(&all[..k]).expect("extend"),
+                all[k..].to_vec()
+            );
             // The first k points are the kth roots of unity (systematic layout).
             let wk = root_of_unity(k);
             for x in &codec.points()[..k] {

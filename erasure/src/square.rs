@@ -24,6 +24,9 @@ use crate::{
     row::row_codec,
 };
 
+/// A repaired column: its index and the `(row, cell)` pairs it filled.
+type RecoveredColumn = (usize, Vec<(usize, Vec<Fr>)>);
+
 /// All `2k × 8192` field elements of an extended square, row-major.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtendedData {
@@ -63,7 +66,9 @@ impl ExtendedData {
         let columns: Vec<Vec<Fr>> = (0..FIELD_ELEMENTS_PER_EXT_ROW)
             .into_par_iter()
             .map(|p| {
-                let col: Vec<Fr> = (0..k).map(|r| orig[r * FIELD_ELEMENTS_PER_EXT_ROW + p]).collect();
+                let col: Vec<Fr> = (0..k)
+                    .map(|r| orig[r * FIELD_ELEMENTS_PER_EXT_ROW + p])
+                    .collect();
                 codec.extend_fr(&col)
             })
             .collect::<Result<_>>()?;
@@ -218,7 +223,8 @@ impl PartialData {
         let recovered: Vec<(usize, Vec<Fr>)> = todo
             .par_iter()
             .map(|&r| {
-                let row = &self.data[r * FIELD_ELEMENTS_PER_EXT_ROW..][..FIELD_ELEMENTS_PER_EXT_ROW];
+                let row =
+                    &self.data[r * FIELD_ELEMENTS_PER_EXT_ROW..][..FIELD_ELEMENTS_PER_EXT_ROW];
                 let cells: Vec<Option<&[Fr]>> = (0..CELLS_PER_ROW)
                     .map(|c| {
                         self.is_present(r, c)
@@ -255,28 +261,28 @@ impl PartialData {
             todo.push((c, known));
         }
         let data = &self.data;
-        let recovered: Vec<(usize, Vec<(usize, Vec<Fr>)>)> = todo
-            .par_iter()
-            .map(|(c, known)| {
-                let matrix = &matrices[known];
-                let missing = (0..2 * k).filter(|r| !known.contains(r));
-                let cells = missing
-                    .zip(matrix)
-                    .map(|(m, coeffs)| {
-                        let mut out = vec![Fr::from(0u64); FIELD_ELEMENTS_PER_CELL];
-                        for (coef, &j) in coeffs.iter().zip(&known[..k]) {
-                            let src = &data[j * FIELD_ELEMENTS_PER_EXT_ROW
-                                + c * FIELD_ELEMENTS_PER_CELL..][..FIELD_ELEMENTS_PER_CELL];
-                            for (o, s) in out.iter_mut().zip(src) {
-                                *o += *coef * s;
+        let recovered: Vec<RecoveredColumn> =
+            todo.par_iter()
+                .map(|(c, known)| {
+                    let matrix = &matrices[known];
+                    let missing = (0..2 * k).filter(|r| !known.contains(r));
+                    let cells = missing
+                        .zip(matrix)
+                        .map(|(m, coeffs)| {
+                            let mut out = vec![Fr::from(0u64); FIELD_ELEMENTS_PER_CELL];
+                            for (coef, &j) in coeffs.iter().zip(&known[..k]) {
+                                let src = &data[j * FIELD_ELEMENTS_PER_EXT_ROW
+                                    + c * FIELD_ELEMENTS_PER_CELL..][..FIELD_ELEMENTS_PER_CELL];
+                                for (o, s) in out.iter_mut().zip(src) {
+                                    *o += *coef * s;
+                                }
                             }
-                        }
-                        (m, out)
-                    })
-                    .collect();
-                (*c, cells)
-            })
-            .collect();
+                            (m, out)
+                        })
+                        .collect();
+                    (*c, cells)
+                })
+                .collect();
         let n = recovered.len();
         for (c, cells) in recovered {
             for (r, cell) in cells {

@@ -133,7 +133,11 @@ fn b48<'a>(what: &'static str, b: &'a [u8]) -> Result<&'a [u8; 48]> {
 impl KzgContext {
     /// Builds a context from the embedded Ethereum mainnet trusted setup.
     pub fn new(config: KzgConfig) -> Self {
-        let precompute = if config.precompute { PRECOMP_WIDTH as u64 } else { 0 };
+        let precompute = if config.precompute {
+            PRECOMP_WIDTH as u64
+        } else {
+            0
+        };
         let use_precomp = if config.precompute {
             UsePrecomp::Yes {
                 width: PRECOMP_WIDTH,
@@ -209,7 +213,10 @@ impl KzgContext {
                     .eth
                     .compute_cells_and_kzg_proofs(blob)
                     .map_err(eth_err)?;
-                Ok((cells.into_iter().map(Cell).collect(), proofs.map(Proof).to_vec()))
+                Ok((
+                    cells.into_iter().map(Cell).collect(),
+                    proofs.map(Proof).to_vec(),
+                ))
             }
         }
     }
@@ -226,7 +233,10 @@ impl KzgContext {
                 what: format!("{} cell indices, {} cells", cell_indices.len(), cells.len()),
             });
         }
-        let refs = cells.iter().map(|c| cell_ref(c)).collect::<Result<Vec<_>>>()?;
+        let refs = cells
+            .iter()
+            .map(|c| cell_ref(c))
+            .collect::<Result<Vec<_>>>()?;
         match self.backend {
             Backend::CKzg => {
                 let cs: Vec<c_kzg::Cell> = refs.iter().map(|c| c_kzg::Cell::new(**c)).collect();
@@ -247,7 +257,10 @@ impl KzgContext {
                     .eth
                     .recover_cells_and_kzg_proofs(cell_indices.to_vec(), refs)
                     .map_err(eth_err)?;
-                Ok((cells.into_iter().map(Cell).collect(), proofs.map(Proof).to_vec()))
+                Ok((
+                    cells.into_iter().map(Cell).collect(),
+                    proofs.map(Proof).to_vec(),
+                ))
             }
         }
     }
@@ -287,7 +300,10 @@ impl KzgContext {
             .iter()
             .map(|p| b48("proof", p))
             .collect::<Result<Vec<_>>>()?;
-        let cs = cells.iter().map(|c| cell_ref(c)).collect::<Result<Vec<_>>>()?;
+        let cs = cells
+            .iter()
+            .map(|c| cell_ref(c))
+            .collect::<Result<Vec<_>>>()?;
         match self.backend {
             Backend::CKzg => {
                 let coms: Vec<c_kzg::Bytes48> =

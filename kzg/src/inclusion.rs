@@ -153,7 +153,10 @@ fn verified_payloads(
 }
 
 /// Reads `range` of the index bytes out of proven cell payloads.
-fn index_bytes(payloads: &BTreeMap<usize, Vec<u8>>, range: std::ops::Range<usize>) -> Result<Vec<u8>> {
+fn index_bytes(
+    payloads: &BTreeMap<usize, Vec<u8>>,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(range.len());
     for n in cells_for_byte_range(range.clone()) {
         let p = payloads.get(&n).ok_or_else(|| {

@@ -86,7 +86,12 @@ impl KzgContext {
     fn commit_rows(&self, codec: &ColumnCodec, data: &ExtendedData) -> Result<Vec<Commitment>> {
         let orig: Vec<G1> = (0..codec.k())
             .into_par_iter()
-            .map(|r| G1::from(self.fk20.commit(ProverInput::Data(data.row_blob(r).to_vec()))))
+            .map(|r| {
+                G1::from(
+                    self.fk20
+                        .commit(ProverInput::Data(data.row_blob(r).to_vec())),
+                )
+            })
             .collect();
         let parity = codec.extend_g1(&orig)?;
         let mut all = orig;
@@ -157,10 +162,9 @@ impl KzgContext {
         commitments: &[Commitment],
         cells: Vec<(CellIndex, Cell, Proof)>,
     ) -> Result<Vec<VerifiedCell>> {
-        if let Some((idx, _, _)) = cells
-            .iter()
-            .find(|(i, _, _)| i.row as usize >= commitments.len() || i.col as usize >= CELLS_PER_ROW)
-        {
+        if let Some((idx, _, _)) = cells.iter().find(|(i, _, _)| {
+            i.row as usize >= commitments.len() || i.col as usize >= CELLS_PER_ROW
+        }) {
             return Err(da_types::Error::CellOutOfRange {
                 row: idx.row as usize,
                 col: idx.col as usize,
@@ -195,14 +199,21 @@ impl KzgContext {
         let k = square.k();
         let codec = ColumnCodec::new(k)?;
         let orig = parse_rows(k, square.rows())?;
-        let mut blobs: Vec<Vec<Fr>> = orig.chunks(FIELD_ELEMENTS_PER_ROW).map(<[Fr]>::to_vec).collect();
+        let mut blobs: Vec<Vec<Fr>> = orig
+            .chunks(FIELD_ELEMENTS_PER_ROW)
+            .map(<[Fr]>::to_vec)
+            .collect();
         let parity: Vec<Vec<Fr>> = (0..FIELD_ELEMENTS_PER_ROW)
             .into_par_iter()
-            .map(|p| codec.extend_fr(&(0..k).map(|r| orig[r * FIELD_ELEMENTS_PER_ROW + p]).collect::<Vec<_>>()))
+            .map(|p| {
+                codec.extend_fr(
+                    &(0..k)
+                        .map(|r| orig[r * FIELD_ELEMENTS_PER_ROW + p])
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect::<std::result::Result<_, _>>()?;
-        for i in 0..k {
-            blobs.push((0..FIELD_ELEMENTS_PER_ROW).map(|p| parity[p][i]).collect());
-        }
+        blobs.extend((0..k).map(|i| parity.iter().map(|col| col[i]).collect::<Vec<_>>()));
         let rows: Vec<(Commitment, Vec<Proof>)> = blobs
             .par_iter()
             .map(|b| {
@@ -220,11 +231,19 @@ impl KzgContext {
 
     /// Repairs a partial square of verified cells and recomputes every proof; fails if the
     /// repaired data does not match `commitments`.
-    pub fn repair(&self, partial: PartialSquare, commitments: &[Commitment]) -> Result<ExtendedSquare> {
+    pub fn repair(
+        &self,
+        partial: PartialSquare,
+        commitments: &[Commitment],
+    ) -> Result<ExtendedSquare> {
         let k = partial.data.k();
         if commitments.len() != 2 * k {
             return Err(KzgError::LengthMismatch {
-                what: format!("{} commitments for a square of {} rows", commitments.len(), 2 * k),
+                what: format!(
+                    "{} commitments for a square of {} rows",
+                    commitments.len(),
+                    2 * k
+                ),
             });
         }
         let codec = ColumnCodec::new(k)?;
@@ -288,9 +307,9 @@ impl CommittedSquare {
         let mut proofs: Vec<G1> = (0..rows)
             .into_par_iter()
             .flat_map_iter(|r| {
-                let (p, _) = ctx
-                    .fk20
-                    .compute_multi_opening_proofs(ProverInput::Data(self.data.row_blob(r).to_vec()));
+                let (p, _) = ctx.fk20.compute_multi_opening_proofs(ProverInput::Data(
+                    self.data.row_blob(r).to_vec(),
+                ));
                 to_projective(&p)
             })
             .collect();

@@ -67,8 +67,16 @@ macro_rules! g1_bytes_type {
     };
 }
 
-g1_bytes_type!(Commitment, "commitment", "A 48-byte KZG commitment to one row.");
-g1_bytes_type!(Proof, "proof", "A 48-byte KZG proof (of a cell or of a point opening).");
+g1_bytes_type!(
+    Commitment,
+    "commitment",
+    "A 48-byte KZG commitment to one row."
+);
+g1_bytes_type!(
+    Proof,
+    "proof",
+    "A 48-byte KZG proof (of a cell or of a point opening)."
+);
 
 /// One 2048-byte cell: 64 big-endian field elements.
 #[derive(Clone, PartialEq, Eq)]

@@ -9,7 +9,11 @@ fn blob_to_kzg_commitment_vectors() {
             let blob = common::bytes(&case["input"]["blob"]);
             let got = ctx.blob_to_kzg_commitment(&blob);
             match case["output"].as_str() {
-                None => assert!(got.is_err(), "{name} on {:?}: expected error", ctx.backend()),
+                None => assert!(
+                    got.is_err(),
+                    "{name} on {:?}: expected error",
+                    ctx.backend()
+                ),
                 Some(_) => {
                     let want = common::bytes(&case["output"]);
                     let got = got.unwrap_or_else(|e| panic!("{name} on {:?}: {e}", ctx.backend()));

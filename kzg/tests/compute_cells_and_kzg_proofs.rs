@@ -11,7 +11,11 @@ fn compute_cells_and_kzg_proofs_vectors() {
             let blob = common::bytes(&case["input"]["blob"]);
             let got = ctx.compute_cells_and_kzg_proofs(&blob);
             if case["output"].is_null() {
-                assert!(got.is_err(), "{name} on {:?}: expected error", ctx.backend());
+                assert!(
+                    got.is_err(),
+                    "{name} on {:?}: expected error",
+                    ctx.backend()
+                );
                 continue;
             }
             let (cells, proofs) =

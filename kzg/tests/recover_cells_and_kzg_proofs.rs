@@ -10,7 +10,11 @@ fn recover_cells_and_kzg_proofs_vectors() {
             let cells = common::bytes_list(&case["input"]["cells"]);
             let got = ctx.recover_cells_and_kzg_proofs(&idx, &common::refs(&cells));
             if case["output"].is_null() {
-                assert!(got.is_err(), "{name} on {:?}: expected error", ctx.backend());
+                assert!(
+                    got.is_err(),
+                    "{name} on {:?}: expected error",
+                    ctx.backend()
+                );
                 continue;
             }
             let (cells, proofs) =

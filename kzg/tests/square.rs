@@ -59,8 +59,13 @@ fn linear_and_per_row_proofs_match_c_kzg_on_every_row() {
                 assert_eq!(cell, &committed.cell(r, c), "cell ({r}, {c})");
             }
         }
-        let linear = committed.clone().prove(ctx(), ProofStrategy::Linear).expect("linear");
-        let per_row = committed.prove(ctx(), ProofStrategy::PerRow).expect("per row");
+        let linear = committed
+            .clone()
+            .prove(ctx(), ProofStrategy::Linear)
+            .expect("linear");
+        let per_row = committed
+            .prove(ctx(), ProofStrategy::PerRow)
+            .expect("per row");
         assert_eq!(linear.proofs(), &naive_proofs[..]);
         assert_eq!(per_row.proofs(), &naive_proofs[..]);
     }
@@ -69,7 +74,11 @@ fn linear_and_per_row_proofs_match_c_kzg_on_every_row() {
 #[test]
 fn verify_extension_accepts_valid_and_rejects_any_tampered_commitment() {
     let sq = SquareLayout::build(&blobs()).expect("layout");
-    let coms = ctx().commit_square(&sq).expect("commit").commitments().to_vec();
+    let coms = ctx()
+        .commit_square(&sq)
+        .expect("commit")
+        .commitments()
+        .to_vec();
     assert!(ctx().verify_extension(&coms).expect("verify"));
     assert_eq!(ctx().extend_commitments(&coms[..2]).expect("extend"), coms);
     let other = ctx()
@@ -79,7 +88,10 @@ fn verify_extension_accepts_valid_and_rejects_any_tampered_commitment() {
     for i in 0..coms.len() {
         let mut bad = coms.clone();
         bad[i] = other;
-        assert!(!ctx().verify_extension(&bad).expect("verify"), "tampered {i}");
+        assert!(
+            !ctx().verify_extension(&bad).expect("verify"),
+            "tampered {i}"
+        );
     }
     let mut swapped = coms.clone();
     swapped.swap(0, 3);
@@ -98,7 +110,9 @@ fn verify_extension_accepts_valid_and_rejects_any_tampered_commitment() {
         .commitments()
         .to_vec();
     assert!(ctx().verify_extension(&one).expect("verify"));
-    assert!(!ctx().verify_extension(&[one[0], other_than(one[0])]).expect("verify"));
+    assert!(!ctx()
+        .verify_extension(&[one[0], other_than(one[0])])
+        .expect("verify"));
 }
 
 fn other_than(c: Commitment) -> Commitment {
@@ -141,7 +155,9 @@ fn cells_verify_and_forgeries_are_rejected_and_repair_restores_proofs() {
     let outside = CellIndex { row: 4, col: 0 };
     assert!(ctx().verify_cells(coms, vec![(outside, c, p)]).is_err());
     let (i, c, _) = at(0, 0);
-    assert!(ctx().verify_cells(coms, vec![(i, c, Proof([0xff; 48]))]).is_err());
+    assert!(ctx()
+        .verify_cells(coms, vec![(i, c, Proof([0xff; 48]))])
+        .is_err());
 
     // Repair from the parity half only (rows 2 and 3).
     let mut partial = PartialSquare::new(2).expect("partial");
@@ -165,7 +181,9 @@ fn cells_verify_and_forgeries_are_rejected_and_repair_restores_proofs() {
     }
     assert!(matches!(
         ctx().repair(partial, coms),
-        Err(KzgError::Erasure(da_erasure::ErasureError::Unrecoverable { .. }))
+        Err(KzgError::Erasure(
+            da_erasure::ErasureError::Unrecoverable { .. }
+        ))
     ));
 }
 
@@ -180,21 +198,37 @@ fn blob_inclusion_proofs_verify_and_reject_tampering() {
         .expect("prove");
     let coms = full.commitments();
     for b in &blobs {
-        let proof = full.blob_proof(b.namespace(), &b.id()).expect("proof").expect("present");
-        let got = proof.verify(ctx(), coms, b.namespace(), &b.id()).expect("verify");
+        let proof = full
+            .blob_proof(b.namespace(), &b.id())
+            .expect("proof")
+            .expect("present");
+        let got = proof
+            .verify(ctx(), coms, b.namespace(), &b.id())
+            .expect("verify");
         assert_eq!(got.data, b.data());
     }
     // Entry 28 straddles index cells 0 and 1.
     let e28 = full.committed().index()[28];
-    let p = full.blob_proof(&e28.namespace, &e28.blob_id).expect("proof").expect("present");
+    let p = full
+        .blob_proof(&e28.namespace, &e28.blob_id)
+        .expect("proof")
+        .expect("present");
     assert_eq!(p.index_cells.len(), 2);
 
     let b = &blobs[40];
-    let proof = full.blob_proof(b.namespace(), &b.id()).expect("proof").expect("present");
+    let proof = full
+        .blob_proof(b.namespace(), &b.id())
+        .expect("proof")
+        .expect("present");
     let missing = Blob::new(ns(3), b"not there".to_vec()).expect("blob");
-    assert!(full.blob_proof(missing.namespace(), &missing.id()).expect("lookup").is_none());
+    assert!(full
+        .blob_proof(missing.namespace(), &missing.id())
+        .expect("lookup")
+        .is_none());
     // Claiming the proof is for another blob.
-    assert!(proof.verify(ctx(), coms, missing.namespace(), &missing.id()).is_err());
+    assert!(proof
+        .verify(ctx(), coms, missing.namespace(), &missing.id())
+        .is_err());
     // A swapped cell: two blob cells exchanged (each still valid at its own position).
     let mut swapped = proof.clone();
     swapped.blob_cells.swap(0, 1);
@@ -218,11 +252,15 @@ fn blob_inclusion_proofs_verify_and_reject_tampering() {
     // Missing index cell.
     let mut no_index = proof.clone();
     no_index.index_cells.clear();
-    assert!(no_index.verify(ctx(), coms, b.namespace(), &b.id()).is_err());
+    assert!(no_index
+        .verify(ctx(), coms, b.namespace(), &b.id())
+        .is_err());
     // Pointing at another entry.
     let mut wrong_entry = proof;
     wrong_entry.entry = 0;
-    assert!(wrong_entry.verify(ctx(), coms, b.namespace(), &b.id()).is_err());
+    assert!(wrong_entry
+        .verify(ctx(), coms, b.namespace(), &b.id())
+        .is_err());
 }
 
 #[test]
@@ -248,7 +286,10 @@ fn namespace_completeness_proofs_verify_and_reject_omissions() {
 
     let empty_ns = ns(200);
     let none = full.namespace_proof(&empty_ns).expect("proof");
-    assert!(none.verify(ctx(), coms, &empty_ns).expect("verify").is_empty());
+    assert!(none
+        .verify(ctx(), coms, &empty_ns)
+        .expect("verify")
+        .is_empty());
     // An empty proof for a namespace that has blobs is rejected.
     assert!(none.verify(ctx(), coms, &target).is_err());
     // Omitting a blob's cells.
@@ -288,12 +329,16 @@ fn point_openings_of_extended_rows_verify_in_c_kzg_and_pure_rust() {
     z[5] = 0x77;
     for r in [0, 3] {
         let com = committed.commitments()[r];
-        let (proof, y) = ctx().compute_kzg_proof(&committed.row_blob(r), &z).expect("open");
+        let (proof, y) = ctx()
+            .compute_kzg_proof(&committed.row_blob(r), &z)
+            .expect("open");
         assert!(ctx().verify_kzg_proof(&com, &z, &y, &proof).expect("c-kzg"));
         assert!(pure::verify_point_opening(&com, &z, &y, &proof).expect("kzg-rs"));
         let mut bad_y = y;
         bad_y[31] ^= 1;
-        assert!(!ctx().verify_kzg_proof(&com, &z, &bad_y, &proof).expect("c-kzg"));
+        assert!(!ctx()
+            .verify_kzg_proof(&com, &z, &bad_y, &proof)
+            .expect("c-kzg"));
         assert!(!pure::verify_point_opening(&com, &z, &bad_y, &proof).expect("kzg-rs"));
     }
     assert!(pure::verify_point_opening(&Commitment([0; 48]), &z, &z, &Proof([0; 48])).is_err());

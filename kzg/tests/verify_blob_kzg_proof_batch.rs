@@ -16,7 +16,11 @@ fn verify_blob_kzg_proof_batch_vectors() {
         );
         match case["output"].as_bool() {
             None => assert!(got.is_err(), "{name}: expected error"),
-            Some(want) => assert_eq!(got.unwrap_or_else(|e| panic!("{name}: {e}")), want, "{name}"),
+            Some(want) => assert_eq!(
+                got.unwrap_or_else(|e| panic!("{name}: {e}")),
+                want,
+                "{name}"
+            ),
         }
     }
 }

@@ -18,7 +18,11 @@ fn verify_cell_kzg_proof_batch_vectors() {
                 &common::refs(&proofs),
             );
             match case["output"].as_bool() {
-                None => assert!(got.is_err(), "{name} on {:?}: expected error", ctx.backend()),
+                None => assert!(
+                    got.is_err(),
+                    "{name} on {:?}: expected error",
+                    ctx.backend()
+                ),
                 Some(want) => assert_eq!(
                     got.unwrap_or_else(|e| panic!("{name} on {:?}: {e}", ctx.backend())),
                     want,

@@ -195,7 +195,9 @@ pub fn decode_index(bytes: &[u8], k: usize) -> Result<Vec<IndexEntry>> {
 /// Reads the entry count (first 4 bytes of the index) and bounds it by what a square can hold.
 pub fn decode_index_count(bytes: &[u8]) -> Result<usize> {
     if bytes.len() < INDEX_HEADER_SIZE {
-        return Err(Error::MalformedIndex("index shorter than its header".into()));
+        return Err(Error::MalformedIndex(
+            "index shorter than its header".into(),
+        ));
     }
     let count = u32::from_be_bytes(word(bytes)) as usize;
     let max = K_MAX * ORIGINAL_CELLS_PER_ROW;
@@ -219,7 +221,9 @@ pub fn check_entries(entries: &[IndexEntry], k: usize) -> Result<()> {
             .validate_for_blob()
             .map_err(|err| Error::MalformedIndex(format!("entry {i}: {err}")))?;
         if prev.is_some_and(|p| *p > e.namespace) {
-            return Err(Error::MalformedIndex(format!("entry {i} is out of namespace order")));
+            return Err(Error::MalformedIndex(format!(
+                "entry {i} is out of namespace order"
+            )));
         }
         if e.len == 0 {
             return Err(Error::MalformedIndex(format!("entry {i} has length 0")));
@@ -277,7 +281,8 @@ impl SquareLayout {
             data: vec![0u8; k * BYTES_PER_ROW],
             index,
         };
-        let mut index_bytes = Vec::with_capacity(INDEX_HEADER_SIZE + order.len() * INDEX_ENTRY_SIZE);
+        let mut index_bytes =
+            Vec::with_capacity(INDEX_HEADER_SIZE + order.len() * INDEX_ENTRY_SIZE);
         index_bytes.extend_from_slice(&(order.len() as u32).to_be_bytes());
         for e in &sq.index {
             e.encode(&mut index_bytes);

@@ -72,7 +72,10 @@ impl Namespace {
                 version: self.version(),
             });
         }
-        if self.0[1..1 + NAMESPACE_V0_PREFIX_SIZE].iter().any(|b| *b != 0) {
+        if self.0[1..1 + NAMESPACE_V0_PREFIX_SIZE]
+            .iter()
+            .any(|b| *b != 0)
+        {
             return Err(Error::NamespacePrefix);
         }
         if *self <= Self::MAX_PRIMARY_RESERVED {
@@ -110,8 +113,8 @@ mod tests {
 
     #[test]
     fn celestia_valid_example_parses() {
-        let bytes = hex::decode("0000000000000000000000000000000000000001010101010101010101")
-            .expect("hex");
+        let bytes =
+            hex::decode("0000000000000000000000000000000000000001010101010101010101").expect("hex");
         let ns = Namespace::new_blob(&bytes).expect("valid");
         assert_eq!(ns, Namespace::new_v0(&[1; 10]).expect("v0"));
     }
@@ -120,12 +123,18 @@ mod tests {
     fn rejects_bad_namespaces() {
         assert!(matches!(
             Namespace::new_blob(&[0; 28]),
-            Err(Error::NamespaceLength { got: 28, expected: 29 })
+            Err(Error::NamespaceLength {
+                got: 28,
+                expected: 29
+            })
         ));
         let mut v1 = [0u8; 29];
         v1[0] = 1;
         v1[28] = 0x42;
-        assert_eq!(Namespace::new_blob(&v1), Err(Error::NamespaceVersion { version: 1 }));
+        assert_eq!(
+            Namespace::new_blob(&v1),
+            Err(Error::NamespaceVersion { version: 1 })
+        );
         let mut prefix = [0u8; 29];
         prefix[5] = 1;
         assert_eq!(Namespace::new_blob(&prefix), Err(Error::NamespacePrefix));
