@@ -6,9 +6,10 @@
 
 use std::sync::{Arc, OnceLock};
 
+use da_erasure::field::frs_from_bytes;
 use da_types::consts::{BYTES_PER_CELL, BYTES_PER_ROW, CELLS_PER_ROW, FIELD_ELEMENTS_PER_CELL};
 use ekzg_bls12_381::fixed_base_msm::UsePrecomp;
-use ekzg_multi_open::{commit_key::CommitKey, Prover as Fk20Prover};
+use ekzg_multi_open::{commit_key::CommitKey, Prover as Fk20Prover, ProverInput};
 
 use crate::{
     error::{KzgError, Result},
@@ -173,7 +174,7 @@ impl KzgContext {
         self.backend
     }
 
-    /// Returns a copy of this context's view with another backend for spec operations.
+    /// Switches the backend that runs spec operations.
     pub fn with_backend(self, backend: Backend) -> Self {
         Self { backend, ..self }
     }
@@ -187,9 +188,12 @@ impl KzgContext {
                 let c = self.ckzg.blob_to_kzg_commitment(&b).map_err(ck_err)?;
                 Ok(Commitment(c.to_bytes().into_inner()))
             }
-            Backend::RustEthKzg => Ok(Commitment(
-                self.eth.blob_to_kzg_commitment(blob).map_err(eth_err)?,
-            )),
+            Backend::RustEthKzg => {
+                let scalars = frs_from_bytes(blob)?;
+                Ok(Commitment::from_point(
+                    &self.fk20.commit(ProverInput::Data(scalars)),
+                ))
+            }
         }
     }
 

@@ -59,8 +59,8 @@ pub enum KzgError {
 }
 
 impl KzgError {
-    /// Whether the error means the data or proof is wrong (so a peer that sent it is at fault),
-    /// as opposed to a local failure.
+    /// Whether the input was at fault (malformed or failing data, so a peer that sent it is to be
+    /// penalised), as opposed to a local failure of the decoder.
     pub fn is_proof_invalid(&self) -> bool {
         !matches!(self, Self::Erasure(da_erasure::ErasureError::Decoder(_)))
     }

@@ -113,6 +113,11 @@ mod tests {
         // The headline numbers: 16 samples reach 99%, and 99.99% needs at most 32.
         assert!(samples_for_confidence(64, 0.99).expect("s") <= 16);
         assert!(samples_for_confidence(64, 0.9999).expect("s") <= 32);
+        // Cross-checked against an independent evaluation of the formula (specs/04-sampling.md).
+        for (k, want) in [(1, [7, 13, 19]), (8, [14, 28, 41]), (64, [16, 31, 47])] {
+            let got = [0.99, 0.9999, 0.999_999].map(|t| samples_for_confidence(k, t).expect("s"));
+            assert_eq!(got, want, "k={k}");
+        }
         assert!(samples_for_confidence(64, 1.0).is_err());
         assert!(samples_for_confidence(64, f64::NAN).is_err());
     }
