@@ -147,10 +147,36 @@ fn bench_square(c: &mut Criterion) {
     }
 }
 
+/// One row through each backend: the per-row costs behind the square figures.
+fn bench_backends(c: &mut Criterion) {
+    let sq = full_square(1, 42);
+    let row = sq.row(0);
+    let mut g = c.benchmark_group("kzg");
+    g.sample_size(10);
+    for (name, backend) in [
+        ("ckzg", Backend::CKzg),
+        ("rust_eth_kzg", Backend::RustEthKzg),
+    ] {
+        let ctx = KzgContext::new(
+            KzgConfig::DEFAULT
+                .with_precompute(true)
+                .with_backend(backend),
+        );
+        g.bench_function(format!("blob_to_kzg_commitment/backend={name}"), |b| {
+            b.iter(|| ctx.blob_to_kzg_commitment(row).expect("commit"))
+        });
+        g.bench_function(
+            format!("compute_cells_and_kzg_proofs/backend={name}"),
+            |b| b.iter(|| ctx.compute_cells_and_kzg_proofs(row).expect("prove")),
+        );
+    }
+    g.finish();
+}
+
 mod group {
     #![allow(missing_docs)]
-    use super::bench_square;
-    criterion::criterion_group!(benches, bench_square);
+    use super::{bench_backends, bench_square};
+    criterion::criterion_group!(benches, bench_backends, bench_square);
 }
 
 criterion_main!(group::benches);

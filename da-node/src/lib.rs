@@ -1,3 +1,26 @@
-//! The DA full node and producer: mempool, block production, RocksDB store, gRPC API, devnet.
+//! The DA full node and producer.
 //!
-//! Empty until the full-node issue lands.
+//! This crate owns:
+//! - [`config`]: the node configuration (TOML, env, flags) and its validation;
+//! - [`mempool`]: the bounded, deduplicating mempool;
+//! - [`store`]: the embedded RocksDB store, one atomic batch per block;
+//! - [`node`]: startup, block production, following a producer, pruning;
+//! - [`grpc`]: the `da.v1` API with reflection and health;
+//! - [`metrics`]: Prometheus metrics over HTTP;
+//! - [`devnet`]: the one-command local network.
+//!
+//! `main.rs` is the thin CLI over these.
+
+pub mod config;
+pub mod convert;
+pub mod devnet;
+pub mod error;
+pub mod grpc;
+pub mod mempool;
+pub mod metrics;
+pub mod node;
+pub mod store;
+
+pub use config::{NodeConfig, Role};
+pub use error::{NodeError, Result, StoreError};
+pub use node::{start, start_with, NodeHandle};

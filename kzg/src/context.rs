@@ -69,7 +69,7 @@ const PRECOMP_WIDTH: usize = 8;
 /// The trusted setup and every KZG operation; build once, share with `Arc`.
 pub struct KzgContext {
     backend: Backend,
-    ckzg: &'static c_kzg::KzgSettings,
+    pub(crate) ckzg: &'static c_kzg::KzgSettings,
     eth: rust_eth_kzg::DASContext,
     pub(crate) fk20: Fk20Prover,
 }

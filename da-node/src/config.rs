@@ -1,0 +1,259 @@
+//! Node configuration: defaults, then a TOML file, then `DA_NODE_*` environment variables, then
+//! command-line flags (the last three are merged in `main.rs`).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::{Deserialize, Serialize};
+
+/// Default chain id.
+pub const DEFAULT_CHAIN_ID: &str = "da-devnet";
+/// Default block time.
+pub const DEFAULT_BLOCK_TIME_MS: u64 = 2_000;
+/// Default gRPC listen address.
+pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:26650";
+/// Default metrics listen address.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:26660";
+/// Default largest blob (2 MiB, like Celestia's practical blob limit).
+pub const DEFAULT_MAX_BLOB_BYTES: usize = 2 * 1024 * 1024;
+/// Default mempool byte bound (two full squares).
+pub const DEFAULT_MEMPOOL_BYTES: usize = 64 * 1024 * 1024;
+/// Default mempool blob-count bound.
+pub const DEFAULT_MEMPOOL_BLOBS: usize = 16_384;
+/// Default retention window: 7 days.
+pub const DEFAULT_RETENTION_SECS: u64 = 7 * 24 * 3600;
+
+/// What the node does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Cuts, signs, stores and serves blocks.
+    Producer,
+    /// Follows a producer, verifies, stores and serves.
+    Full,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Producer => "producer",
+            Self::Full => "full",
+        })
+    }
+}
+
+/// Everything a node needs to run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Chain identifier, signed into every header.
+    pub chain_id: String,
+    /// Producer or full node.
+    pub role: Role,
+    /// Where RocksDB and the node key live (default `~/.da-node/<chain-id>`).
+    pub data_dir: Option<PathBuf>,
+    /// gRPC listen address (`:0` picks a free port).
+    pub grpc_addr: SocketAddr,
+    /// Prometheus metrics listen address.
+    pub metrics_addr: SocketAddr,
+    /// Time between blocks, milliseconds (a full mempool cuts a block sooner).
+    pub block_time_ms: u64,
+    /// Largest accepted blob.
+    pub max_blob_bytes: usize,
+    /// Mempool bound in bytes.
+    pub mempool_max_bytes: usize,
+    /// Mempool bound in blobs.
+    pub mempool_max_blobs: usize,
+    /// Bearer token required by write methods, if set.
+    pub auth_token: Option<String>,
+    /// Keep heights for this long (ignored when archival).
+    pub retention_secs: u64,
+    /// Keep everything.
+    pub archival: bool,
+    /// Full nodes: the gRPC URL of the node to follow (`http://host:port`).
+    pub follow: Option<String>,
+    /// Full nodes: hex ed25519 public keys of trusted producers.
+    pub trusted_producers: Vec<String>,
+    /// Precompute prover tables (producers; ~hundreds of MiB, faster proofs).
+    pub precompute: bool,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            chain_id: DEFAULT_CHAIN_ID.into(),
+            role: Role::Producer,
+            data_dir: None,
+            grpc_addr: DEFAULT_GRPC_ADDR
+                .parse()
+                .unwrap_or_else(|_| ([127, 0, 0, 1], 26650).into()),
+            metrics_addr: DEFAULT_METRICS_ADDR
+                .parse()
+                .unwrap_or_else(|_| ([127, 0, 0, 1], 26660).into()),
+            block_time_ms: DEFAULT_BLOCK_TIME_MS,
+            max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            mempool_max_bytes: DEFAULT_MEMPOOL_BYTES,
+            mempool_max_blobs: DEFAULT_MEMPOOL_BLOBS,
+            auth_token: None,
+            retention_secs: DEFAULT_RETENTION_SECS,
+            archival: false,
+            follow: None,
+            trusted_producers: Vec::new(),
+            precompute: true,
+        }
+    }
+}
+
+/// Why a configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A field has an unusable value.
+    #[error("config field `{field}`: {why}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong and what is allowed.
+        why: String,
+    },
+    /// The config file cannot be read or parsed.
+    #[error("config file {path}: {why}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        why: String,
+    },
+}
+
+impl NodeConfig {
+    /// Reads a TOML file over the defaults.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.into(),
+            why: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: path.into(),
+            why: e.to_string(),
+        })
+    }
+
+    /// The data directory, defaulting to `~/.da-node/<chain-id>`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+            home.join(".da-node").join(&self.chain_id)
+        })
+    }
+
+    /// Block time as a duration.
+    pub fn block_time(&self) -> Duration {
+        Duration::from_millis(self.block_time_ms)
+    }
+
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, why: String| Err(ConfigError::Invalid { field, why });
+        if self.chain_id.is_empty() || self.chain_id.len() > da_types::header::MAX_CHAIN_ID_LEN {
+            return invalid("chain_id", "must be 1..=64 bytes".into());
+        }
+        if !(10..=600_000).contains(&self.block_time_ms) {
+            return invalid(
+                "block_time_ms",
+                format!("{} not in 10..=600000", self.block_time_ms),
+            );
+        }
+        let square = crate::mempool::SQUARE_CELLS * da_types::consts::PAYLOAD_BYTES_PER_CELL;
+        if self.max_blob_bytes == 0 || self.max_blob_bytes > square / 2 {
+            return invalid(
+                "max_blob_bytes",
+                format!("{} not in 1..={}", self.max_blob_bytes, square / 2),
+            );
+        }
+        if self.mempool_max_bytes < self.max_blob_bytes || self.mempool_max_blobs == 0 {
+            return invalid(
+                "mempool_max_bytes",
+                "must hold at least one blob of max_blob_bytes".into(),
+            );
+        }
+        if self.role == Role::Full {
+            if self.follow.is_none() {
+                return invalid("follow", "a full node needs a node to follow".into());
+            }
+            if self.trusted_producers.is_empty() {
+                return invalid("trusted_producers", "a full node needs at least one".into());
+            }
+        }
+        for k in &self.trusted_producers {
+            if hex::decode(k).map(|b| b.len()) != Ok(32) {
+                return invalid("trusted_producers", format!("{k:?} is not 32 bytes of hex"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A commented TOML file with every field at its default.
+    pub fn commented_default(chain_id: &str) -> String {
+        format!(
+            r#"# da-node configuration. Precedence: flags > DA_NODE_* environment > this file > defaults.
+
+# Chain identifier, signed into every header.
+chain_id = "{chain_id}"
+# "producer" cuts and signs blocks; "full" follows `follow` and verifies.
+role = "producer"
+# gRPC API (package da.v1, reflection and grpc.health.v1 on).
+grpc_addr = "{DEFAULT_GRPC_ADDR}"
+# Prometheus text at http://<metrics_addr>/metrics.
+metrics_addr = "{DEFAULT_METRICS_ADDR}"
+# Milliseconds between blocks; a full mempool cuts a block sooner.
+block_time_ms = {DEFAULT_BLOCK_TIME_MS}
+# Largest blob accepted, bytes.
+max_blob_bytes = {DEFAULT_MAX_BLOB_BYTES}
+# Mempool bounds.
+mempool_max_bytes = {DEFAULT_MEMPOOL_BYTES}
+mempool_max_blobs = {DEFAULT_MEMPOOL_BLOBS}
+# Bearer token for Submit; leave unset for an open node.
+# auth_token = "change-me"
+# Retention window in seconds (7 days); `archival = true` keeps everything.
+retention_secs = {DEFAULT_RETENTION_SECS}
+archival = false
+# Full nodes: upstream gRPC URL and trusted producer keys (hex).
+# follow = "http://127.0.0.1:26650"
+trusted_producers = []
+# Precompute prover tables (faster proofs, more memory).
+precompute = true
+"#
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commented_default_parses_to_the_defaults() {
+        let parsed: NodeConfig =
+            toml::from_str(&NodeConfig::commented_default(DEFAULT_CHAIN_ID)).expect("parse");
+        assert_eq!(parsed, NodeConfig::default());
+        parsed.validate().expect("valid");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let c = NodeConfig {
+            block_time_ms: 1,
+            ..NodeConfig::default()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("block_time_ms"));
+        let c = NodeConfig {
+            role: Role::Full,
+            ..NodeConfig::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("follow"));
+        assert!(toml::from_str::<NodeConfig>("nonsense = 1").is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! `da-node devnet`: a producer and a full node on 127.0.0.1 under one data dir, an optional demo
+//! load, and `devnet.json` listing every endpoint.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use da_kzg::{KzgConfig, KzgContext};
+use da_proto::v1 as pb;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::{
+    config::{NodeConfig, Role},
+    error::{NodeError, Result},
+    node::{start_with, NodeHandle},
+};
+
+/// Options of the devnet.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// Root data dir (producer and full node live in subdirectories).
+    pub data_dir: PathBuf,
+    /// Chain id.
+    pub chain_id: String,
+    /// Block time in milliseconds.
+    pub block_time_ms: u64,
+    /// First port: producer gRPC = base, metrics = base+10; full node base+1 / base+11.
+    pub base_port: u16,
+    /// Demo load in MiB/s (0 = none).
+    pub demo_load_mib_s: f64,
+    /// Bearer token for Submit.
+    pub token: String,
+}
+
+/// Endpoints of one devnet node.
+#[derive(Debug, Serialize)]
+pub struct Endpoint {
+    /// Role.
+    pub role: String,
+    /// gRPC URL.
+    pub grpc: String,
+    /// Metrics URL.
+    pub metrics: String,
+    /// Node public key (hex).
+    pub node_key: String,
+}
+
+/// What `devnet.json` holds.
+#[derive(Debug, Serialize)]
+pub struct DevnetInfo {
+    /// Chain id.
+    pub chain_id: String,
+    /// Bearer token for Submit on the producer.
+    pub token: String,
+    /// The nodes.
+    pub nodes: Vec<Endpoint>,
+}
+
+/// A running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The producer.
+    pub producer: NodeHandle,
+    /// The full node.
+    pub full: NodeHandle,
+    /// Where `devnet.json` was written.
+    pub info_path: PathBuf,
+    cancel: CancellationToken,
+}
+
+impl Devnet {
+    /// Starts the producer, then the full node following it, and writes `devnet.json`.
+    pub async fn start(opts: DevnetOptions) -> Result<Self> {
+        let kzg = tokio::task::spawn_blocking(|| {
+            Arc::new(KzgContext::new(KzgConfig::DEFAULT.with_precompute(true)))
+        })
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let addr = |off: u16| {
+            let port = if opts.base_port == 0 {
+                0
+            } else {
+                opts.base_port + off
+            };
+            std::net::SocketAddr::from(([127, 0, 0, 1], port))
+        };
+        let producer_cfg = NodeConfig {
+            chain_id: opts.chain_id.clone(),
+            role: Role::Producer,
+            data_dir: Some(opts.data_dir.join("producer")),
+            grpc_addr: addr(0),
+            metrics_addr: addr(10),
+            block_time_ms: opts.block_time_ms,
+            auth_token: Some(opts.token.clone()),
+            ..NodeConfig::default()
+        };
+        let producer = start_with(producer_cfg, kzg.clone()).await?;
+        let full_cfg = NodeConfig {
+            chain_id: opts.chain_id.clone(),
+            role: Role::Full,
+            data_dir: Some(opts.data_dir.join("full")),
+            grpc_addr: addr(1),
+            metrics_addr: addr(11),
+            follow: Some(format!("http://{}", producer.grpc_addr)),
+            trusted_producers: vec![hex::encode(producer.inner.public_key())],
+            auth_token: Some(opts.token.clone()),
+            precompute: false,
+            ..NodeConfig::default()
+        };
+        let full = start_with(full_cfg, kzg).await?;
+        let info = DevnetInfo {
+            chain_id: opts.chain_id.clone(),
+            token: opts.token.clone(),
+            nodes: [(&producer, "producer"), (&full, "full")]
+                .iter()
+                .map(|(n, role)| Endpoint {
+                    role: (*role).into(),
+                    grpc: format!("http://{}", n.grpc_addr),
+                    metrics: format!("http://{}/metrics", n.metrics_addr),
+                    node_key: n.inner.node_id.clone(),
+                })
+                .collect(),
+        };
+        let info_path = opts.data_dir.join("devnet.json");
+        let json =
+            serde_json::to_string_pretty(&info).map_err(|e| NodeError::Internal(e.to_string()))?;
+        std::fs::write(&info_path, json)
+            .map_err(|e| NodeError::Startup(format!("{}: {e}", info_path.display())))?;
+        let cancel = CancellationToken::new();
+        if opts.demo_load_mib_s > 0.0 {
+            tokio::spawn(demo_load(
+                format!("http://{}", producer.grpc_addr),
+                opts.token.clone(),
+                opts.demo_load_mib_s,
+                cancel.clone(),
+            ));
+        }
+        Ok(Self {
+            producer,
+            full,
+            info_path,
+            cancel,
+        })
+    }
+
+    /// Stops everything.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.full.shutdown().await;
+        self.producer.shutdown().await;
+    }
+}
+
+/// Submits random blobs over gRPC at `mib_s`, one 256 KiB blob at a time, spread over 4 namespaces.
+async fn demo_load(url: String, token: String, mib_s: f64, cancel: CancellationToken) {
+    use pb::blob_service_client::BlobServiceClient;
+    const BLOB: usize = 256 * 1024;
+    let period = Duration::from_secs_f64(BLOB as f64 / (mib_s * 1024.0 * 1024.0));
+    let mut client = loop {
+        match BlobServiceClient::connect(url.clone()).await {
+            Ok(c) => break c.max_encoding_message_size(crate::node::MAX_MESSAGE_BYTES),
+            Err(e) => {
+                warn!("demo load: cannot connect yet: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    };
+    let mut tick = tokio::time::interval(period);
+    let mut n = 0u64;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        n += 1;
+        let mut data = vec![0u8; BLOB];
+        let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        for b in &mut data {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        let mut ns = vec![0u8; 29];
+        ns[27] = 0xde;
+        ns[28] = (n % 4) as u8;
+        let mut req = tonic::Request::new(pb::SubmitRequest {
+            blobs: vec![pb::submit_request::Item {
+                namespace: ns,
+                data,
+            }],
+            wait_for_inclusion: false,
+        });
+        if let Ok(v) = format!("Bearer {token}").parse() {
+            req.metadata_mut().insert("authorization", v);
+        }
+        if let Err(e) = client.submit(req).await {
+            warn!("demo load: submit failed: {}", e.message());
+        } else if n % 16 == 0 {
+            info!(blobs = n, "demo load");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The node's error type and its single mapping to gRPC status codes.
+
+use tonic::{Code, Status};
+
+/// Result with [`NodeError`].
+pub type Result<T, E = NodeError> = std::result::Result<T, E>;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// RocksDB failed.
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    /// Stored bytes do not decode: the database is corrupt or from another version.
+    #[error("corrupt record in {cf} at {key}: {why}")]
+    Corrupt {
+        /// Column family.
+        cf: &'static str,
+        /// Key, hex.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// Everything the node's API can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The request is malformed (bad namespace, empty blob, bad cell index...).
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A value is outside the allowed range (blob larger than the limit...).
+    #[error("{0}")]
+    OutOfRange(String),
+    /// The requested data is not stored (unknown height, pruned, unknown blob).
+    #[error("{0}")]
+    NotFound(String),
+    /// A bounded resource is full (mempool).
+    #[error("{0}")]
+    ResourceExhausted(String),
+    /// No bearer token was sent to a write method that requires one.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The bearer token is wrong.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// Waiting for inclusion took too long.
+    #[error("{0}")]
+    DeadlineExceeded(String),
+    /// The node is shutting down or an upstream is unreachable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Cryptography or proof failure.
+    #[error(transparent)]
+    Kzg(#[from] da_kzg::KzgError),
+    /// A domain rule was broken.
+    #[error(transparent)]
+    Types(#[from] da_types::Error),
+    /// The node could not start (bad config, port in use, unreadable key...).
+    #[error("{0}")]
+    Startup(String),
+    /// A bug or unexpected state.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<NodeError> for Status {
+    fn from(e: NodeError) -> Self {
+        let code = match &e {
+            NodeError::InvalidArgument(_) | NodeError::Types(_) => Code::InvalidArgument,
+            NodeError::Kzg(k) if k.is_proof_invalid() => Code::InvalidArgument,
+            NodeError::OutOfRange(_) => Code::OutOfRange,
+            NodeError::NotFound(_) => Code::NotFound,
+            NodeError::ResourceExhausted(_) => Code::ResourceExhausted,
+            NodeError::Unauthenticated(_) => Code::Unauthenticated,
+            NodeError::PermissionDenied(_) => Code::PermissionDenied,
+            NodeError::DeadlineExceeded(_) => Code::DeadlineExceeded,
+            NodeError::Unavailable(_) => Code::Unavailable,
+            NodeError::Store(_)
+            | NodeError::Kzg(_)
+            | NodeError::Startup(_)
+            | NodeError::Internal(_) => Code::Internal,
+        };
+        Self::new(code, e.to_string())
+    }
+}

@@ -1,0 +1,655 @@
+//! The gRPC API (`da.v1`): blob, header, share and node services, plus server reflection and
+//! `grpc.health.v1`. Every error goes through `From<NodeError> for Status` and is counted.
+
+use std::{pin::Pin, sync::Arc, time::Duration};
+
+use da_kzg::{BlobProof, Commitment, ProvenCell};
+use da_proto::v1::{
+    self as pb, blob_service_server::BlobServiceServer, header_service_server::HeaderServiceServer,
+    node_service_server::NodeServiceServer, share_service_server::ShareServiceServer,
+};
+use da_types::{
+    consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
+    layout::{
+        cells_for_byte_range, entry_byte_range, index_cells, unpack_cell, CellIndex, IndexEntry,
+    },
+    Blob, BlobId, Namespace,
+};
+use tokio::net::TcpListener;
+use tokio_stream::{wrappers::TcpListenerStream, Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::warn;
+
+use crate::{
+    convert,
+    error::{NodeError, Result},
+    mempool::{Inserted, MempoolError},
+    node::{NodeInner, MAX_MESSAGE_BYTES},
+};
+
+/// Most blobs in one Submit.
+pub const MAX_BLOBS_PER_SUBMIT: usize = 1024;
+/// Most cells in one GetSamples.
+pub const MAX_SAMPLES_PER_REQUEST: usize = 256;
+/// Most headers in one GetRange.
+pub const MAX_HEADERS_PER_RANGE: u64 = 256;
+
+/// The API over the node's state.
+#[derive(Clone, Debug)]
+pub struct Api {
+    inner: Arc<NodeInner>,
+}
+
+type Stream2<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send>>;
+
+/// Serves the API on `listener` until cancelled.
+pub async fn serve(inner: Arc<NodeInner>, listener: TcpListener, cancel: CancellationToken) {
+    let api = Api { inner };
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<BlobServiceServer<Api>>().await;
+    health.set_serving::<HeaderServiceServer<Api>>().await;
+    health.set_serving::<ShareServiceServer<Api>>().await;
+    health.set_serving::<NodeServiceServer<Api>>().await;
+    let reflection = match tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            warn!("gRPC reflection unavailable: {e}");
+            return;
+        }
+    };
+    let result = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            BlobServiceServer::new(api.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(HeaderServiceServer::new(api.clone()))
+        .add_service(
+            ShareServiceServer::new(api.clone()).max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(NodeServiceServer::new(api))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), cancel.cancelled())
+        .await;
+    if let Err(e) = result {
+        warn!("gRPC server stopped: {e}");
+    }
+}
+
+impl Api {
+    fn done<T>(&self, method: &str, r: Result<T>) -> std::result::Result<Response<T>, Status> {
+        r.map(Response::new).map_err(|e| {
+            let s = Status::from(e);
+            self.inner.metrics.rpc_error(method, s.code());
+            s
+        })
+    }
+
+    fn check_auth<T>(&self, req: &Request<T>) -> Result<()> {
+        let Some(token) = &self.inner.config.auth_token else {
+            return Ok(());
+        };
+        let got = req
+            .metadata()
+            .get("authorization")
+            .ok_or_else(|| {
+                NodeError::Unauthenticated(
+                    "Submit requires `authorization: Bearer <token>` on this node".into(),
+                )
+            })?
+            .to_str()
+            .map_err(|_| NodeError::Unauthenticated("authorization header is not ASCII".into()))?;
+        match got.strip_prefix("Bearer ") {
+            Some(t) if constant_time_eq(t.as_bytes(), token.as_bytes()) => Ok(()),
+            Some(_) => Err(NodeError::PermissionDenied(
+                "bearer token is not valid".into(),
+            )),
+            None => Err(NodeError::Unauthenticated(
+                "authorization must be `Bearer <token>`".into(),
+            )),
+        }
+    }
+
+    fn k_of(&self, height: u64) -> Result<(usize, Vec<IndexEntry>)> {
+        self.inner
+            .store
+            .block_index(height)?
+            .ok_or_else(|| self.not_stored(height))
+    }
+
+    fn not_stored(&self, height: u64) -> NodeError {
+        let lowest = self.inner.store.lowest().ok().flatten();
+        let head = self.inner.store.head().ok().flatten();
+        NodeError::NotFound(format!(
+            "height {height} is not stored (stored: {})",
+            match (lowest, head) {
+                (Some(l), Some(h)) => format!("{l}..={h}"),
+                _ => "none yet".into(),
+            }
+        ))
+    }
+
+    fn proven(&self, height: u64, k: usize, row: usize, col: usize) -> Result<ProvenCell> {
+        let missing = || NodeError::Internal(format!("cell ({row}, {col}) of {height} missing"));
+        let cell = self
+            .inner
+            .store
+            .cell(height, k, row, col)?
+            .ok_or_else(missing)?;
+        let proof = self
+            .inner
+            .store
+            .proof(height, row, col)?
+            .ok_or_else(missing)?;
+        Ok(ProvenCell {
+            index: CellIndex {
+                row: row as u32,
+                col: col as u32,
+            },
+            cell: da_kzg::Cell::from_slice(&cell)?,
+            proof: da_kzg::Proof(proof),
+        })
+    }
+
+    fn original_cells(
+        &self,
+        height: u64,
+        k: usize,
+        cells: impl IntoIterator<Item = usize>,
+    ) -> Result<Vec<ProvenCell>> {
+        cells
+            .into_iter()
+            .map(|n| {
+                let p = CellIndex::of_original(n);
+                self.proven(height, k, p.row as usize, p.col as usize)
+            })
+            .collect()
+    }
+
+    fn blob_bytes(&self, height: u64, k: usize, e: &IndexEntry) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(e.cells().len() * PAYLOAD_BYTES_PER_CELL);
+        for c in self.original_cells(height, k, e.cells())? {
+            unpack_cell(c.cell.as_bytes(), &mut out)?;
+        }
+        out.truncate(e.len as usize);
+        Ok(out)
+    }
+
+    fn find(&self, height: u64, ns: &[u8], id: &[u8]) -> Result<(usize, usize, IndexEntry)> {
+        let ns = convert::namespace(ns)?;
+        let id = convert::blob_id(id)?;
+        let (k, index) = self.k_of(height)?;
+        let i = index
+            .iter()
+            .position(|e| e.namespace == ns && e.blob_id == id)
+            .ok_or_else(|| {
+                NodeError::NotFound(format!(
+                    "blob {id} in namespace {ns} is not in block {height}"
+                ))
+            })?;
+        Ok((k, i, index[i]))
+    }
+
+    fn blob_data(&self, height: u64, k: usize, e: &IndexEntry) -> Result<pb::BlobData> {
+        Ok(pb::BlobData {
+            namespace: e.namespace.as_bytes().to_vec(),
+            data: self.blob_bytes(height, k, e)?,
+            blob_id: e.blob_id.0.to_vec(),
+            height,
+        })
+    }
+
+    fn commitments(&self, height: u64) -> Result<Vec<Commitment>> {
+        let h = self
+            .inner
+            .store
+            .header(height)?
+            .ok_or_else(|| self.not_stored(height))?;
+        Ok(h.header
+            .commitments
+            .iter()
+            .map(|c| Commitment(*c))
+            .collect())
+    }
+
+    async fn submit_inner(&self, req: Request<pb::SubmitRequest>) -> Result<pb::SubmitResponse> {
+        let t0 = std::time::Instant::now();
+        self.check_auth(&req)?;
+        let req = req.into_inner();
+        if req.blobs.is_empty() {
+            return Err(NodeError::InvalidArgument("no blobs in the request".into()));
+        }
+        if req.blobs.len() > MAX_BLOBS_PER_SUBMIT {
+            return Err(NodeError::InvalidArgument(format!(
+                "{} blobs in one request, the limit is {MAX_BLOBS_PER_SUBMIT}",
+                req.blobs.len()
+            )));
+        }
+        let max = self.inner.config.max_blob_bytes;
+        let mut blobs = Vec::with_capacity(req.blobs.len());
+        for (i, item) in req.blobs.into_iter().enumerate() {
+            let ns = Namespace::new_blob(&item.namespace)
+                .map_err(|e| NodeError::InvalidArgument(format!("blob {i}: {e}")))?;
+            if item.data.is_empty() {
+                return Err(NodeError::InvalidArgument(format!(
+                    "blob {i}: data is empty"
+                )));
+            }
+            if item.data.len() > max {
+                return Err(NodeError::OutOfRange(format!(
+                    "blob {i} is {} bytes, the limit is {max} bytes",
+                    item.data.len()
+                )));
+            }
+            blobs.push(Blob::new(ns, item.data)?);
+        }
+        let mut events = self.inner.blocks.subscribe();
+        let ids: Vec<BlobId> = blobs.iter().map(Blob::id).collect();
+        let mut heights = vec![None; ids.len()];
+        for (i, blob) in blobs.into_iter().enumerate() {
+            if let Some(h) = self.inner.store.blob_height(&blob.id())? {
+                heights[i] = Some(h);
+                continue;
+            }
+            let persist = blob.clone();
+            match self.inner.mempool.insert(blob) {
+                Ok(Inserted::Added) => self.inner.store.mempool_put(&persist)?,
+                Ok(Inserted::AlreadyPending) => {}
+                Err(e @ MempoolError::Full { .. }) => {
+                    return Err(NodeError::ResourceExhausted(e.to_string()))
+                }
+            }
+        }
+        if self.inner.mempool.fills_square() {
+            self.inner.wake_producer();
+        }
+        self.inner
+            .metrics
+            .mempool_blobs
+            .set(self.inner.mempool.len() as i64);
+        self.inner
+            .metrics
+            .mempool_bytes
+            .set(self.inner.mempool.bytes() as i64);
+        if req.wait_for_inclusion {
+            let limit = (self.inner.config.block_time() * 20).max(Duration::from_secs(60));
+            let wait = async {
+                while heights.iter().any(Option::is_none) {
+                    match events.recv().await {
+                        Ok(ev) => {
+                            for (i, id) in ids.iter().enumerate() {
+                                if ev.blobs.iter().any(|(e, _)| e.blob_id == *id) {
+                                    heights[i] = Some(ev.header.header.height);
+                                }
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            for (i, id) in ids.iter().enumerate() {
+                                if heights[i].is_none() {
+                                    heights[i] = self.inner.store.blob_height(id)?;
+                                }
+                            }
+                        }
+                        Err(_) => {
+                            return Err(NodeError::Unavailable("node is shutting down".into()))
+                        }
+                    }
+                }
+                Ok(())
+            };
+            tokio::time::timeout(limit, wait).await.map_err(|_| {
+                NodeError::DeadlineExceeded(format!(
+                    "blobs not included within {limit:?}; they stay pending"
+                ))
+            })??;
+        }
+        self.inner
+            .metrics
+            .submit_latency
+            .observe(t0.elapsed().as_secs_f64());
+        let height = if heights.iter().all(Option::is_some) {
+            heights.iter().flatten().copied().max().unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(pb::SubmitResponse {
+            blob_ids: ids.iter().map(|i| i.0.to_vec()).collect(),
+            height,
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[tonic::async_trait]
+impl pb::blob_service_server::BlobService for Api {
+    async fn submit(
+        &self,
+        req: Request<pb::SubmitRequest>,
+    ) -> std::result::Result<Response<pb::SubmitResponse>, Status> {
+        let r = self.submit_inner(req).await;
+        self.done("Submit", r)
+    }
+
+    async fn get(
+        &self,
+        req: Request<pb::GetBlobRequest>,
+    ) -> std::result::Result<Response<pb::BlobData>, Status> {
+        let r = req.into_inner();
+        let out = self
+            .find(r.height, &r.namespace, &r.blob_id)
+            .and_then(|(k, _, e)| self.blob_data(r.height, k, &e));
+        self.done("Get", out)
+    }
+
+    async fn get_all(
+        &self,
+        req: Request<pb::GetAllRequest>,
+    ) -> std::result::Result<Response<pb::GetAllResponse>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            let nss = r
+                .namespaces
+                .iter()
+                .map(|n| convert::namespace(n))
+                .collect::<Result<Vec<_>>>()?;
+            let (k, index) = self.k_of(r.height)?;
+            let blobs = index
+                .iter()
+                .filter(|e| nss.contains(&e.namespace))
+                .map(|e| self.blob_data(r.height, k, e))
+                .collect::<Result<_>>()?;
+            Ok(pb::GetAllResponse { blobs })
+        })();
+        self.done("GetAll", out)
+    }
+
+    async fn get_proof(
+        &self,
+        req: Request<pb::GetBlobRequest>,
+    ) -> std::result::Result<Response<pb::BlobProof>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            let (k, i, e) = self.find(r.height, &r.namespace, &r.blob_id)?;
+            let mut idx: Vec<usize> = cells_for_byte_range(entry_byte_range(i)).collect();
+            if idx.first() != Some(&0) {
+                idx.insert(0, 0);
+            }
+            let proof = BlobProof {
+                entry: i as u32,
+                index_cells: self.original_cells(r.height, k, idx)?,
+                blob_cells: self.original_cells(r.height, k, e.cells())?,
+            };
+            Ok(convert::blob_proof_to_pb(&proof))
+        })();
+        self.done("GetProof", out)
+    }
+
+    async fn included(
+        &self,
+        req: Request<pb::IncludedRequest>,
+    ) -> std::result::Result<Response<pb::IncludedResponse>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            let ns = convert::namespace(&r.namespace)?;
+            let id = convert::blob_id(&r.blob_id)?;
+            let proof = r
+                .proof
+                .as_ref()
+                .ok_or_else(|| NodeError::InvalidArgument("proof is missing".into()))?;
+            let proof = convert::blob_proof_from_pb(proof)?;
+            let commitments = self.commitments(r.height)?;
+            let included = proof
+                .verify(&self.inner.kzg, &commitments, &ns, &id)
+                .is_ok();
+            Ok(pb::IncludedResponse { included })
+        })();
+        self.done("Included", out)
+    }
+
+    type SubscribeStream = Stream2<pb::BlobData>;
+
+    async fn subscribe(
+        &self,
+        req: Request<pb::SubscribeBlobsRequest>,
+    ) -> std::result::Result<Response<Self::SubscribeStream>, Status> {
+        let ns = match convert::namespace(&req.into_inner().namespace) {
+            Ok(ns) => ns,
+            Err(e) => return self.done("Subscribe", Err(e)),
+        };
+        let mut rx = self.inner.blocks.subscribe();
+        let (tx, out) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let ev = tokio::select! {
+                    () = tx.closed() => return,
+                    ev = rx.recv() => ev,
+                };
+                match ev {
+                    Ok(ev) => {
+                        let h = ev.header.header.height;
+                        for (e, d) in ev.blobs.iter().filter(|(e, _)| e.namespace == ns) {
+                            let item = pb::BlobData {
+                                namespace: e.namespace.as_bytes().to_vec(),
+                                data: d.clone(),
+                                blob_id: e.blob_id.0.to_vec(),
+                                height: h,
+                            };
+                            if tx.send(Ok(item)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = tx
+                            .send(Err(Status::data_loss(
+                                "subscriber fell behind; resubscribe and fetch missed heights with GetAll",
+                            )))
+                            .await;
+                        return;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        let stream = tokio_stream::wrappers::ReceiverStream::new(out);
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::header_service_server::HeaderService for Api {
+    async fn head(
+        &self,
+        _req: Request<pb::HeadRequest>,
+    ) -> std::result::Result<Response<pb::Header>, Status> {
+        let out = (|| {
+            let h = self
+                .inner
+                .store
+                .head()?
+                .ok_or_else(|| NodeError::NotFound("no block yet".into()))?;
+            let header = self
+                .inner
+                .store
+                .header(h)?
+                .ok_or_else(|| self.not_stored(h))?;
+            Ok(convert::header_to_pb(&header))
+        })();
+        self.done("Head", out)
+    }
+
+    async fn get_by_height(
+        &self,
+        req: Request<pb::GetByHeightRequest>,
+    ) -> std::result::Result<Response<pb::Header>, Status> {
+        let height = req.into_inner().height;
+        let out = self
+            .inner
+            .store
+            .header(height)
+            .map_err(NodeError::from)
+            .and_then(|h| h.ok_or_else(|| self.not_stored(height)))
+            .map(|h| convert::header_to_pb(&h));
+        self.done("GetByHeight", out)
+    }
+
+    async fn get_range(
+        &self,
+        req: Request<pb::GetRangeRequest>,
+    ) -> std::result::Result<Response<pb::GetRangeResponse>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            if r.from == 0 || r.to < r.from || r.to - r.from >= MAX_HEADERS_PER_RANGE {
+                return Err(NodeError::InvalidArgument(format!(
+                    "range [{}, {}] must satisfy 1 <= from <= to < from + {MAX_HEADERS_PER_RANGE}",
+                    r.from, r.to
+                )));
+            }
+            let mut headers = Vec::new();
+            for h in r.from..=r.to {
+                match self.inner.store.header(h)? {
+                    Some(x) => headers.push(convert::header_to_pb(&x)),
+                    None if headers.is_empty() && h == r.from => return Err(self.not_stored(h)),
+                    None => break,
+                }
+            }
+            Ok(pb::GetRangeResponse { headers })
+        })();
+        self.done("GetRange", out)
+    }
+
+    type SubscribeStream = Stream2<pb::Header>;
+
+    async fn subscribe(
+        &self,
+        _req: Request<pb::SubscribeHeadersRequest>,
+    ) -> std::result::Result<Response<Self::SubscribeStream>, Status> {
+        let rx = tokio_stream::wrappers::BroadcastStream::new(self.inner.blocks.subscribe());
+        let stream = rx.map(|ev| match ev {
+            Ok(ev) => Ok(convert::header_to_pb(&ev.header)),
+            Err(_) => Err(Status::data_loss(
+                "subscriber fell behind; resubscribe and fetch missed heights with GetRange",
+            )),
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::share_service_server::ShareService for Api {
+    async fn get_samples(
+        &self,
+        req: Request<pb::GetSamplesRequest>,
+    ) -> std::result::Result<Response<pb::GetSamplesResponse>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            if r.cells.len() > MAX_SAMPLES_PER_REQUEST {
+                return Err(NodeError::InvalidArgument(format!(
+                    "{} cells requested, the limit is {MAX_SAMPLES_PER_REQUEST}",
+                    r.cells.len()
+                )));
+            }
+            let (k, _) = self.k_of(r.height)?;
+            let samples = r
+                .cells
+                .iter()
+                .map(|c| {
+                    let i = CellIndex::new(c.row as usize, c.col as usize, k)?;
+                    self.proven(r.height, k, i.row as usize, i.col as usize)
+                        .map(|p| convert::sample_to_pb(&p))
+                })
+                .collect::<Result<_>>()?;
+            Ok(pb::GetSamplesResponse { samples })
+        })();
+        self.done("GetSamples", out)
+    }
+
+    async fn get_row(
+        &self,
+        req: Request<pb::GetRowRequest>,
+    ) -> std::result::Result<Response<pb::GetRowResponse>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            let (k, _) = self.k_of(r.height)?;
+            let row = r.row as usize;
+            CellIndex::new(row, 0, k)?;
+            let cells = (0..CELLS_PER_ROW)
+                .map(|c| {
+                    self.proven(r.height, k, row, c)
+                        .map(|p| convert::sample_to_pb(&p))
+                })
+                .collect::<Result<_>>()?;
+            Ok(pb::GetRowResponse { cells })
+        })();
+        self.done("GetRow", out)
+    }
+
+    async fn get_namespace_data(
+        &self,
+        req: Request<pb::GetNamespaceDataRequest>,
+    ) -> std::result::Result<Response<pb::GetNamespaceDataResponse>, Status> {
+        let r = req.into_inner();
+        let out = (|| {
+            let ns = convert::namespace(&r.namespace)?;
+            let (k, index) = self.k_of(r.height)?;
+            let mine: Vec<&IndexEntry> = index.iter().filter(|e| e.namespace == ns).collect();
+            let proof = da_kzg::NamespaceProof {
+                index_cells: self.original_cells(r.height, k, 0..index_cells(index.len()))?,
+                blob_cells: self.original_cells(
+                    r.height,
+                    k,
+                    mine.iter().flat_map(|e| e.cells()),
+                )?,
+            };
+            let blobs = mine
+                .iter()
+                .map(|e| self.blob_data(r.height, k, e))
+                .collect::<Result<_>>()?;
+            Ok(pb::GetNamespaceDataResponse {
+                blobs,
+                proof: Some(convert::namespace_proof_to_pb(&proof)),
+            })
+        })();
+        self.done("GetNamespaceData", out)
+    }
+}
+
+#[tonic::async_trait]
+impl pb::node_service_server::NodeService for Api {
+    async fn info(
+        &self,
+        _req: Request<pb::InfoRequest>,
+    ) -> std::result::Result<Response<pb::InfoResponse>, Status> {
+        let out = (|| {
+            let c = &self.inner.config;
+            Ok(pb::InfoResponse {
+                version: env!("CARGO_PKG_VERSION").into(),
+                chain_id: c.chain_id.clone(),
+                role: c.role.to_string(),
+                peer_id: self.inner.node_id.clone(),
+                head_height: self.inner.store.head()?.unwrap_or(0),
+                lowest_height: self.inner.store.lowest()?.unwrap_or(0),
+                listen_addresses: vec![format!("http://{}", c.grpc_addr)],
+            })
+        })();
+        self.done("Info", out)
+    }
+
+    async fn peers(
+        &self,
+        _req: Request<pb::PeersRequest>,
+    ) -> std::result::Result<Response<pb::PeersResponse>, Status> {
+        // Until the p2p network lands, a full node's only peer is the node it follows.
+        let peers = self.inner.config.follow.iter().cloned().collect();
+        Ok(Response::new(pb::PeersResponse { peers }))
+    }
+}

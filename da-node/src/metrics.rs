@@ -1,0 +1,183 @@
+//! Prometheus metrics of the node, served as text on `GET /metrics`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
+    registry::Registry,
+};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Every metric the node exports.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Highest stored height.
+    pub head_height: Gauge,
+    /// Lowest stored height.
+    pub lowest_height: Gauge,
+    /// Payload bytes of the last block.
+    pub block_bytes: Gauge,
+    /// `k` of the last block.
+    pub square_k: Gauge,
+    /// Blocks stored.
+    pub blocks: Counter,
+    /// Blobs included.
+    pub blobs_included: Counter,
+    /// Seconds from cutting a block to its signed header.
+    pub time_to_header: Histogram,
+    /// Seconds from cutting a block to all its proofs.
+    pub time_to_proofs: Histogram,
+    /// Pending blobs.
+    pub mempool_blobs: Gauge,
+    /// Pending bytes.
+    pub mempool_bytes: Gauge,
+    /// Seconds a Submit call took.
+    pub submit_latency: Histogram,
+    /// Bytes in RocksDB (SST files and memtables).
+    pub storage_bytes: Gauge,
+    /// RPC errors by method and gRPC code.
+    pub rpc_errors: Family<Vec<(String, String)>, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric under the `da_` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("da");
+        let m = Self {
+            head_height: Gauge::default(),
+            lowest_height: Gauge::default(),
+            block_bytes: Gauge::default(),
+            square_k: Gauge::default(),
+            blocks: Counter::default(),
+            blobs_included: Counter::default(),
+            time_to_header: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            time_to_proofs: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            mempool_blobs: Gauge::default(),
+            mempool_bytes: Gauge::default(),
+            submit_latency: Histogram::new(exponential_buckets(0.0005, 2.0, 18)),
+            storage_bytes: Gauge::default(),
+            rpc_errors: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "head_height",
+            "Highest stored height",
+            m.head_height.clone(),
+        );
+        registry.register(
+            "lowest_height",
+            "Lowest stored height",
+            m.lowest_height.clone(),
+        );
+        registry.register(
+            "block_payload_bytes",
+            "Payload bytes of the last block",
+            m.block_bytes.clone(),
+        );
+        registry.register(
+            "square_k",
+            "Original rows of the last square",
+            m.square_k.clone(),
+        );
+        registry.register("blocks", "Blocks stored", m.blocks.clone());
+        registry.register(
+            "blobs_included",
+            "Blobs included in stored blocks",
+            m.blobs_included.clone(),
+        );
+        registry.register(
+            "time_to_header_seconds",
+            "Block cut to signed header",
+            m.time_to_header.clone(),
+        );
+        registry.register(
+            "time_to_proofs_seconds",
+            "Block cut to all cell proofs",
+            m.time_to_proofs.clone(),
+        );
+        registry.register("mempool_blobs", "Pending blobs", m.mempool_blobs.clone());
+        registry.register("mempool_bytes", "Pending bytes", m.mempool_bytes.clone());
+        registry.register(
+            "submit_latency_seconds",
+            "Submit call duration",
+            m.submit_latency.clone(),
+        );
+        registry.register(
+            "storage_bytes",
+            "RocksDB bytes (SST + memtables)",
+            m.storage_bytes.clone(),
+        );
+        registry.register(
+            "rpc_errors",
+            "RPC errors by method and code",
+            m.rpc_errors.clone(),
+        );
+        Self { registry, ..m }
+    }
+
+    /// Counts one failed RPC.
+    pub fn rpc_error(&self, method: &str, code: tonic::Code) {
+        self.rpc_errors
+            .get_or_create(&vec![
+                ("method".into(), method.into()),
+                ("code".into(), format!("{code:?}")),
+            ])
+            .inc();
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Serves `GET /metrics` until cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let m = metrics.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    m.render(),
+                )
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
+}
+
+/// Binds a listener, mapping the error to a message that names the address.
+pub async fn bind(addr: SocketAddr, what: &str) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}"))
+    })
+}

@@ -1,0 +1,455 @@
+//! The gRPC API against real nodes on 127.0.0.1: submit → include → get → proofs verified against
+//! the header, completeness, idempotence, every bad input, auth, following, restart, pruning.
+
+mod common;
+
+use common::*;
+use da_kzg::Commitment;
+use da_node::{config::Role, convert, NodeConfig};
+use da_proto::v1 as pb;
+use da_types::{BlobId, Namespace};
+use tonic::Code;
+
+fn commitments(h: &pb::Header) -> Vec<Commitment> {
+    h.commitments
+        .iter()
+        .map(|c| Commitment::from_slice(c).expect("48 bytes"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_include_get_prove_and_complete() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = start(producer_config(dir.path())).await;
+    let (mut blobs, mut headers, mut shares) = clients(&node).await;
+    let items = vec![
+        (ns(1), b"first batch".to_vec()),
+        (ns(2), vec![7u8; 5000]),
+        (ns(1), vec![9u8; 2100]),
+    ];
+    let resp = blobs
+        .submit(submit(&items, true))
+        .await
+        .expect("submit")
+        .into_inner();
+    assert!(resp.height > 0);
+    assert_eq!(resp.blob_ids.len(), 3);
+    let header = headers
+        .get_by_height(pb::GetByHeightRequest {
+            height: resp.height,
+        })
+        .await
+        .expect("header")
+        .into_inner();
+    let coms = commitments(&header);
+    let ctx = kzg();
+    assert!(ctx.verify_extension(&coms).expect("extension"));
+
+    for ((n, data), id) in items.iter().zip(&resp.blob_ids) {
+        let req = pb::GetBlobRequest {
+            height: resp.height,
+            namespace: n.clone(),
+            blob_id: id.clone(),
+        };
+        let got = blobs.get(req.clone()).await.expect("get").into_inner();
+        assert_eq!(&got.data, data);
+        let proof = blobs.get_proof(req).await.expect("proof").into_inner();
+        let p = convert::blob_proof_from_pb(&proof).expect("decode");
+        let ns_ = Namespace::new_blob(n).expect("ns");
+        let bid = BlobId(id.clone().try_into().expect("32"));
+        let proven = p.verify(&ctx, &coms, &ns_, &bid).expect("verifies");
+        assert_eq!(&proven.data, data);
+        let included = blobs
+            .included(pb::IncludedRequest {
+                height: resp.height,
+                namespace: n.clone(),
+                blob_id: id.clone(),
+                proof: Some(proof.clone()),
+            })
+            .await
+            .expect("included")
+            .into_inner();
+        assert!(included.included);
+        let mut forged = proof;
+        forged.blob_cells[0].proof = forged.index_cells[0].proof.clone();
+        let included = blobs
+            .included(pb::IncludedRequest {
+                height: resp.height,
+                namespace: n.clone(),
+                blob_id: id.clone(),
+                proof: Some(forged),
+            })
+            .await
+            .expect("included")
+            .into_inner();
+        assert!(!included.included);
+    }
+
+    let all = blobs
+        .get_all(pb::GetAllRequest {
+            height: resp.height,
+            namespaces: vec![ns(1)],
+        })
+        .await
+        .expect("get all")
+        .into_inner();
+    assert_eq!(all.blobs.len(), 2);
+    let none = blobs
+        .get_all(pb::GetAllRequest {
+            height: resp.height,
+            namespaces: vec![ns(99)],
+        })
+        .await
+        .expect("get all")
+        .into_inner();
+    assert!(none.blobs.is_empty());
+
+    let nsd = shares
+        .get_namespace_data(pb::GetNamespaceDataRequest {
+            height: resp.height,
+            namespace: ns(1),
+        })
+        .await
+        .expect("namespace data")
+        .into_inner();
+    let proof = convert::namespace_proof_from_pb(&nsd.proof.expect("proof")).expect("decode");
+    let proven = proof
+        .verify(&ctx, &coms, &Namespace::new_blob(&ns(1)).expect("ns"))
+        .expect("complete");
+    assert_eq!(proven.len(), 2);
+    assert_eq!(proven[0].data, items[0].1);
+    assert_eq!(proven[1].data, items[2].1);
+
+    // Idempotent: same ids, same height, one copy.
+    let again = blobs
+        .submit(submit(&items[..1], true))
+        .await
+        .expect("resubmit")
+        .into_inner();
+    assert_eq!(again.blob_ids[0], resp.blob_ids[0]);
+    assert_eq!(again.height, resp.height);
+    assert_eq!(
+        node.inner
+            .store
+            .head()
+            .expect("head")
+            .map(|h| h >= resp.height),
+        Some(true)
+    );
+    let later = node.inner.store.head().expect("head").unwrap_or(0);
+    for h in resp.height + 1..=later {
+        let all = blobs
+            .get_all(pb::GetAllRequest {
+                height: h,
+                namespaces: vec![ns(1)],
+            })
+            .await
+            .expect("get all")
+            .into_inner();
+        assert!(all.blobs.is_empty(), "blob included twice (height {h})");
+    }
+
+    // Samples from every quadrant verify against the header.
+    let k = header.k;
+    let cells: Vec<pb::CellCoord> = [(0, 0), (0, 127), (2 * k - 1, 5), (k, 100)]
+        .iter()
+        .map(|&(row, col)| pb::CellCoord { row, col })
+        .collect();
+    let samples = shares
+        .get_samples(pb::GetSamplesRequest {
+            height: resp.height,
+            cells,
+        })
+        .await
+        .expect("samples")
+        .into_inner()
+        .samples;
+    let batch = samples
+        .iter()
+        .map(|s| {
+            let p = convert::sample_from_pb(s).expect("decode");
+            (p.index, p.cell, p.proof)
+        })
+        .collect();
+    assert_eq!(ctx.verify_cells(&coms, batch).expect("verify").len(), 4);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_get_distinct_codes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = NodeConfig {
+        max_blob_bytes: 10_000,
+        mempool_max_bytes: 25_000,
+        block_time_ms: 60_000,
+        ..producer_config(dir.path())
+    };
+    let node = start(cfg).await;
+    let (mut blobs, mut headers, mut shares) = clients(&node).await;
+    let code = |r: Result<tonic::Response<pb::SubmitResponse>, tonic::Status>| {
+        r.map(|_| Code::Ok).unwrap_or_else(|s| s.code())
+    };
+    let mut reserved = vec![0u8; 29];
+    reserved[28] = 0x04;
+    assert_eq!(
+        code(blobs.submit(submit(&[(reserved, vec![1])], false)).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(blobs.submit(submit(&[(vec![0; 28], vec![1])], false)).await),
+        Code::InvalidArgument
+    );
+    let mut v1 = ns(1);
+    v1[0] = 1;
+    assert_eq!(
+        code(blobs.submit(submit(&[(v1, vec![1])], false)).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(blobs.submit(submit(&[(ns(1), vec![])], false)).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(blobs.submit(submit(&[], false)).await),
+        Code::InvalidArgument
+    );
+    let over = blobs
+        .submit(submit(&[(ns(1), vec![1; 10_001])], false))
+        .await;
+    let s = over.expect_err("oversize");
+    assert_eq!(s.code(), Code::OutOfRange);
+    assert!(
+        s.message().contains("10001") && s.message().contains("10000"),
+        "{}",
+        s.message()
+    );
+    for i in 0..2u8 {
+        blobs
+            .submit(submit(&[(ns(i), vec![i; 10_000])], false))
+            .await
+            .expect("fits");
+    }
+    let full = blobs
+        .submit(submit(&[(ns(3), vec![3; 10_000])], false))
+        .await;
+    assert_eq!(full.expect_err("full").code(), Code::ResourceExhausted);
+
+    let nf = headers
+        .get_by_height(pb::GetByHeightRequest { height: 999 })
+        .await;
+    assert_eq!(nf.expect_err("missing").code(), Code::NotFound);
+    let range = headers
+        .get_range(pb::GetRangeRequest { from: 5, to: 2 })
+        .await;
+    assert_eq!(range.expect_err("bad range").code(), Code::InvalidArgument);
+    let bad_id = blobs
+        .get(pb::GetBlobRequest {
+            height: 1,
+            namespace: ns(1),
+            blob_id: vec![1, 2, 3],
+        })
+        .await;
+    assert_eq!(bad_id.expect_err("bad id").code(), Code::InvalidArgument);
+    let samples = shares
+        .get_samples(pb::GetSamplesRequest {
+            height: 999,
+            cells: vec![],
+        })
+        .await;
+    assert_eq!(samples.expect_err("missing").code(), Code::NotFound);
+    let too_many = shares
+        .get_samples(pb::GetSamplesRequest {
+            height: 1,
+            cells: vec![pb::CellCoord { row: 0, col: 0 }; 257],
+        })
+        .await;
+    assert_eq!(
+        too_many.expect_err("too many").code(),
+        Code::InvalidArgument
+    );
+    // The node still serves after all of this: a small blob still fits the mempool.
+    blobs
+        .submit(submit(&[(ns(1), vec![1; 10])], false))
+        .await
+        .expect("still accepting");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_requires_the_token_when_configured() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = NodeConfig {
+        auth_token: Some("s3cret".into()),
+        ..producer_config(dir.path())
+    };
+    let node = start(cfg).await;
+    let (mut blobs, mut headers, _) = clients(&node).await;
+    let no = blobs.submit(submit(&[(ns(1), vec![1])], false)).await;
+    assert_eq!(no.expect_err("no token").code(), Code::Unauthenticated);
+    let mut wrong = tonic::Request::new(submit(&[(ns(1), vec![1])], false));
+    wrong
+        .metadata_mut()
+        .insert("authorization", "Bearer nope".parse().expect("ascii"));
+    assert_eq!(
+        blobs.submit(wrong).await.expect_err("wrong").code(),
+        Code::PermissionDenied
+    );
+    let mut right = tonic::Request::new(submit(&[(ns(1), vec![1])], true));
+    right
+        .metadata_mut()
+        .insert("authorization", "Bearer s3cret".parse().expect("ascii"));
+    let h = blobs
+        .submit(right)
+        .await
+        .expect("authorized")
+        .into_inner()
+        .height;
+    // Reads stay open.
+    headers
+        .get_by_height(pb::GetByHeightRequest { height: h })
+        .await
+        .expect("open read");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_node_follows_verifies_and_serves_the_same_cells() {
+    let pdir = tempfile::tempdir().expect("tmp");
+    let fdir = tempfile::tempdir().expect("tmp");
+    let producer = start(producer_config(pdir.path())).await;
+    let (mut blobs, mut pheaders, mut pshares) = clients(&producer).await;
+    let resp = blobs
+        .submit(submit(&[(ns(5), vec![0xab; 140_000])], true))
+        .await
+        .expect("submit")
+        .into_inner();
+    let full_cfg = NodeConfig {
+        role: Role::Full,
+        follow: Some(format!("http://{}", producer.grpc_addr)),
+        trusted_producers: vec![hex::encode(producer.inner.public_key())],
+        ..producer_config(fdir.path())
+    };
+    let full = start(full_cfg).await;
+    wait_for_height(&full, resp.height).await;
+    let (mut fblobs, mut fheaders, mut fshares) = clients(&full).await;
+    let ph = pheaders
+        .get_by_height(pb::GetByHeightRequest {
+            height: resp.height,
+        })
+        .await
+        .expect("header")
+        .into_inner();
+    let fh = fheaders
+        .get_by_height(pb::GetByHeightRequest {
+            height: resp.height,
+        })
+        .await
+        .expect("header")
+        .into_inner();
+    assert_eq!(ph, fh);
+    assert!(ph.k >= 2);
+    let cells: Vec<pb::CellCoord> = (0..2 * ph.k)
+        .map(|r| pb::CellCoord {
+            row: r,
+            col: (r * 37) % 128,
+        })
+        .collect();
+    let req = pb::GetSamplesRequest {
+        height: resp.height,
+        cells,
+    };
+    let a = pshares
+        .get_samples(req.clone())
+        .await
+        .expect("p")
+        .into_inner();
+    let b = fshares.get_samples(req).await.expect("f").into_inner();
+    assert_eq!(a, b);
+    let got = fblobs
+        .get(pb::GetBlobRequest {
+            height: resp.height,
+            namespace: ns(5),
+            blob_id: resp.blob_ids[0].clone(),
+        })
+        .await
+        .expect("get from full node")
+        .into_inner();
+    assert_eq!(got.data, vec![0xab; 140_000]);
+    full.shutdown().await;
+    producer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_resumes_the_chain() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = start(producer_config(dir.path())).await;
+    let (mut blobs, _, _) = clients(&node).await;
+    let first = blobs
+        .submit(submit(&[(ns(1), b"durable".to_vec())], true))
+        .await
+        .expect("submit")
+        .into_inner();
+    node.shutdown().await;
+
+    let node = start(producer_config(dir.path())).await;
+    let (mut blobs, mut headers, _) = clients(&node).await;
+    let got = blobs
+        .get(pb::GetBlobRequest {
+            height: first.height,
+            namespace: ns(1),
+            blob_id: first.blob_ids[0].clone(),
+        })
+        .await
+        .expect("still there")
+        .into_inner();
+    assert_eq!(got.data, b"durable");
+    let second = blobs
+        .submit(submit(&[(ns(1), b"after restart".to_vec())], true))
+        .await
+        .expect("submit")
+        .into_inner();
+    assert!(second.height > first.height);
+    let parent = headers
+        .get_by_height(pb::GetByHeightRequest {
+            height: second.height - 1,
+        })
+        .await
+        .expect("parent")
+        .into_inner();
+    let child = headers
+        .get_by_height(pb::GetByHeightRequest {
+            height: second.height,
+        })
+        .await
+        .expect("child")
+        .into_inner();
+    assert_eq!(child.parent_hash, parent.hash);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_drops_heights_past_the_retention_window() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = NodeConfig {
+        retention_secs: 1,
+        ..producer_config(dir.path())
+    };
+    let node = start(cfg).await;
+    wait_for_height(&node, 3).await;
+    let (_, mut headers, _) = clients(&node).await;
+    let mut pruned = false;
+    for _ in 0..100 {
+        if node.inner.store.lowest().expect("lowest").unwrap_or(0) > 1 {
+            pruned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(pruned, "old heights were not pruned");
+    let gone = headers
+        .get_by_height(pb::GetByHeightRequest { height: 1 })
+        .await;
+    assert_eq!(gone.expect_err("pruned").code(), Code::NotFound);
+    assert!(headers.head(pb::HeadRequest {}).await.is_ok());
+    node.shutdown().await;
+}
