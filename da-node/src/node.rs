@@ -439,6 +439,7 @@ async fn producer_loop(inner: Arc<NodeInner>, cancel: CancellationToken) {
     tick.tick().await;
     loop {
         tokio::select! {
+            biased;
             () = cancel.cancelled() => break,
             _ = tick.tick() => {}
             () = inner.wake.notified() => {}

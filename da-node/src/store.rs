@@ -230,11 +230,15 @@ impl Store {
         Ok(Some(out))
     }
 
-    /// The bytes of cell `(row, col)` of the block at `height` with `k` original rows; parity
-    /// rows are recomputed from their column.
+    /// The bytes of cell `(row, col)` of the stored block at `height` with `k` original rows
+    /// (the caller has checked the block is stored); parity rows are recomputed from their
+    /// column, and unstored original cells are the zero padding.
     pub fn cell(&self, height: u64, k: usize, row: usize, col: usize) -> Result<Option<Vec<u8>>> {
         if row < k {
-            return self.get(CF_CELLS, &cell_key(height, row, col));
+            return Ok(Some(
+                self.get(CF_CELLS, &cell_key(height, row, col))?
+                    .unwrap_or_else(|| vec![0u8; BYTES_PER_CELL]),
+            ));
         }
         let keys: Vec<[u8; 11]> = (0..k).map(|i| cell_key(height, i, col)).collect();
         let cf = self.cf(CF_CELLS)?;
@@ -243,7 +247,7 @@ impl Store {
         let mut acc = vec![Fr::from(0u64); BYTES_PER_CELL / 32];
         for (i, got) in column.into_iter().enumerate() {
             let Some(bytes) = got? else {
-                return Ok(None);
+                continue; // zero padding contributes nothing
             };
             let frs =
                 frs_from_bytes(&bytes).map_err(|e| corrupt(CF_CELLS, &keys[i], e.to_string()))?;

@@ -56,6 +56,11 @@ pub struct ExtendedSquare {
     proofs: Vec<Proof>,
 }
 
+/// Whether a row is all zeros (padding of a square whose `k` was rounded up).
+fn is_zero_row(row: &[Fr]) -> bool {
+    row.iter().all(|f| bool::from(f.is_zero()))
+}
+
 fn parse_rows(k: usize, rows: &[u8]) -> Result<Vec<Fr>> {
     if rows.len() != k * BYTES_PER_ROW {
         return Err(KzgError::InvalidLength {
@@ -92,6 +97,10 @@ impl KzgContext {
         let orig: Vec<G1> = (0..codec.k())
             .into_par_iter()
             .map(|r| {
+                if is_zero_row(data.row_blob(r)) {
+                    // Padding rows commit to the zero polynomial: the identity, no MSM.
+                    return Ok(G1::identity());
+                }
                 let mut bytes = Vec::with_capacity(BYTES_PER_ROW);
                 frs_to_bytes(data.row_blob(r), &mut bytes);
                 let blob = c_kzg::Blob::from_bytes(&bytes).map_err(|e| KzgError::Backend {
@@ -322,6 +331,10 @@ impl CommittedSquare {
         let mut proofs: Vec<G1> = (0..rows)
             .into_par_iter()
             .flat_map_iter(|r| {
+                if is_zero_row(self.data.row_blob(r)) {
+                    // Padding rows (k is a power of two) have identity proofs: skip FK20.
+                    return vec![G1::identity(); CELLS_PER_ROW];
+                }
                 let (p, _) = ctx.fk20.compute_multi_opening_proofs(ProverInput::Data(
                     self.data.row_blob(r).to_vec(),
                 ));

@@ -45,7 +45,9 @@ fn blobs() -> Vec<Blob> {
 
 #[test]
 fn linear_and_per_row_proofs_match_c_kzg_on_every_row() {
-    for blobs in [vec![], blobs()] {
+    // The third square is k = 4 with its last row all padding.
+    let padded = vec![Blob::new(ns(3), data(5, 129 * PAYLOAD_BYTES_PER_CELL)).expect("blob")];
+    for blobs in [vec![], blobs(), padded] {
         let sq = SquareLayout::build(&blobs).expect("layout");
         let committed = ctx().commit_square(&sq).expect("commit");
         let (naive_coms, naive_proofs) = ctx().naive_square(&sq).expect("naive");

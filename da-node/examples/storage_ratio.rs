@@ -1,0 +1,74 @@
+//! Measures bytes stored per payload byte: full squares of `k` rows of random blobs, written
+//! through the node's store, flushed, sized. `cargo run --release -p da-node --example storage_ratio -- [K] [BLOCKS]`
+
+use std::time::Instant;
+
+use da_kzg::{KzgConfig, KzgContext, ProofStrategy};
+use da_node::store::{BlockData, Store};
+use da_types::{consts::CELLS_PER_ROW, Blob, Header, Namespace, SquareLayout};
+use ed25519_dalek::SigningKey;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let k: usize = args.next().map_or(Ok(64), |a| a.parse())?;
+    let blocks: u64 = args.next().map_or(Ok(3), |a| a.parse())?;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path())?;
+    let ctx = KzgContext::new(KzgConfig::DEFAULT.with_precompute(true));
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut payload = 0usize;
+    for height in 1..=blocks {
+        // k blobs of 63 cells: the index fits in the one spare cell, so the square is full.
+        let blobs = (0..k)
+            .map(|i| {
+                let data: Vec<u8> = (0..63 * 1984)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                Blob::new(Namespace::new_v0(&[9, (i % 250) as u8])?, data)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        payload += blobs.iter().map(|b| b.data().len()).sum::<usize>();
+        let t = Instant::now();
+        let square = SquareLayout::build(&blobs)?;
+        let committed = ctx.commit_square(&square)?;
+        let header = Header {
+            chain_id: "ratio".into(),
+            height,
+            parent_hash: [0; 32],
+            timestamp_ms: 0,
+            k: k as u16,
+            commitments: committed.commitments().iter().map(|c| c.0).collect(),
+            blob_count: blobs.len() as u32,
+        }
+        .sign(&key)?;
+        let full = committed.prove(&ctx, ProofStrategy::Linear)?;
+        let block = BlockData {
+            header,
+            index: square.index().to_vec(),
+            cells: (0..k)
+                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
+                .map(|(r, c)| full.committed().cell(r, c).as_bytes().to_vec())
+                .collect(),
+            proofs: full.proofs().iter().map(|p| p.0).collect(),
+        };
+        store.put_block(&block)?;
+        println!(
+            "block {height}: k={k} built and stored in {:.2?}",
+            t.elapsed()
+        );
+    }
+    store.flush()?;
+    let stored = store.storage_bytes();
+    println!(
+        "payload {payload} B, stored {stored} B -> {:.3} bytes stored per payload byte (naive extended square with proofs: {:.3})",
+        stored as f64 / payload as f64,
+        (2 * k * 128 * (2048 + 48)) as f64 * blocks as f64 / payload as f64
+    );
+    Ok(())
+}
