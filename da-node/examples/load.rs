@@ -104,7 +104,20 @@ async fn main() -> anyhow::Result<()> {
     };
     let included = lat.len() as f64 * blob as f64 / (1024.0 * 1024.0);
     node.inner.store.flush()?;
+    node.inner.store.compact()?;
     let stored = node.inner.store.storage_bytes() as f64;
+    println!(
+        "stored by column family: {:?}",
+        node.inner.store.storage_bytes_by_cf()
+    );
+    if std::env::var_os("LOAD_DEBUG").is_some() {
+        for h in 1..=max_h {
+            if let Some((k, idx)) = node.inner.store.block_index(h)? {
+                let used = idx.last().map_or(0, |e| e.cells().end);
+                println!("height {h}: k={k} blobs={} used cells={used}", idx.len());
+            }
+        }
+    }
     println!("offered {rate} MiB/s for {secs} s in {kib} KiB blobs: {n} submitted, {} included in {max_h} blocks", lat.len());
     println!(
         "submit->inclusion latency p50 {:.2?} p99 {:.2?} max {:.2?}",

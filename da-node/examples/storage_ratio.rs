@@ -64,6 +64,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
     store.flush()?;
+    store.compact()?;
     let stored = store.storage_bytes();
     println!(
         "payload {payload} B, stored {stored} B -> {:.3} bytes stored per payload byte (naive extended square with proofs: {:.3})",

@@ -147,11 +147,15 @@ impl Store {
         b.put_cf(self.cf(CF_BLOCKS)?, h8(h), idx);
         let cells = self.cf(CF_CELLS)?;
         for (i, cell) in block.cells.iter().enumerate() {
-            b.put_cf(
-                cells,
-                cell_key(h, i / CELLS_PER_ROW, i % CELLS_PER_ROW),
-                cell,
-            );
+            // All-zero cells (the padding that rounds k up to a power of two) are not stored; a
+            // stored block's missing cell reads as zeros.
+            if cell.iter().any(|b| *b != 0) {
+                b.put_cf(
+                    cells,
+                    cell_key(h, i / CELLS_PER_ROW, i % CELLS_PER_ROW),
+                    cell,
+                );
+            }
         }
         let proofs = self.cf(CF_PROOFS)?;
         for (r, row) in block.proofs.chunks(CELLS_PER_ROW).enumerate() {
@@ -338,10 +342,15 @@ impl Store {
 
     /// Approximate bytes on disk and in memtables, over all column families.
     pub fn storage_bytes(&self) -> u64 {
+        self.storage_bytes_by_cf().iter().map(|(_, b)| b).sum()
+    }
+
+    /// Approximate bytes on disk and in memtables, per column family.
+    pub fn storage_bytes_by_cf(&self) -> Vec<(&'static str, u64)> {
         ALL_CFS
             .iter()
-            .filter_map(|n| self.db.cf_handle(n))
-            .map(|cf| {
+            .filter_map(|n| Some((*n, self.db.cf_handle(n)?)))
+            .map(|(n, cf)| {
                 let prop = |p: &str| {
                     self.db
                         .property_int_value_cf(cf, p)
@@ -349,9 +358,22 @@ impl Store {
                         .flatten()
                         .unwrap_or(0)
                 };
-                prop("rocksdb.total-sst-files-size") + prop("rocksdb.cur-size-all-mem-tables")
+                (
+                    n,
+                    prop("rocksdb.live-sst-files-size") + prop("rocksdb.cur-size-all-mem-tables"),
+                )
             })
-            .sum()
+            .collect()
+    }
+
+    /// Compacts every column family, dropping deleted records (mempool entries of included
+    /// blobs, pruned heights) from disk.
+    pub fn compact(&self) -> Result<()> {
+        for n in ALL_CFS {
+            self.db
+                .compact_range_cf(self.cf(n)?, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
     }
 
     /// Flushes memtables to SST files (for accurate size measurements).
