@@ -21,8 +21,8 @@ use crate::{
 pub enum Backend {
     /// `c-kzg` (Ethereum's C reference, blst).
     CKzg,
-    /// `rust_eth_kzg` (pure Rust FK20 over blstrs). Default: faster per row on this machine
-    /// (`benches/RESULTS.md`).
+    /// `rust_eth_kzg` (pure-Rust FK20 over blstrs). Default for spec operations; the square
+    /// mixes both where each measured better (`specs/03-kzg.md`).
     #[default]
     RustEthKzg,
 }
