@@ -62,14 +62,7 @@ async fn main() -> anyhow::Result<()> {
         let mut c = client.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
-            let mut data = vec![0u8; blob];
-            let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-            for b in &mut data {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *b = x as u8;
-            }
+            let data = da_node::devnet::demo_bytes(n, blob);
             let mut ns = vec![0u8; 29];
             ns[27] = 0x10;
             ns[28] = (n % 8) as u8;

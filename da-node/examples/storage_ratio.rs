@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use da_kzg::{KzgConfig, KzgContext, ProofStrategy};
 use da_node::store::{BlockData, Store};
-use da_types::{consts::CELLS_PER_ROW, Blob, Header, Namespace, SquareLayout};
+use da_types::{Blob, Header, Namespace, SquareLayout};
 use ed25519_dalek::SigningKey;
 
 fn main() -> anyhow::Result<()> {
@@ -48,15 +48,7 @@ fn main() -> anyhow::Result<()> {
         }
         .sign(&key)?;
         let full = committed.prove(&ctx, ProofStrategy::Linear)?;
-        let block = BlockData {
-            header,
-            index: square.index().to_vec(),
-            cells: (0..k)
-                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
-                .map(|(r, c)| full.committed().cell(r, c).as_bytes().to_vec())
-                .collect(),
-            proofs: full.proofs().iter().map(|p| p.0).collect(),
-        };
+        let block = BlockData::from_square(header, square.index().to_vec(), &full);
         store.put_block(&block)?;
         println!(
             "block {height}: k={k} built and stored in {:.2?}",

@@ -151,6 +151,19 @@ impl Devnet {
     }
 }
 
+/// Deterministic pseudo-random bytes (xorshift), different for every `seed`.
+pub fn demo_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// Submits random blobs over gRPC at `mib_s`, one 256 KiB blob at a time, spread over 4 namespaces.
 async fn demo_load(url: String, token: String, mib_s: f64, cancel: CancellationToken) {
     use pb::blob_service_client::BlobServiceClient;
@@ -173,14 +186,7 @@ async fn demo_load(url: String, token: String, mib_s: f64, cancel: CancellationT
             _ = tick.tick() => {}
         }
         n += 1;
-        let mut data = vec![0u8; BLOB];
-        let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        for b in &mut data {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
+        let data = demo_bytes(n, BLOB);
         let mut ns = vec![0u8; 29];
         ns[27] = 0xde;
         ns[28] = (n % 4) as u8;

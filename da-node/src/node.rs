@@ -293,15 +293,7 @@ impl NodeInner {
             .time_to_proofs
             .observe(t0.elapsed().as_secs_f64());
         let k = square.k();
-        let block = BlockData {
-            header,
-            index: square.index().to_vec(),
-            cells: (0..k)
-                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
-                .map(|(r, c)| full.committed().cell(r, c).as_bytes().to_vec())
-                .collect(),
-            proofs: full.proofs().iter().map(|p| p.0).collect(),
-        };
+        let block = BlockData::from_square(header, square.index().to_vec(), &full);
         self.store.put_block(&block)?;
         let payload: Vec<(IndexEntry, Vec<u8>)> = square
             .index()

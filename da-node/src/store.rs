@@ -62,6 +62,26 @@ pub struct BlockData {
 /// Lagrange rows `λ_{r,·}` by `(k, r)`.
 type LambdaCache = HashMap<(usize, usize), Arc<Vec<Fr>>>;
 
+impl BlockData {
+    /// Collects what the store keeps of a proven square.
+    pub fn from_square(
+        header: SignedHeader,
+        index: Vec<IndexEntry>,
+        square: &da_kzg::ExtendedSquare,
+    ) -> Self {
+        let k = square.k();
+        Self {
+            header,
+            index,
+            cells: (0..k)
+                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
+                .map(|(r, c)| square.committed().cell(r, c).as_bytes().to_vec())
+                .collect(),
+            proofs: square.proofs().iter().map(|p| p.0).collect(),
+        }
+    }
+}
+
 /// The node's database.
 pub struct Store {
     db: DB,

@@ -96,6 +96,17 @@ fn eth_err(e: rust_eth_kzg::Error) -> KzgError {
     }
 }
 
+/// Converts c-kzg's cells and proofs into ours.
+fn from_ckzg(cells: &[c_kzg::Cell], proofs: &[c_kzg::KzgProof]) -> (Vec<Cell>, Vec<Proof>) {
+    (
+        cells.iter().map(|c| Cell(Box::new(c.to_bytes()))).collect(),
+        proofs
+            .iter()
+            .map(|p| Proof(p.to_bytes().into_inner()))
+            .collect(),
+    )
+}
+
 fn check_len(what: &'static str, b: &[u8], expected: usize) -> Result<()> {
     if b.len() != expected {
         return Err(KzgError::InvalidLength {
@@ -204,22 +215,18 @@ impl KzgContext {
             Backend::CKzg => {
                 let b = c_kzg::Blob::new(*blob);
                 let (cells, proofs) = self.ckzg.compute_cells_and_kzg_proofs(&b).map_err(ck_err)?;
-                Ok((
-                    cells.iter().map(|c| Cell(Box::new(c.to_bytes()))).collect(),
-                    proofs
-                        .iter()
-                        .map(|p| Proof(p.to_bytes().into_inner()))
-                        .collect(),
-                ))
+                Ok(from_ckzg(&cells[..], &proofs[..]))
             }
             Backend::RustEthKzg => {
-                let (cells, proofs) = self
-                    .eth
-                    .compute_cells_and_kzg_proofs(blob)
-                    .map_err(eth_err)?;
+                // rust-eth-kzg's FK20 prover, held here so that it honours this context's
+                // precomputation setting (its DASContext is built without tables).
+                let scalars = frs_from_bytes(blob)?;
+                let (proofs, cosets) = self
+                    .fk20
+                    .compute_multi_opening_proofs(ProverInput::Data(scalars));
                 Ok((
-                    cells.into_iter().map(Cell).collect(),
-                    proofs.map(Proof).to_vec(),
+                    cosets.iter().map(|c| Cell::from_frs(c)).collect(),
+                    proofs.iter().map(Proof::from_point).collect(),
                 ))
             }
         }
@@ -248,13 +255,7 @@ impl KzgContext {
                     .ckzg
                     .recover_cells_and_kzg_proofs(cell_indices, &cs)
                     .map_err(ck_err)?;
-                Ok((
-                    cells.iter().map(|c| Cell(Box::new(c.to_bytes()))).collect(),
-                    proofs
-                        .iter()
-                        .map(|p| Proof(p.to_bytes().into_inner()))
-                        .collect(),
-                ))
+                Ok(from_ckzg(&cells[..], &proofs[..]))
             }
             Backend::RustEthKzg => {
                 let (cells, proofs) = self
