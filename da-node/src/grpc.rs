@@ -16,7 +16,7 @@ use da_types::{
     Blob, BlobId, Namespace,
 };
 use tokio::net::TcpListener;
-use tokio_stream::{wrappers::TcpListenerStream, Stream, StreamExt};
+use tokio_stream::{wrappers::TcpListenerStream, Stream};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::warn;
@@ -427,9 +427,11 @@ impl pb::blob_service_server::BlobService for Api {
         };
         let mut rx = self.inner.blocks.subscribe();
         let (tx, out) = tokio::sync::mpsc::channel(64);
+        let shutdown = self.inner.shutdown.clone();
         tokio::spawn(async move {
             loop {
                 let ev = tokio::select! {
+                    () = shutdown.cancelled() => return,
                     () = tx.closed() => return,
                     ev = rx.recv() => ev,
                 };
@@ -533,14 +535,34 @@ impl pb::header_service_server::HeaderService for Api {
         &self,
         _req: Request<pb::SubscribeHeadersRequest>,
     ) -> std::result::Result<Response<Self::SubscribeStream>, Status> {
-        let rx = tokio_stream::wrappers::BroadcastStream::new(self.inner.blocks.subscribe());
-        let stream = rx.map(|ev| match ev {
-            Ok(ev) => Ok(convert::header_to_pb(&ev.header)),
-            Err(_) => Err(Status::data_loss(
-                "subscriber fell behind; resubscribe and fetch missed heights with GetRange",
-            )),
+        let mut rx = self.inner.blocks.subscribe();
+        let (tx, out) = tokio::sync::mpsc::channel(64);
+        let shutdown = self.inner.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let ev = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tx.closed() => return,
+                    ev = rx.recv() => ev,
+                };
+                let item = match ev {
+                    Ok(ev) => Ok(convert::header_to_pb(&ev.header)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Err(
+                        Status::data_loss(
+                            "subscriber fell behind; resubscribe and fetch missed heights with GetRange",
+                        ),
+                    ),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let last = item.is_err();
+                if tx.send(item).await.is_err() || last {
+                    return;
+                }
+            }
         });
-        Ok(Response::new(Box::pin(stream)))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(out),
+        )))
     }
 }
 

@@ -63,6 +63,8 @@ pub struct NodeInner {
     pub blocks: broadcast::Sender<Arc<BlockEvent>>,
     /// This node's public key (hex), its identity until the p2p network gives it a peer id.
     pub node_id: String,
+    /// Cancelled when the node stops; long-lived streams end on it.
+    pub shutdown: CancellationToken,
     key: SigningKey,
     verifier: ProducerSet,
     wake: Notify,
@@ -168,7 +170,9 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
         trusted.push(key.verifying_key().to_bytes());
     }
     let (blocks, _) = broadcast::channel(64);
+    let cancel = CancellationToken::new();
     let inner = Arc::new(NodeInner {
+        shutdown: cancel.clone(),
         verifier: ProducerSet::new(config.chain_id.clone(), trusted),
         node_id: hex::encode(key.verifying_key().to_bytes()),
         key,
@@ -191,7 +195,6 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
         "node starting"
     );
 
-    let cancel = CancellationToken::new();
     let grpc = metrics::bind(inner.config.grpc_addr, "gRPC")
         .await
         .map_err(|e| NodeError::Startup(e.to_string()))?;

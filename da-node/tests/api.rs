@@ -453,3 +453,73 @@ async fn pruning_drops_heights_past_the_retention_window() {
     assert!(headers.head(pb::HeadRequest {}).await.is_ok());
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_stream_new_blobs_of_a_namespace_and_new_headers() {
+    use tokio_stream::StreamExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = start(producer_config(dir.path())).await;
+    let (mut blobs, mut headers, _) = clients(&node).await;
+    // Open both streams concurrently with the submission: a server-streaming call resolves when
+    // the server sends its response headers, which may wait for the first message.
+    let mut sub_blobs = blobs.clone();
+    let blob_stream = tokio::spawn(async move {
+        sub_blobs
+            .subscribe(pb::SubscribeBlobsRequest { namespace: ns(7) })
+            .await
+            .map(tonic::Response::into_inner)
+    });
+    let header_stream = tokio::spawn(async move {
+        headers
+            .subscribe(pb::SubscribeHeadersRequest {})
+            .await
+            .map(tonic::Response::into_inner)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let resp = blobs
+        .submit(submit(
+            &[
+                (ns(8), b"other namespace".to_vec()),
+                (ns(7), b"mine".to_vec()),
+            ],
+            true,
+        ))
+        .await
+        .expect("submit")
+        .into_inner();
+    let mut blob_stream = tokio::time::timeout(std::time::Duration::from_secs(10), blob_stream)
+        .await
+        .expect("blob subscription answers")
+        .expect("task")
+        .expect("subscribe blobs");
+    let mut header_stream = tokio::time::timeout(std::time::Duration::from_secs(10), header_stream)
+        .await
+        .expect("header subscription answers")
+        .expect("task")
+        .expect("subscribe headers");
+    let got = tokio::time::timeout(std::time::Duration::from_secs(10), blob_stream.next())
+        .await
+        .expect("a blob arrives")
+        .expect("stream open")
+        .expect("ok item");
+    assert_eq!(got.data, b"mine");
+    assert_eq!(got.namespace, ns(7));
+    assert_eq!(got.height, resp.height);
+    assert_eq!(got.blob_id, resp.blob_ids[1]);
+    let h = tokio::time::timeout(std::time::Duration::from_secs(10), header_stream.next())
+        .await
+        .expect("a header arrives")
+        .expect("stream open")
+        .expect("ok item");
+    assert!(h.height >= 1);
+    let bad = blobs
+        .subscribe(pb::SubscribeBlobsRequest {
+            namespace: vec![1, 2],
+        })
+        .await;
+    assert_eq!(
+        bad.expect_err("bad namespace").code(),
+        Code::InvalidArgument
+    );
+    node.shutdown().await;
+}
