@@ -25,7 +25,7 @@ use crate::{
     convert,
     error::{NodeError, Result},
     mempool::{Inserted, MempoolError},
-    node::{NodeInner, MAX_MESSAGE_BYTES},
+    node::{BlockEvent, NodeInner, MAX_MESSAGE_BYTES},
 };
 
 /// Most blobs in one Submit.
@@ -216,6 +216,43 @@ impl Api {
             .iter()
             .map(|c| Commitment(*c))
             .collect())
+    }
+
+    /// A bounded stream of items derived from each new block; it ends when the client goes away
+    /// or the node shuts down (graceful shutdown waits for open streams), and with `DATA_LOSS`
+    /// if the subscriber falls behind.
+    fn block_stream<T: Send + 'static>(
+        &self,
+        lagged: &'static str,
+        items: impl Fn(&BlockEvent) -> Vec<T> + Send + 'static,
+    ) -> Stream2<T> {
+        let mut rx = self.inner.blocks.subscribe();
+        let (tx, out) = tokio::sync::mpsc::channel(64);
+        let shutdown = self.inner.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let ev = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tx.closed() => return,
+                    ev = rx.recv() => ev,
+                };
+                match ev {
+                    Ok(ev) => {
+                        for item in items(&ev) {
+                            if tx.send(Ok(item)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = tx.send(Err(Status::data_loss(lagged))).await;
+                        return;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        Box::pin(tokio_stream::wrappers::ReceiverStream::new(out))
     }
 
     async fn submit_inner(&self, req: Request<pb::SubmitRequest>) -> Result<pb::SubmitResponse> {
@@ -425,45 +462,23 @@ impl pb::blob_service_server::BlobService for Api {
             Ok(ns) => ns,
             Err(e) => return self.done("Subscribe", Err(e)),
         };
-        let mut rx = self.inner.blocks.subscribe();
-        let (tx, out) = tokio::sync::mpsc::channel(64);
-        let shutdown = self.inner.shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                let ev = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tx.closed() => return,
-                    ev = rx.recv() => ev,
-                };
-                match ev {
-                    Ok(ev) => {
-                        let h = ev.header.header.height;
-                        for (e, d) in ev.blobs.iter().filter(|(e, _)| e.namespace == ns) {
-                            let item = pb::BlobData {
-                                namespace: e.namespace.as_bytes().to_vec(),
-                                data: d.clone(),
-                                blob_id: e.blob_id.0.to_vec(),
-                                height: h,
-                            };
-                            if tx.send(Ok(item)).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        let _ = tx
-                            .send(Err(Status::data_loss(
-                                "subscriber fell behind; resubscribe and fetch missed heights with GetAll",
-                            )))
-                            .await;
-                        return;
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        });
-        let stream = tokio_stream::wrappers::ReceiverStream::new(out);
-        Ok(Response::new(Box::pin(stream)))
+        let stream = self.block_stream(
+            "subscriber fell behind; resubscribe and fetch missed heights with GetAll",
+            move |ev: &BlockEvent| {
+                let h = ev.header.header.height;
+                ev.blobs
+                    .iter()
+                    .filter(|(e, _)| e.namespace == ns)
+                    .map(|(e, d)| pb::BlobData {
+                        namespace: e.namespace.as_bytes().to_vec(),
+                        data: d.clone(),
+                        blob_id: e.blob_id.0.to_vec(),
+                        height: h,
+                    })
+                    .collect()
+            },
+        );
+        Ok(Response::new(stream))
     }
 }
 
@@ -535,34 +550,11 @@ impl pb::header_service_server::HeaderService for Api {
         &self,
         _req: Request<pb::SubscribeHeadersRequest>,
     ) -> std::result::Result<Response<Self::SubscribeStream>, Status> {
-        let mut rx = self.inner.blocks.subscribe();
-        let (tx, out) = tokio::sync::mpsc::channel(64);
-        let shutdown = self.inner.shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                let ev = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tx.closed() => return,
-                    ev = rx.recv() => ev,
-                };
-                let item = match ev {
-                    Ok(ev) => Ok(convert::header_to_pb(&ev.header)),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Err(
-                        Status::data_loss(
-                            "subscriber fell behind; resubscribe and fetch missed heights with GetRange",
-                        ),
-                    ),
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                };
-                let last = item.is_err();
-                if tx.send(item).await.is_err() || last {
-                    return;
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(out),
-        )))
+        let stream = self.block_stream(
+            "subscriber fell behind; resubscribe and fetch missed heights with GetRange",
+            |ev: &BlockEvent| vec![convert::header_to_pb(&ev.header)],
+        );
+        Ok(Response::new(stream))
     }
 }
 
