@@ -24,7 +24,8 @@ pub struct DevnetOptions {
     pub chain_id: String,
     /// Block time in milliseconds.
     pub block_time_ms: u64,
-    /// First port: producer gRPC = base, metrics = base+10; full node base+1 / base+11.
+    /// First port: producer gRPC = base, metrics = base+10; full node base+1 / base+11;
+    /// posting adapter base+20.
     pub base_port: u16,
     /// Demo load in MiB/s (0 = none).
     pub demo_load_mib_s: f64,
@@ -45,6 +46,17 @@ pub struct Endpoint {
     pub node_key: String,
 }
 
+/// The posting adapter's endpoint.
+#[derive(Debug, Serialize)]
+pub struct AdapterEndpoint {
+    /// Base URL of the OP Stack Alt-DA API (`--altda.da-server`).
+    pub url: String,
+    /// Metrics URL.
+    pub metrics: String,
+    /// The namespace it posts to (hex).
+    pub namespace: String,
+}
+
 /// What `devnet.json` holds.
 #[derive(Debug, Serialize)]
 pub struct DevnetInfo {
@@ -54,7 +66,12 @@ pub struct DevnetInfo {
     pub token: String,
     /// The nodes.
     pub nodes: Vec<Endpoint>,
+    /// The posting adapter (OP Stack Alt-DA server) in front of the producer.
+    pub posting_adapter: AdapterEndpoint,
 }
+
+/// Namespace the devnet's posting adapter posts to (version-0 id `op-rollup`).
+pub const DEVNET_ROLLUP_NAMESPACE: &[u8] = b"op-rollup";
 
 /// A running devnet.
 #[derive(Debug)]
@@ -63,9 +80,12 @@ pub struct Devnet {
     pub producer: NodeHandle,
     /// The full node.
     pub full: NodeHandle,
+    /// The posting adapter's HTTP address.
+    pub adapter_addr: std::net::SocketAddr,
     /// Where `devnet.json` was written.
     pub info_path: PathBuf,
     cancel: CancellationToken,
+    adapter_task: tokio::task::JoinHandle<()>,
 }
 
 impl Devnet {
@@ -107,7 +127,11 @@ impl Devnet {
             precompute: false,
             ..NodeConfig::default()
         };
-        let full = start_with(full_cfg, kzg).await?;
+        let full = start_with(full_cfg, kzg.clone()).await?;
+        let cancel = CancellationToken::new();
+        let namespace = da_types::Namespace::new_v0(DEVNET_ROLLUP_NAMESPACE)?;
+        let (adapter_addr, adapter_task) =
+            start_adapter(addr(20), &producer, &opts, namespace, kzg, cancel.clone()).await?;
         let info = DevnetInfo {
             chain_id: opts.chain_id.clone(),
             token: opts.token.clone(),
@@ -120,13 +144,17 @@ impl Devnet {
                     node_key: n.inner.node_id.clone(),
                 })
                 .collect(),
+            posting_adapter: AdapterEndpoint {
+                url: format!("http://{adapter_addr}"),
+                metrics: format!("http://{adapter_addr}/metrics"),
+                namespace: hex::encode(namespace.as_bytes()),
+            },
         };
         let info_path = opts.data_dir.join("devnet.json");
         let json =
             serde_json::to_string_pretty(&info).map_err(|e| NodeError::Internal(e.to_string()))?;
         std::fs::write(&info_path, json)
             .map_err(|e| NodeError::Startup(format!("{}: {e}", info_path.display())))?;
-        let cancel = CancellationToken::new();
         if opts.demo_load_mib_s > 0.0 {
             tokio::spawn(demo_load(
                 format!("http://{}", producer.grpc_addr),
@@ -138,17 +166,55 @@ impl Devnet {
         Ok(Self {
             producer,
             full,
+            adapter_addr,
             info_path,
             cancel,
+            adapter_task,
         })
     }
 
     /// Stops everything.
     pub async fn shutdown(self) {
         self.cancel.cancel();
+        let _ = self.adapter_task.await;
         self.full.shutdown().await;
         self.producer.shutdown().await;
     }
+}
+
+/// Starts the posting adapter in front of the producer, trusting only the producer's key.
+async fn start_adapter(
+    addr: std::net::SocketAddr,
+    producer: &NodeHandle,
+    opts: &DevnetOptions,
+    namespace: da_types::Namespace,
+    kzg: Arc<KzgContext>,
+    cancel: CancellationToken,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let mut cc = da_client::ClientConfig::new(format!("http://{}", producer.grpc_addr));
+    cc.token = Some(opts.token.clone());
+    cc.trust = da_client::HeaderTrust::Verifier(Arc::new(da_types::ProducerSet::new(
+        opts.chain_id.clone(),
+        vec![producer.inner.public_key()],
+    )));
+    let client = da_client::DaClient::new(cc)
+        .map_err(|e| NodeError::Startup(format!("posting adapter: {e}")))?
+        .with_kzg(kzg);
+    let adapter =
+        posting_adapter::Adapter::new(client, posting_adapter::AdapterConfig::new(namespace));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| NodeError::Startup(format!("posting adapter on {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| NodeError::Startup(e.to_string()))?;
+    let task = tokio::spawn(async move {
+        let m = Arc::new(posting_adapter::metrics::Metrics::new());
+        if let Err(e) = posting_adapter::http::serve(listener, Arc::new(adapter), m, cancel).await {
+            warn!("posting adapter stopped: {e}");
+        }
+    });
+    Ok((bound, task))
 }
 
 /// Deterministic pseudo-random bytes (xorshift), different for every `seed`.

@@ -67,6 +67,12 @@ pub enum NodeError {
     Internal(String),
 }
 
+impl From<da_proto::convert::ConvertError> for NodeError {
+    fn from(e: da_proto::convert::ConvertError) -> Self {
+        Self::InvalidArgument(e.to_string())
+    }
+}
+
 impl From<NodeError> for Status {
     fn from(e: NodeError) -> Self {
         let code = match &e {

@@ -181,19 +181,34 @@ impl Api {
         Ok(out)
     }
 
-    fn find(&self, height: u64, ns: &[u8], id: &[u8]) -> Result<(usize, usize, IndexEntry)> {
-        let ns = convert::namespace(ns)?;
+    /// Finds a blob: `height` 0 looks the height up by id, an empty `ns` matches any namespace.
+    /// Returns `(height, k, entry number, entry)`.
+    fn find(&self, height: u64, ns: &[u8], id: &[u8]) -> Result<(u64, usize, usize, IndexEntry)> {
+        let ns = if ns.is_empty() {
+            None
+        } else {
+            Some(convert::namespace(ns)?)
+        };
         let id = convert::blob_id(id)?;
+        let height = match height {
+            0 => self
+                .inner
+                .store
+                .blob_height(&id)?
+                .ok_or_else(|| NodeError::NotFound(format!("blob {id} is not stored")))?,
+            h => h,
+        };
         let (k, index) = self.k_of(height)?;
         let i = index
             .iter()
-            .position(|e| e.namespace == ns && e.blob_id == id)
+            .position(|e| e.blob_id == id && ns.is_none_or(|n| e.namespace == n))
             .ok_or_else(|| {
-                NodeError::NotFound(format!(
-                    "blob {id} in namespace {ns} is not in block {height}"
-                ))
+                NodeError::NotFound(match ns {
+                    Some(ns) => format!("blob {id} in namespace {ns} is not in block {height}"),
+                    None => format!("blob {id} is not in block {height}"),
+                })
             })?;
-        Ok((k, i, index[i]))
+        Ok((height, k, i, index[i]))
     }
 
     fn blob_data(&self, height: u64, k: usize, e: &IndexEntry) -> Result<pb::BlobData> {
@@ -358,6 +373,7 @@ impl Api {
         Ok(pb::SubmitResponse {
             blob_ids: ids.iter().map(|i| i.0.to_vec()).collect(),
             height,
+            heights: heights.iter().map(|h| h.unwrap_or(0)).collect(),
         })
     }
 }
@@ -383,7 +399,7 @@ impl pb::blob_service_server::BlobService for Api {
         let r = req.into_inner();
         let out = self
             .find(r.height, &r.namespace, &r.blob_id)
-            .and_then(|(k, _, e)| self.blob_data(r.height, k, &e));
+            .and_then(|(h, k, _, e)| self.blob_data(h, k, &e));
         self.done("Get", out)
     }
 
@@ -397,7 +413,7 @@ impl pb::blob_service_server::BlobService for Api {
                 .namespaces
                 .iter()
                 .map(|n| convert::namespace(n))
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>, _>>()?;
             let (k, index) = self.k_of(r.height)?;
             let blobs = index
                 .iter()
@@ -415,17 +431,17 @@ impl pb::blob_service_server::BlobService for Api {
     ) -> std::result::Result<Response<pb::BlobProof>, Status> {
         let r = req.into_inner();
         let out = (|| {
-            let (k, i, e) = self.find(r.height, &r.namespace, &r.blob_id)?;
+            let (height, k, i, e) = self.find(r.height, &r.namespace, &r.blob_id)?;
             let mut idx: Vec<usize> = cells_for_byte_range(entry_byte_range(i)).collect();
             if idx.first() != Some(&0) {
                 idx.insert(0, 0);
             }
             let proof = BlobProof {
                 entry: i as u32,
-                index_cells: self.original_cells(r.height, k, idx)?,
-                blob_cells: self.original_cells(r.height, k, e.cells())?,
+                index_cells: self.original_cells(height, k, idx)?,
+                blob_cells: self.original_cells(height, k, e.cells())?,
             };
-            Ok(convert::blob_proof_to_pb(&proof))
+            Ok(convert::blob_proof_to_pb(&proof, height))
         })();
         self.done("GetProof", out)
     }
@@ -460,7 +476,7 @@ impl pb::blob_service_server::BlobService for Api {
     ) -> std::result::Result<Response<Self::SubscribeStream>, Status> {
         let ns = match convert::namespace(&req.into_inner().namespace) {
             Ok(ns) => ns,
-            Err(e) => return self.done("Subscribe", Err(e)),
+            Err(e) => return self.done("Subscribe", Err(e.into())),
         };
         let stream = self.block_stream(
             "subscriber fell behind; resubscribe and fetch missed heights with GetAll",
@@ -653,6 +669,7 @@ impl pb::node_service_server::NodeService for Api {
                 head_height: self.inner.store.head()?.unwrap_or(0),
                 lowest_height: self.inner.store.lowest()?.unwrap_or(0),
                 listen_addresses: vec![format!("http://{}", c.grpc_addr)],
+                max_blob_bytes: c.max_blob_bytes as u64,
             })
         })();
         self.done("Info", out)

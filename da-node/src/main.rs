@@ -48,7 +48,7 @@ enum Command {
     },
     /// Runs a producer or a full node.
     Run(RunArgs),
-    /// Runs a local devnet: a producer and a full node on 127.0.0.1.
+    /// Runs a local devnet: a producer, a full node and a posting adapter on 127.0.0.1.
     Devnet {
         /// Root data dir (default ~/.da-node/devnet).
         #[arg(long, env = "DA_NODE_DATA_DIR")]
@@ -56,7 +56,8 @@ enum Command {
         /// Block time in milliseconds.
         #[arg(long, default_value_t = da_node::config::DEFAULT_BLOCK_TIME_MS)]
         block_time_ms: u64,
-        /// Producer gRPC port; the full node uses +1, metrics +10 and +11 (0 = any free ports).
+        /// Producer gRPC port; the full node uses +1, metrics +10 and +11, the posting adapter
+        /// +20 (0 = any free ports).
         #[arg(long, default_value_t = 26650)]
         base_port: u16,
         /// Post a steady demo load of this many MiB/s.
@@ -249,6 +250,10 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "  full     gRPC http://{}  metrics http://{}/metrics",
                 devnet.full.grpc_addr, devnet.full.metrics_addr
+            );
+            println!(
+                "  posting adapter (OP Alt-DA server) http://{}  (--altda.da-server)",
+                devnet.adapter_addr
             );
             println!("  submit token: {token}");
             println!("Ctrl-C to stop");

@@ -533,7 +533,7 @@ async fn follow_once(inner: &Arc<NodeInner>, url: &str, cancel: &CancellationTok
                     .cells
                     .iter()
                     .map(|s| convert::sample_from_pb(s).map(|p| (p.index, p.cell, p.proof)))
-                    .collect::<Result<Vec<_>>>()?;
+                    .collect::<Result<Vec<_>, _>>()?;
                 rows.push(cells);
             }
             let worker = inner.clone();

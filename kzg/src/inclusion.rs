@@ -215,6 +215,27 @@ impl BlobProof {
         namespace: &Namespace,
         blob_id: &BlobId,
     ) -> Result<ProvenBlob> {
+        self.verify_inner(ctx, commitments, Some(namespace), blob_id)
+    }
+
+    /// Like [`BlobProof::verify`] for a blob known only by id (the id binds its namespace, which
+    /// the returned entry names).
+    pub fn verify_by_id(
+        &self,
+        ctx: &KzgContext,
+        commitments: &[Commitment],
+        blob_id: &BlobId,
+    ) -> Result<ProvenBlob> {
+        self.verify_inner(ctx, commitments, None, blob_id)
+    }
+
+    fn verify_inner(
+        &self,
+        ctx: &KzgContext,
+        commitments: &[Commitment],
+        namespace: Option<&Namespace>,
+        blob_id: &BlobId,
+    ) -> Result<ProvenBlob> {
         let k = square_k(commitments)?;
         let all: Vec<&ProvenCell> = self.index_cells.iter().chain(&self.blob_cells).collect();
         let payloads = verified_payloads(ctx, commitments, k, &all)?;
@@ -226,10 +247,12 @@ impl BlobProof {
             )));
         }
         let entry = IndexEntry::decode(&index_bytes(&payloads, entry_byte_range(i))?)?;
-        if entry.namespace != *namespace || entry.blob_id != *blob_id {
+        if namespace.is_some_and(|n| entry.namespace != *n) || entry.blob_id != *blob_id {
             return Err(KzgError::MalformedProof(format!(
-                "index entry {i} is blob {} in {}, not {blob_id} in {namespace}",
-                entry.blob_id, entry.namespace
+                "index entry {i} is blob {} in {}, not {blob_id}{}",
+                entry.blob_id,
+                entry.namespace,
+                namespace.map(|n| format!(" in {n}")).unwrap_or_default()
             )));
         }
         if (entry.first_cell as usize) < index_cells(count) {

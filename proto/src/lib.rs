@@ -1,5 +1,7 @@
-//! Generated code of the DA node's gRPC API (`proto/da/v1/*.proto`); domain types and their
-//! validating conversions live in `da-types` and the node.
+//! The DA node's gRPC API (`proto/da/v1/*.proto`): generated code in [`v1`], and the validating
+//! conversions between its messages and the domain types of `da-types`/`da-kzg` in [`convert`].
+
+pub mod convert;
 
 /// Package `da.v1`.
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]

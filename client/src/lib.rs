@@ -1,0 +1,572 @@
+//! Typed gRPC client of a DA node (`da.v1`), the library Rust rollups embed and the posting
+//! adapter is built on.
+//!
+//! It owns the client side of the API: connection settings, bearer-token auth, per-attempt
+//! timeouts, retries with exponential backoff for transient failures (submission is idempotent
+//! by blob id, so retrying it never creates a second copy), and the verification of what the node
+//! returns: every blob is checked against its id, and [`DaClient::get_verified`] checks the
+//! blob's inclusion proof against a header whose producer signature was checked.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgContext};
+use da_proto::{
+    convert,
+    v1::{
+        self as pb, blob_service_client::BlobServiceClient,
+        header_service_client::HeaderServiceClient, node_service_client::NodeServiceClient,
+    },
+};
+use da_types::{BlobId, HeaderVerifier, Namespace, SignedHeader};
+pub use tonic::Code;
+use tonic::{transport::Channel, Request, Status};
+use tracing::debug;
+
+/// Largest gRPC message the client sends or accepts.
+pub const MAX_MESSAGE_BYTES: usize = 96 * 1024 * 1024;
+
+/// Everything a [`DaClient`] call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The endpoint URL is not usable.
+    #[error("invalid endpoint {endpoint:?}: {why}")]
+    Endpoint {
+        /// The URL given.
+        endpoint: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The node could not be reached (connection refused, reset, shutting down).
+    #[error("node at {endpoint} is unreachable: {message}")]
+    Unavailable {
+        /// The node's URL.
+        endpoint: String,
+        /// What the transport said.
+        message: String,
+    },
+    /// An attempt did not finish within the configured timeout.
+    #[error("{what} timed out after {after:?}")]
+    Timeout {
+        /// The call.
+        what: &'static str,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The node answered with an error status.
+    #[error("{what}: node returned {code:?}: {message}")]
+    Status {
+        /// The call.
+        what: &'static str,
+        /// The gRPC status code.
+        code: Code,
+        /// The node's message.
+        message: String,
+    },
+    /// The node's answer does not decode or is inconsistent with the request.
+    #[error("malformed answer from the node: {0}")]
+    Malformed(String),
+    /// The node's data failed verification (wrong id, bad proof, untrusted header).
+    #[error("verification failed: {0}")]
+    Verification(String),
+}
+
+impl ClientError {
+    /// The gRPC code this error carries, if the node answered.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            Self::Status { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether the same request may succeed later (the node was unreachable, busy or slow).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unavailable { .. } | Self::Timeout { .. } => true,
+            Self::Status { code, .. } => matches!(
+                code,
+                Code::Unavailable
+                    | Code::ResourceExhausted
+                    | Code::DeadlineExceeded
+                    | Code::Aborted
+                    | Code::Internal
+                    | Code::Unknown
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl From<convert::ConvertError> for ClientError {
+    fn from(e: convert::ConvertError) -> Self {
+        Self::Malformed(e.to_string())
+    }
+}
+
+/// Result with [`ClientError`].
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// How the client trusts headers.
+#[derive(Clone)]
+pub enum HeaderTrust {
+    /// Accept headers the verifier accepts (e.g. a [`da_types::ProducerSet`]).
+    Verifier(Arc<dyn HeaderVerifier>),
+    /// Check only that a header is well formed and signed by the key it names. Protects against
+    /// corruption, not against a node that forges headers; use [`HeaderTrust::Verifier`] when the
+    /// producer key is known.
+    SelfSigned,
+}
+
+impl std::fmt::Debug for HeaderTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Verifier(_) => f.write_str("Verifier(..)"),
+            Self::SelfSigned => f.write_str("SelfSigned"),
+        }
+    }
+}
+
+/// Connection and retry settings.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The node's gRPC URL, e.g. `http://127.0.0.1:26650`.
+    pub endpoint: String,
+    /// Bearer token for `Submit`, if the node requires one.
+    pub token: Option<String>,
+    /// Timeout of establishing a connection.
+    pub connect_timeout: Duration,
+    /// Timeout of one attempt of a read call.
+    pub request_timeout: Duration,
+    /// Timeout of one attempt of a submission that waits for inclusion.
+    pub inclusion_timeout: Duration,
+    /// Attempts after the first for transient failures.
+    pub retries: u32,
+    /// Delay before the first retry; doubles on each further one (capped at 8×).
+    pub backoff: Duration,
+    /// How headers are trusted by the verifying calls.
+    pub trust: HeaderTrust,
+}
+
+impl ClientConfig {
+    /// Defaults for `endpoint`: 5 s connect, 30 s reads, 120 s inclusion, 3 retries from 200 ms.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            token: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            inclusion_timeout: Duration::from_secs(120),
+            retries: 3,
+            backoff: Duration::from_millis(200),
+            trust: HeaderTrust::SelfSigned,
+        }
+    }
+}
+
+/// A blob as the node returned it, already checked against its id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedBlob {
+    /// Block height.
+    pub height: u64,
+    /// Namespace.
+    pub namespace: Namespace,
+    /// Blob id (`blake3(namespace ‖ len ‖ data)`, checked).
+    pub id: BlobId,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// What a submission returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// Id of each blob, in request order.
+    pub ids: Vec<BlobId>,
+    /// Height of inclusion of each blob (`None` = still pending).
+    pub heights: Vec<Option<u64>>,
+}
+
+/// The node's self-description.
+pub type NodeInfo = pb::InfoResponse;
+
+/// A typed, retrying client of one DA node.
+#[derive(Clone, Debug)]
+pub struct DaClient {
+    config: ClientConfig,
+    blob: BlobServiceClient<Channel>,
+    header: HeaderServiceClient<Channel>,
+    node: NodeServiceClient<Channel>,
+    /// `None` = the process-wide [`KzgContext::shared`], built on first verification.
+    kzg: Option<Arc<KzgContext>>,
+}
+
+impl DaClient {
+    /// A client of `config.endpoint`. The connection is made lazily, so this succeeds while the
+    /// node is down; calls then fail with [`ClientError::Unavailable`] until it is up.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
+            .map_err(|e| ClientError::Endpoint {
+                endpoint: config.endpoint.clone(),
+                why: e.to_string(),
+            })?
+            .connect_timeout(config.connect_timeout)
+            .tcp_nodelay(true);
+        let channel = endpoint.connect_lazy();
+        Ok(Self {
+            blob: BlobServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            header: HeaderServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            node: NodeServiceClient::new(channel),
+            kzg: None,
+            config,
+        })
+    }
+
+    /// Uses `kzg` for proof verification instead of the process-wide shared context.
+    pub fn with_kzg(mut self, kzg: Arc<KzgContext>) -> Self {
+        self.kzg = Some(kzg);
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn status(&self, what: &'static str, s: Status) -> ClientError {
+        // Transport failures surface as Unavailable (or Unknown with a transport source).
+        let transport = s.code() == Code::Unavailable
+            || (s.code() == Code::Unknown && std::error::Error::source(&s).is_some());
+        if transport {
+            ClientError::Unavailable {
+                endpoint: self.config.endpoint.clone(),
+                message: s.message().to_string(),
+            }
+        } else {
+            ClientError::Status {
+                what,
+                code: s.code(),
+                message: s.message().to_string(),
+            }
+        }
+    }
+
+    /// Runs `call` with a per-attempt timeout, retrying transient failures with backoff.
+    async fn call<T, F, Fut>(&self, what: &'static str, timeout: Duration, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<tonic::Response<T>, Status>>,
+    {
+        let mut delay = self.config.backoff;
+        let mut attempt = 0;
+        loop {
+            let r = match tokio::time::timeout(timeout, call()).await {
+                Ok(Ok(resp)) => return Ok(resp.into_inner()),
+                Ok(Err(s)) => self.status(what, s),
+                Err(_) => ClientError::Timeout {
+                    what,
+                    after: timeout,
+                },
+            };
+            if attempt >= self.config.retries || !r.is_transient() {
+                return Err(r);
+            }
+            attempt += 1;
+            debug!(what, attempt, error = %r, "retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.config.backoff * 8);
+        }
+    }
+
+    /// The node's version, chain, role, heights and limits.
+    pub async fn info(&self) -> Result<NodeInfo> {
+        let c = self.node.clone();
+        self.call("Info", self.config.request_timeout, || {
+            let mut c = c.clone();
+            async move { c.info(pb::InfoRequest {}).await }
+        })
+        .await
+    }
+
+    /// Submits blobs (idempotent by id). With `wait`, returns once every blob is included.
+    pub async fn submit(&self, blobs: &[(Namespace, Vec<u8>)], wait: bool) -> Result<Submitted> {
+        let req = pb::SubmitRequest {
+            blobs: blobs
+                .iter()
+                .map(|(ns, data)| pb::submit_request::Item {
+                    namespace: ns.as_bytes().to_vec(),
+                    data: data.clone(),
+                })
+                .collect(),
+            wait_for_inclusion: wait,
+        };
+        let timeout = if wait {
+            self.config.inclusion_timeout
+        } else {
+            self.config.request_timeout
+        };
+        let auth = self
+            .config
+            .token
+            .as_ref()
+            .map(|t| format!("Bearer {t}").parse())
+            .transpose()
+            .map_err(|_| ClientError::Endpoint {
+                endpoint: self.config.endpoint.clone(),
+                why: "the token is not a valid header value".into(),
+            })?;
+        let c = self.blob.clone();
+        let resp = self
+            .call("Submit", timeout, || {
+                let mut c = c.clone();
+                let mut r = Request::new(req.clone());
+                if let Some(a) = &auth {
+                    r.metadata_mut().insert("authorization", Clone::clone(a));
+                }
+                async move { c.submit(r).await }
+            })
+            .await?;
+        if resp.blob_ids.len() != blobs.len() {
+            return Err(ClientError::Malformed(format!(
+                "{} blob ids for {} blobs",
+                resp.blob_ids.len(),
+                blobs.len()
+            )));
+        }
+        let mut ids = Vec::with_capacity(blobs.len());
+        for ((ns, data), got) in blobs.iter().zip(&resp.blob_ids) {
+            let id = BlobId::compute(ns, data);
+            if convert::blob_id(got)? != id {
+                return Err(ClientError::Verification(format!(
+                    "node acknowledged blob id {} for a blob whose id is {id}",
+                    hex(got)
+                )));
+            }
+            ids.push(id);
+        }
+        let heights = if resp.heights.len() == blobs.len() {
+            resp.heights
+                .iter()
+                .map(|&h| (h != 0).then_some(h))
+                .collect()
+        } else {
+            vec![(resp.height != 0).then_some(resp.height); blobs.len()]
+        };
+        if wait && heights.iter().any(Option::is_none) {
+            return Err(ClientError::Malformed(
+                "node returned from a waiting submission with blobs still pending".into(),
+            ));
+        }
+        Ok(Submitted { ids, heights })
+    }
+
+    /// One blob, checked against its id. `height` `None` lets the node look it up by id;
+    /// `namespace` `None` matches any namespace.
+    pub async fn get(
+        &self,
+        height: Option<u64>,
+        namespace: Option<&Namespace>,
+        id: &BlobId,
+    ) -> Result<FetchedBlob> {
+        let req = pb::GetBlobRequest {
+            height: height.unwrap_or(0),
+            namespace: namespace.map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
+            blob_id: id.0.to_vec(),
+        };
+        let c = self.blob.clone();
+        let b = self
+            .call("Get", self.config.request_timeout, || {
+                let mut c = c.clone();
+                let r = req.clone();
+                async move { c.get(r).await }
+            })
+            .await?;
+        let blob = fetched(b)?;
+        if blob.id != *id
+            || height.is_some_and(|h| h != blob.height)
+            || namespace.is_some_and(|n| *n != blob.namespace)
+        {
+            return Err(ClientError::Verification(format!(
+                "asked for blob {id}, the node returned blob {} in {} at {}",
+                blob.id, blob.namespace, blob.height
+            )));
+        }
+        Ok(blob)
+    }
+
+    /// Every blob of `namespaces` at `height`, each checked against its id.
+    pub async fn get_all(&self, height: u64, namespaces: &[Namespace]) -> Result<Vec<FetchedBlob>> {
+        let req = pb::GetAllRequest {
+            height,
+            namespaces: namespaces.iter().map(|n| n.as_bytes().to_vec()).collect(),
+        };
+        let c = self.blob.clone();
+        let all = self
+            .call("GetAll", self.config.request_timeout, || {
+                let mut c = c.clone();
+                let r = req.clone();
+                async move { c.get_all(r).await }
+            })
+            .await?;
+        all.blobs
+            .into_iter()
+            .map(|b| {
+                let b = fetched(b)?;
+                if b.height != height || !namespaces.contains(&b.namespace) {
+                    return Err(ClientError::Verification(format!(
+                        "GetAll({height}) returned blob {} in {} at {}",
+                        b.id, b.namespace, b.height
+                    )));
+                }
+                Ok(b)
+            })
+            .collect()
+    }
+
+    /// The inclusion proof of a blob and the height it is against.
+    pub async fn get_proof(
+        &self,
+        height: Option<u64>,
+        namespace: Option<&Namespace>,
+        id: &BlobId,
+    ) -> Result<(u64, BlobProof)> {
+        let req = pb::GetBlobRequest {
+            height: height.unwrap_or(0),
+            namespace: namespace.map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
+            blob_id: id.0.to_vec(),
+        };
+        let c = self.blob.clone();
+        let p = self
+            .call("GetProof", self.config.request_timeout, || {
+                let mut c = c.clone();
+                let r = req.clone();
+                async move { c.get_proof(r).await }
+            })
+            .await?;
+        let at = match (height, p.height) {
+            (Some(h), 0) => h,
+            (Some(h), got) if got != h => {
+                return Err(ClientError::Malformed(format!(
+                    "proof for height {h} says it is for {got}"
+                )))
+            }
+            (_, 0) => {
+                return Err(ClientError::Malformed(
+                    "proof of a located blob names no height".into(),
+                ))
+            }
+            (_, got) => got,
+        };
+        Ok((at, convert::blob_proof_from_pb(&p)?))
+    }
+
+    /// The signed header at `height`, accepted under the configured [`HeaderTrust`].
+    pub async fn header(&self, height: u64) -> Result<SignedHeader> {
+        let c = self.header.clone();
+        let h = self
+            .call("GetByHeight", self.config.request_timeout, || {
+                let mut c = c.clone();
+                async move { c.get_by_height(pb::GetByHeightRequest { height }).await }
+            })
+            .await?;
+        let h = convert::header_from_pb(&h)?;
+        if h.header.height != height {
+            return Err(ClientError::Malformed(format!(
+                "asked for header {height}, got {}",
+                h.header.height
+            )));
+        }
+        self.trust(&h)?;
+        Ok(h)
+    }
+
+    /// The newest header, accepted under the configured [`HeaderTrust`].
+    pub async fn head(&self) -> Result<SignedHeader> {
+        let c = self.header.clone();
+        let h = self
+            .call("Head", self.config.request_timeout, || {
+                let mut c = c.clone();
+                async move { c.head(pb::HeadRequest {}).await }
+            })
+            .await?;
+        let h = convert::header_from_pb(&h)?;
+        self.trust(&h)?;
+        Ok(h)
+    }
+
+    fn trust(&self, h: &SignedHeader) -> Result<()> {
+        let r = match &self.config.trust {
+            HeaderTrust::Verifier(v) => v.verify(h),
+            HeaderTrust::SelfSigned => h.verify_signature(),
+        };
+        r.map_err(|e| ClientError::Verification(format!("header {}: {e}", h.header.height)))
+    }
+
+    /// A blob proven available and included: fetches its proof and the header, checks the header
+    /// under the configured trust, then every cell's KZG proof against the header's commitments,
+    /// the committed index entry and the blob id. Returns the proven bytes.
+    pub async fn get_verified(
+        &self,
+        height: Option<u64>,
+        namespace: Option<&Namespace>,
+        id: &BlobId,
+    ) -> Result<FetchedBlob> {
+        let (at, proof) = self.get_proof(height, namespace, id).await?;
+        let header = self.header(at).await?;
+        let proven = self.verify_proof(&header, &proof, namespace, id).await?;
+        Ok(FetchedBlob {
+            height: at,
+            namespace: proven.entry.namespace,
+            id: *id,
+            data: proven.data,
+        })
+    }
+
+    /// Verifies a blob proof against a trusted header (CPU work runs off the async runtime).
+    pub async fn verify_proof(
+        &self,
+        header: &SignedHeader,
+        proof: &BlobProof,
+        namespace: Option<&Namespace>,
+        id: &BlobId,
+    ) -> Result<ProvenBlob> {
+        let commitments: Vec<Commitment> = header
+            .header
+            .commitments
+            .iter()
+            .map(|c| Commitment(*c))
+            .collect();
+        let (kzg, proof, id, ns) = (self.kzg.clone(), proof.clone(), *id, namespace.copied());
+        tokio::task::spawn_blocking(move || {
+            let kzg = kzg.unwrap_or_else(KzgContext::shared);
+            match ns {
+                Some(ns) => proof.verify(&kzg, &commitments, &ns, &id),
+                None => proof.verify_by_id(&kzg, &commitments, &id),
+            }
+        })
+        .await
+        .map_err(|e| ClientError::Verification(format!("verifier task failed: {e}")))?
+        .map_err(|e| ClientError::Verification(e.to_string()))
+    }
+}
+
+fn fetched(b: pb::BlobData) -> Result<FetchedBlob> {
+    let namespace = convert::namespace(&b.namespace)?;
+    let id = convert::blob_id(&b.blob_id)?;
+    if BlobId::compute(&namespace, &b.data) != id {
+        return Err(ClientError::Verification(format!(
+            "the bytes returned for blob {id} do not hash to its id"
+        )));
+    }
+    Ok(FetchedBlob {
+        height: b.height,
+        namespace,
+        id,
+        data: b.data,
+    })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

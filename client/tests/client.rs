@@ -1,0 +1,187 @@
+//! The client library against a real node on 127.0.0.1: submissions checked and idempotent,
+//! reads checked against ids and proofs, header trust, retries while the node comes up, and
+//! timeouts against a peer that never answers.
+
+use std::{sync::Arc, time::Duration};
+
+use da_client::{ClientConfig, ClientError, Code, DaClient, HeaderTrust};
+use da_kzg::{KzgConfig, KzgContext};
+use da_node::{config::Role, NodeConfig, NodeHandle};
+use da_types::{BlobId, Namespace, ProducerSet};
+
+fn config(dir: &std::path::Path, port: u16) -> NodeConfig {
+    NodeConfig {
+        chain_id: "client".into(),
+        role: Role::Producer,
+        data_dir: Some(dir.to_path_buf()),
+        grpc_addr: format!("127.0.0.1:{port}").parse().expect("addr"),
+        metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+        block_time_ms: 150,
+        precompute: false,
+        auth_token: Some("tok".into()),
+        ..NodeConfig::default()
+    }
+}
+
+async fn node(dir: &std::path::Path, port: u16) -> NodeHandle {
+    da_node::start_with(
+        config(dir, port),
+        Arc::new(KzgContext::new(KzgConfig::DEFAULT)),
+    )
+    .await
+    .expect("node")
+}
+
+fn client(node: &NodeHandle, trust: HeaderTrust) -> DaClient {
+    let mut c = ClientConfig::new(format!("http://{}", node.grpc_addr));
+    c.token = Some("tok".into());
+    c.trust = trust;
+    DaClient::new(c).expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_get_verify_and_trust() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let n = node(dir.path(), 0).await;
+    let key = n.inner.public_key();
+    let c = client(
+        &n,
+        HeaderTrust::Verifier(Arc::new(ProducerSet::new("client", vec![key]))),
+    );
+    let info = c.info().await.expect("info");
+    assert_eq!(info.max_blob_bytes, 2 * 1024 * 1024);
+
+    let (a, b) = (
+        Namespace::new_v0(b"alpha").expect("ns"),
+        Namespace::new_v0(b"beta").expect("ns"),
+    );
+    let blobs = vec![(a, vec![1u8; 5000]), (b, vec![2u8; 70_000])];
+    let s = c.submit(&blobs, true).await.expect("submit");
+    assert_eq!(
+        s.ids,
+        vec![
+            BlobId::compute(&a, &blobs[0].1),
+            BlobId::compute(&b, &blobs[1].1)
+        ]
+    );
+    let h = s.heights[0].expect("included");
+    assert!(s.heights.iter().all(Option::is_some));
+    // Idempotent: the same blobs again report the same ids and heights.
+    assert_eq!(c.submit(&blobs, false).await.expect("again"), s);
+
+    // Reads by height or by id alone, with or without the namespace.
+    let got = c.get(Some(h), Some(&a), &s.ids[0]).await.expect("get");
+    assert_eq!(got.data, blobs[0].1);
+    let located = c.get(None, None, &s.ids[1]).await.expect("get by id");
+    assert_eq!(
+        (located.height, located.namespace),
+        (s.heights[1].expect("h"), b)
+    );
+    let v = c
+        .get_verified(None, None, &s.ids[1])
+        .await
+        .expect("verified");
+    assert_eq!(v.data, blobs[1].1);
+    let all = c.get_all(h, &[a]).await.expect("get all");
+    assert_eq!(all.len(), 1);
+    let head = c.head().await.expect("head");
+    assert!(head.header.height >= h);
+
+    // Not found and wrong namespace are statuses, not panics.
+    let e = c
+        .get(Some(h), None, &BlobId([9; 32]))
+        .await
+        .expect_err("unknown");
+    assert_eq!(e.code(), Some(Code::NotFound));
+    assert!(!e.is_transient());
+    let e = c
+        .get(Some(h), Some(&b), &s.ids[0])
+        .await
+        .expect_err("wrong ns");
+    assert_eq!(e.code(), Some(Code::NotFound));
+
+    // A client that trusts another producer rejects this node's headers and proofs.
+    let other = client(
+        &n,
+        HeaderTrust::Verifier(Arc::new(ProducerSet::new("client", vec![[7; 32]]))),
+    );
+    assert!(matches!(
+        other.get_verified(Some(h), None, &s.ids[0]).await,
+        Err(ClientError::Verification(_))
+    ));
+    // A wrong token is a permanent error.
+    let mut cfg = c.config().clone();
+    cfg.token = Some("nope".into());
+    let e = DaClient::new(cfg)
+        .expect("client")
+        .submit(&blobs, false)
+        .await
+        .expect_err("token");
+    assert_eq!(e.code(), Some(Code::PermissionDenied));
+    assert!(!e.is_transient());
+    n.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_until_the_node_is_up() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut cfg = ClientConfig::new(format!("http://127.0.0.1:{port}"));
+    cfg.token = Some("tok".into());
+    cfg.retries = 8;
+    cfg.backoff = Duration::from_millis(100);
+    let c = DaClient::new(cfg.clone()).expect("lazy client while the node is down");
+    // With no retries, the failure is reported as unreachable and transient.
+    let mut once = cfg;
+    once.retries = 0;
+    let e = DaClient::new(once)
+        .expect("client")
+        .info()
+        .await
+        .expect_err("down");
+    assert!(matches!(e, ClientError::Unavailable { .. }), "{e}");
+    assert!(e.is_transient());
+    let d = dir.path().to_path_buf();
+    let starter = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        node(&d, port).await
+    });
+    let ns = Namespace::new_v0(b"retry").expect("ns");
+    let s = c
+        .submit(&[(ns, b"late".to_vec())], true)
+        .await
+        .expect("retried");
+    assert!(s.heights[0].is_some());
+    starter.await.expect("node").shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_never_answers_times_out() {
+    // Accepts TCP connections and never speaks HTTP/2.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    let mut cfg = ClientConfig::new(format!("http://{addr}"));
+    cfg.request_timeout = Duration::from_millis(300);
+    cfg.retries = 1;
+    cfg.backoff = Duration::from_millis(10);
+    let t0 = std::time::Instant::now();
+    let e = DaClient::new(cfg)
+        .expect("client")
+        .info()
+        .await
+        .expect_err("silent");
+    assert!(matches!(e, ClientError::Timeout { .. }), "{e}");
+    assert!(e.is_transient());
+    assert!(t0.elapsed() < Duration::from_secs(5));
+}

@@ -1,0 +1,259 @@
+//! `posting-adapter`: the OP Stack Alt-DA DA server (`serve`) and a posting CLI (`post`, `get`).
+//!
+//! Exit codes: 0 success; 2 bad usage or input; 3 the DA layer does not have the data; 4 the data
+//! failed verification; 5 the DA layer is unreachable or timed out; 1 anything else.
+
+use std::{
+    io::{Read, Write},
+    net::SocketAddr,
+    path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
+};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use da_client::{ClientConfig, DaClient, HeaderTrust};
+use da_types::{Namespace, ProducerSet};
+use posting_adapter::{
+    cost::CostReport, http, metrics::Metrics, Adapter, AdapterConfig, AdapterError, Commitment,
+    VerifyMode,
+};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Post rollup batches to the DA layer; serve the OP Stack Alt-DA API"
+)]
+struct Cli {
+    /// The DA node's gRPC URL.
+    #[arg(
+        long,
+        env = "DA_ADAPTER_NODE",
+        default_value = "http://127.0.0.1:26650",
+        global = true
+    )]
+    node: String,
+    /// Bearer token for the node's Submit.
+    #[arg(long, env = "DA_ADAPTER_TOKEN", global = true)]
+    token: Option<String>,
+    /// The rollup's namespace: up to 10 bytes of text (a version-0 namespace id) or 0x + 58 hex
+    /// digits (a raw 29-byte namespace).
+    #[arg(
+        long,
+        env = "DA_ADAPTER_NAMESPACE",
+        default_value = "op-rollup",
+        global = true
+    )]
+    namespace: String,
+    /// Trusted producer key (hex ed25519, repeatable); without it headers are only checked to
+    /// be self-consistently signed.
+    #[arg(
+        long = "producer-key",
+        env = "DA_ADAPTER_PRODUCER_KEYS",
+        value_delimiter = ',',
+        global = true
+    )]
+    producer_keys: Vec<String>,
+    /// Chain id the trusted producer keys sign for (required with --producer-key).
+    #[arg(long, env = "DA_ADAPTER_CHAIN_ID", global = true)]
+    chain_id: Option<String>,
+    /// Largest batch accepted, in bytes (larger ones get 413; ones over the node's blob limit
+    /// are split).
+    #[arg(long, env = "DA_ADAPTER_MAX_BATCH_BYTES", default_value_t = posting_adapter::adapter::DEFAULT_MAX_BATCH_BYTES, global = true)]
+    max_batch_bytes: usize,
+    /// What reads check: `inclusion` (KZG proofs against the signed header) or `id` (bytes hash
+    /// to the committed blob id).
+    #[arg(long, env = "DA_ADAPTER_VERIFY", value_enum, default_value_t = Verify::Inclusion, global = true)]
+    verify: Verify,
+    /// Log format.
+    #[arg(long, env = "DA_ADAPTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Verify {
+    Inclusion,
+    Id,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Serve the Alt-DA HTTP API (POST /put, GET /get/0x…, /health, /metrics).
+    Serve {
+        /// Listen address.
+        #[arg(long, env = "DA_ADAPTER_LISTEN", default_value = "127.0.0.1:3100")]
+        listen: SocketAddr,
+    },
+    /// Post a batch from FILE (or stdin with `-` or nothing); prints the commitment and its cost.
+    Post {
+        /// The batch file; `-` or absent = stdin.
+        file: Option<PathBuf>,
+    },
+    /// Fetch and verify the batch of a commitment (0x-hex); writes it to stdout or --out.
+    Get {
+        /// The commitment, 0x-prefixed hex.
+        commitment: String,
+        /// Write the batch here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Parses a namespace flag: text (v0 id) or 0x + raw hex.
+fn parse_namespace(s: &str) -> anyhow::Result<Namespace> {
+    let ns = if let Some(h) = s.strip_prefix("0x") {
+        let raw = hex::decode(h).context("namespace hex")?;
+        Namespace::from_raw(&raw)?
+    } else {
+        Namespace::new_v0(s.as_bytes())?
+    };
+    ns.validate_for_blob()
+        .with_context(|| format!("namespace {s:?} cannot hold blobs"))?;
+    Ok(ns)
+}
+
+fn adapter(cli: &Cli) -> anyhow::Result<Adapter> {
+    let namespace = parse_namespace(&cli.namespace)?;
+    let mut cc = ClientConfig::new(cli.node.clone());
+    cc.token = cli.token.clone();
+    if !cli.producer_keys.is_empty() {
+        let chain = cli
+            .chain_id
+            .clone()
+            .context("--producer-key needs --chain-id")?;
+        let keys = cli
+            .producer_keys
+            .iter()
+            .map(|k| {
+                let b = hex::decode(k.trim_start_matches("0x")).context("producer key hex")?;
+                <[u8; 32]>::try_from(b.as_slice())
+                    .map_err(|_| anyhow::anyhow!("producer key must be 32 bytes"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        cc.trust = HeaderTrust::Verifier(Arc::new(ProducerSet::new(chain, keys)));
+    }
+    let client = DaClient::new(cc)?;
+    let mut ac = AdapterConfig::new(namespace);
+    ac.max_batch_bytes = cli.max_batch_bytes;
+    ac.verify = match cli.verify {
+        Verify::Inclusion => VerifyMode::Inclusion,
+        Verify::Id => VerifyMode::Id,
+    };
+    Ok(Adapter::new(client, ac))
+}
+
+fn exit_code(e: &AdapterError) -> u8 {
+    match e {
+        AdapterError::BadRequest(_) | AdapterError::TooLarge { .. } => 2,
+        AdapterError::NotFound(_) => 3,
+        AdapterError::Upstream(_) => 4,
+        AdapterError::Unavailable(_) | AdapterError::Timeout(_) => 5,
+        AdapterError::Config(_) => 1,
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let a = adapter(&cli)?;
+    match &cli.cmd {
+        Cmd::Serve { listen } => {
+            if cli.producer_keys.is_empty() {
+                tracing::warn!(
+                    "no --producer-key: headers are only checked to be self-consistently signed"
+                );
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let shutdown = CancellationToken::new();
+            let s = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+                s.cancel();
+            });
+            http::serve(listener, Arc::new(a), Arc::new(Metrics::new()), shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Post { file } => {
+            let batch = match file.as_deref() {
+                Some(p) if p.as_os_str() != "-" => {
+                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
+                }
+                _ => {
+                    let mut b = Vec::new();
+                    std::io::stdin()
+                        .read_to_end(&mut b)
+                        .context("cannot read stdin")?;
+                    b
+                }
+            };
+            match a.put(&batch).await {
+                Ok(c) => {
+                    println!("{}", c.to_hex());
+                    eprintln!("included at height {} ({} bytes)", c.height(), batch.len());
+                    eprintln!("{}", CostReport::new(&batch, &c.l1_calldata()).line());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(exit_code(&e)))
+                }
+            }
+        }
+        Cmd::Get { commitment, out } => {
+            let c = match Commitment::from_hex(commitment.trim()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match a.get(&c).await {
+                Ok(data) => {
+                    match out {
+                        Some(p) => std::fs::write(p, &data)
+                            .with_context(|| format!("cannot write {}", p.display()))?,
+                        None => std::io::stdout().write_all(&data)?,
+                    }
+                    eprintln!("verified {} bytes at height {}", data.len(), c.height());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(exit_code(&e)))
+                }
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let sub = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Human => sub.init(),
+        LogFormat::Json => sub.json().init(),
+    }
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

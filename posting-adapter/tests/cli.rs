@@ -1,0 +1,132 @@
+//! The `posting-adapter` binary against an in-process devnet: `post FILE` and `post` from stdin
+//! print the commitment and a cost line; `get` fetches and verifies; errors exit with their codes.
+
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+use da_node::devnet::{demo_bytes, Devnet, DevnetOptions};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_posting-adapter"))
+}
+
+async fn run(mut cmd: Command, stdin: Option<Vec<u8>>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn posting-adapter");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(&input)
+                .expect("write stdin");
+        }
+        child.wait_with_output().expect("wait")
+    })
+    .await
+    .expect("join")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_and_get_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = Devnet::start(DevnetOptions {
+        data_dir: dir.path().join("net"),
+        chain_id: "cli".into(),
+        block_time_ms: 200,
+        base_port: 0,
+        demo_load_mib_s: 0.0,
+        token: "secret".into(),
+    })
+    .await
+    .expect("devnet");
+    let node = format!("http://{}", net.producer.grpc_addr);
+    let key = hex::encode(net.producer.inner.public_key());
+    let with_node = |args: &[&str]| {
+        let mut c = bin();
+        c.args([
+            "--node",
+            &node,
+            "--token",
+            "secret",
+            "--namespace",
+            "cli-test",
+        ]);
+        c.args(["--producer-key", &key, "--chain-id", "cli"]);
+        c.args(args);
+        c
+    };
+
+    // post FILE
+    let batch = demo_bytes(3, 50_000);
+    let file = dir.path().join("batch.bin");
+    std::fs::write(&file, &batch).expect("write");
+    let out = run(with_node(&["post", file.to_str().expect("utf8")]), None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let commitment = text(&out.stdout).trim().to_string();
+    assert!(commitment.starts_with("0x0144"), "{commitment}");
+    let err = text(&out.stderr);
+    assert!(err.contains("cost: L1 commitment 44 bytes"), "{err}");
+    assert!(err.contains("as EIP-4844: 1 blob(s)"), "{err}");
+
+    // get COMMITMENT --out F, verified against the trusted producer key
+    let back = dir.path().join("back.bin");
+    let out = run(
+        with_node(&["get", &commitment, "--out", back.to_str().expect("utf8")]),
+        None,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&back).expect("read"), batch);
+
+    // post from stdin, get to stdout
+    let small = b"\x00hello".to_vec();
+    let out = run(with_node(&["post", "-"]), Some(small.clone())).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c2 = text(&out.stdout).trim().to_string();
+    let out = run(with_node(&["get", &c2]), None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, small);
+
+    // Errors and their exit codes.
+    let out = run(with_node(&["get", "0xzz"]), None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("hex"));
+    let unknown = format!("0x0144000000000000000001{}", "77".repeat(32));
+    let out = run(with_node(&["get", &unknown]), None).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = run(with_node(&["post", "-"]), Some(Vec::new())).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let mut wrong_token = bin();
+    wrong_token.args(["--node", &node, "--token", "nope", "post", "-"]);
+    let out = run(wrong_token, Some(b"x".to_vec())).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("misconfigured"));
+    let mut bad_ns = bin();
+    bad_ns.args([
+        "--node",
+        &node,
+        "--namespace",
+        "this-is-too-long",
+        "post",
+        "-",
+    ]);
+    let out = run(bad_ns, Some(b"x".to_vec())).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("namespace"));
+    net.shutdown().await;
+
+    let mut down = bin();
+    down.args(["--node", &node, "--token", "secret", "post", "-"]);
+    let out = run(down, Some(b"x".to_vec())).await;
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+}
