@@ -373,16 +373,9 @@ impl DaClient {
             height: height.unwrap_or(0),
             namespace: namespace.map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
             blob_id: id.0.to_vec(),
+            keccak256: Vec::new(),
         };
-        let c = self.blob.clone();
-        let b = self
-            .call("Get", self.config.request_timeout, || {
-                let mut c = c.clone();
-                let r = req.clone();
-                async move { c.get(r).await }
-            })
-            .await?;
-        let blob = fetched(b)?;
+        let blob = self.get_req(req).await?;
         if blob.id != *id
             || height.is_some_and(|h| h != blob.height)
             || namespace.is_some_and(|n| *n != blob.namespace)
@@ -393,6 +386,36 @@ impl DaClient {
             )));
         }
         Ok(blob)
+    }
+
+    /// The newest blob whose data hashes to `hash` (keccak-256), checked against its id and the
+    /// hash.
+    pub async fn get_by_keccak(&self, hash: &[u8; 32]) -> Result<FetchedBlob> {
+        let req = pb::GetBlobRequest {
+            keccak256: hash.to_vec(),
+            ..Default::default()
+        };
+        let blob = self.get_req(req).await?;
+        if keccak256(&blob.data) != *hash {
+            return Err(ClientError::Verification(format!(
+                "blob {} returned for keccak256 0x{} does not hash to it",
+                blob.id,
+                hex(hash)
+            )));
+        }
+        Ok(blob)
+    }
+
+    async fn get_req(&self, req: pb::GetBlobRequest) -> Result<FetchedBlob> {
+        let c = self.blob.clone();
+        let b = self
+            .call("Get", self.config.request_timeout, || {
+                let mut c = c.clone();
+                let r = req.clone();
+                async move { c.get(r).await }
+            })
+            .await?;
+        fetched(b)
     }
 
     /// Every blob of `namespaces` at `height`, each checked against its id.
@@ -435,6 +458,7 @@ impl DaClient {
             height: height.unwrap_or(0),
             namespace: namespace.map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
             blob_id: id.0.to_vec(),
+            keccak256: Vec::new(),
         };
         let c = self.blob.clone();
         let p = self
@@ -565,6 +589,12 @@ fn fetched(b: pb::BlobData) -> Result<FetchedBlob> {
         id,
         data: b.data,
     })
+}
+
+/// Keccak-256 (the EVM's hash) of `data`.
+pub fn keccak256(data: &[u8]) -> [u8; 32] {
+    use sha3::Digest;
+    sha3::Keccak256::digest(data).into()
 }
 
 fn hex(b: &[u8]) -> String {

@@ -153,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let ids = |c: &Commitment| match *c {
         Commitment::Blob { height, id } | Commitment::Manifest { height, id } => (height, id),
+        Commitment::Keccak(_) => unreachable!("/put returns generic commitments"),
     };
     // Warm-up (untimed): the direct client builds its verification context on first use.
     let (h0, id0) = ids(&cs[0]);

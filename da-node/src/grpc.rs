@@ -181,14 +181,47 @@ impl Api {
         Ok(out)
     }
 
-    /// Finds a blob: `height` 0 looks the height up by id, an empty `ns` matches any namespace.
+    /// Finds a blob: `height` 0 looks the height up by id, an empty `ns` matches any namespace,
+    /// an empty `id` looks the blob up by the keccak-256 of its data.
     /// Returns `(height, k, entry number, entry)`.
-    fn find(&self, height: u64, ns: &[u8], id: &[u8]) -> Result<(u64, usize, usize, IndexEntry)> {
+    fn find(&self, r: &pb::GetBlobRequest) -> Result<(u64, usize, usize, IndexEntry)> {
+        let (height, ns, id) = (r.height, &r.namespace, &r.blob_id);
         let ns = if ns.is_empty() {
             None
         } else {
             Some(convert::namespace(ns)?)
         };
+        if id.is_empty() {
+            let hash: [u8; 32] = r.keccak256.as_slice().try_into().map_err(|_| {
+                NodeError::InvalidArgument(format!(
+                    "give a 32-byte blob_id or keccak256 (keccak256 is {} bytes)",
+                    r.keccak256.len()
+                ))
+            })?;
+            let (at, id) = self
+                .inner
+                .store
+                .blob_by_keccak(&hash)?
+                .filter(|(at, _)| height == 0 || *at == height)
+                .ok_or_else(|| {
+                    NodeError::NotFound(format!(
+                        "no stored blob has keccak256 0x{}{}",
+                        hex::encode(hash),
+                        if height == 0 {
+                            String::new()
+                        } else {
+                            format!(" at {height}")
+                        }
+                    ))
+                })?;
+            let req = pb::GetBlobRequest {
+                height: at,
+                namespace: r.namespace.clone(),
+                blob_id: id.0.to_vec(),
+                keccak256: Vec::new(),
+            };
+            return self.find(&req);
+        }
         let id = convert::blob_id(id)?;
         let height = match height {
             0 => self
@@ -398,7 +431,7 @@ impl pb::blob_service_server::BlobService for Api {
     ) -> std::result::Result<Response<pb::BlobData>, Status> {
         let r = req.into_inner();
         let out = self
-            .find(r.height, &r.namespace, &r.blob_id)
+            .find(&r)
             .and_then(|(h, k, _, e)| self.blob_data(h, k, &e));
         self.done("Get", out)
     }
@@ -431,7 +464,7 @@ impl pb::blob_service_server::BlobService for Api {
     ) -> std::result::Result<Response<pb::BlobProof>, Status> {
         let r = req.into_inner();
         let out = (|| {
-            let (height, k, i, e) = self.find(r.height, &r.namespace, &r.blob_id)?;
+            let (height, k, i, e) = self.find(&r)?;
             let mut idx: Vec<usize> = cells_for_byte_range(entry_byte_range(i)).collect();
             if idx.first() != Some(&0) {
                 idx.insert(0, 0);

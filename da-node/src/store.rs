@@ -22,11 +22,12 @@ use da_erasure::{
     ColumnCodec, Fr,
 };
 use da_types::{
-    consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW},
-    layout::{check_entries, IndexEntry, INDEX_ENTRY_SIZE},
-    Blob, BlobId, Namespace, SignedHeader,
+    consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
+    layout::{check_entries, unpack_cell, IndexEntry, INDEX_ENTRY_SIZE},
+    Blob, BlobId, CellIndex, Namespace, SignedHeader,
 };
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, DB};
+use sha3::{Digest, Keccak256};
 
 use crate::error::StoreError;
 
@@ -43,6 +44,9 @@ const CF_META: &str = "meta";
 const ALL_CFS: [&str; 7] = [
     CF_HEADERS, CF_BLOCKS, CF_CELLS, CF_PROOFS, CF_BLOBS, CF_MEMPOOL, CF_META,
 ];
+/// Prefix of `keccak256(data) → height ‖ blob id` keys in the blobs CF (33 bytes, so they never
+/// collide with the 32-byte blob-id keys).
+const KECCAK_PREFIX: u8 = b'k';
 const KEY_HEAD: &[u8] = b"head";
 const KEY_LOWEST: &[u8] = b"lowest";
 
@@ -111,6 +115,43 @@ fn row_key(height: u64, row: usize) -> [u8; 10] {
     k[..8].copy_from_slice(&h8(height));
     k[8..10].copy_from_slice(&(row as u16).to_be_bytes());
     k
+}
+
+fn keccak_key(hash: &[u8; 32]) -> [u8; 33] {
+    let mut k = [KECCAK_PREFIX; 33];
+    k[1..].copy_from_slice(hash);
+    k
+}
+
+/// Key of a block's list of blob keccaks in the blocks CF (`h8 ‖ 'k'`, inside the height range).
+fn block_keccaks_key(height: u64) -> [u8; 9] {
+    let mut k = [KECCAK_PREFIX; 9];
+    k[..8].copy_from_slice(&h8(height));
+    k
+}
+
+/// `keccak256` of each blob's bytes, in index order, from the block's original cells.
+fn blob_keccaks(block: &BlockData) -> Result<Vec<[u8; 32]>> {
+    let k = block.header.header.k as usize;
+    let bad = |why: String| corrupt(CF_BLOCKS, &h8(block.header.header.height), why);
+    block
+        .index
+        .iter()
+        .map(|e| {
+            let mut data = Vec::with_capacity(e.cells().len() * PAYLOAD_BYTES_PER_CELL);
+            for n in e.cells() {
+                let c = CellIndex::of_original(n);
+                let cell = block
+                    .cells
+                    .get(c.row as usize * CELLS_PER_ROW + c.col as usize)
+                    .filter(|_| (c.row as usize) < k)
+                    .ok_or_else(|| bad(format!("blob {} runs past the square", e.blob_id)))?;
+                unpack_cell(cell, &mut data).map_err(|e| bad(e.to_string()))?;
+            }
+            data.truncate(e.len as usize);
+            Ok(Keccak256::digest(&data).into())
+        })
+        .collect()
 }
 
 fn corrupt(cf: &'static str, key: &[u8], why: impl Into<String>) -> StoreError {
@@ -183,10 +224,15 @@ impl Store {
         }
         let blobs = self.cf(CF_BLOBS)?;
         let mempool = self.cf(CF_MEMPOOL)?;
-        for e in &block.index {
+        let keccaks = blob_keccaks(block)?;
+        for (e, kh) in block.index.iter().zip(&keccaks) {
             b.put_cf(blobs, e.blob_id.0, h8(h));
+            let mut v = h8(h).to_vec();
+            v.extend_from_slice(&e.blob_id.0);
+            b.put_cf(blobs, keccak_key(kh), v);
             b.delete_cf(mempool, e.blob_id.0);
         }
+        b.put_cf(self.cf(CF_BLOCKS)?, block_keccaks_key(h), keccaks.concat());
         let meta = self.cf(CF_META)?;
         b.put_cf(meta, KEY_HEAD, h8(h));
         if self.lowest()?.is_none() {
@@ -332,6 +378,21 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest stored blob whose data hashes to `hash` (keccak-256): `(height, id)`.
+    pub fn blob_by_keccak(&self, hash: &[u8; 32]) -> Result<Option<(u64, BlobId)>> {
+        let key = keccak_key(hash);
+        let Some(v) = self.get(CF_BLOBS, &key)? else {
+            return Ok(None);
+        };
+        if v.len() != 40 {
+            return Err(corrupt(CF_BLOBS, &key, "keccak record is not 40 bytes"));
+        }
+        let height = u64_of(CF_BLOBS, &key, &v[..8])?;
+        let mut id = [0u8; 32];
+        id.copy_from_slice(&v[8..]);
+        Ok(Some((height, BlobId(id))))
+    }
+
     /// Deletes every height below `keep_from` (one batch) and moves the lowest height up.
     pub fn prune_below(&self, keep_from: u64) -> Result<usize> {
         let Some(lowest) = self.lowest()? else {
@@ -346,6 +407,17 @@ impl Store {
             if let Some((_, index)) = self.block_index(h)? {
                 for e in index {
                     b.delete_cf(blobs, e.blob_id.0);
+                }
+            }
+            let Some(ks) = self.get(CF_BLOCKS, &block_keccaks_key(h))? else {
+                continue;
+            };
+            for kh in ks.chunks_exact(32) {
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(kh);
+                // The same bytes may be in a newer block (another namespace): keep that record.
+                if matches!(self.blob_by_keccak(&hash)?, Some((at, _)) if at < keep_from) {
+                    b.delete_cf(blobs, keccak_key(&hash));
                 }
             }
         }

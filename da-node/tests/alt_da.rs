@@ -197,9 +197,14 @@ async fn generic_mode_as_op_batcher_and_op_node_use_it() {
         format!("/get/{}", hex0x(&bad_version)),
         format!("/get/{}", hex0x(&c[..c.len() - 1])),
         format!("/get/{}", hex::encode(&c)),
-        format!("/get/0x00{}", "ab".repeat(32)),
+        format!("/get/0x00{}", "ab".repeat(31)),
+        format!("/put/{}", hex0x(&c)),
     ] {
-        let r = get(a, &path).await;
+        let r = if path.starts_with("/put") {
+            put(a, &path, b"x").await
+        } else {
+            get(a, &path).await
+        };
         assert_eq!(
             r.status,
             400,
@@ -208,10 +213,31 @@ async fn generic_mode_as_op_batcher_and_op_node_use_it() {
         );
         assert!(!r.body.is_empty(), "{path}: the error says why");
     }
-    // Keccak mode is refused with a reason (this DA layer addresses data by blob id).
+    // 11. Keccak mode, with the reference's worked example: POST /put/0x00<keccak> → 200 with
+    // an empty body; GET returns the same bytes, whose keccak is the commitment.
+    let hello = b"\x00hello".to_vec();
+    let kc = "0x00aa872873635ad305d25327a952b25396b95b3ddfcfd661ab26241a853f70451c";
+    assert_eq!(
+        format!("0x00{}", hex::encode(da_client::keccak256(&hello))),
+        kc
+    );
+    let r = put(a, &format!("/put/{kc}"), &hello).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.body.is_empty());
+    let r = get(a, &format!("/get/{kc}?l1_inclusion_block_number=7")).await;
+    assert_eq!((r.status, &r.body), (200, &hello));
+    let r = get(
+        a,
+        &format!("/get/{}", kc.to_uppercase().replace("0X", "0x")),
+    )
+    .await;
+    assert_eq!((r.status, &r.body), (200, &hello));
+    // 12. A wrong keccak is rejected and nothing is posted; an unknown one is 404.
     let r = put(a, &format!("/put/0x00{}", "ab".repeat(32)), &p).await;
     assert_eq!(r.status, 400);
-    assert!(String::from_utf8_lossy(&r.body).contains("da-service"));
+    assert!(String::from_utf8_lossy(&r.body).contains("hashes to"));
+    let r = get(a, &format!("/get/0x00{}", "ab".repeat(32))).await;
+    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(get(a, "/nope").await.status, 404);
     assert_eq!(get(a, "/health").await.status, 200);
 

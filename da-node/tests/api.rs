@@ -50,6 +50,7 @@ async fn submit_include_get_prove_and_complete() {
             height: resp.height,
             namespace: n.clone(),
             blob_id: id.clone(),
+            keccak256: Vec::new(),
         };
         let got = blobs.get(req.clone()).await.expect("get").into_inner();
         assert_eq!(&got.data, data);
@@ -247,6 +248,7 @@ async fn bad_inputs_get_distinct_codes() {
             height: 1,
             namespace: ns(1),
             blob_id: vec![1, 2, 3],
+            keccak256: Vec::new(),
         })
         .await;
     assert_eq!(bad_id.expect_err("bad id").code(), Code::InvalidArgument);
@@ -370,6 +372,7 @@ async fn full_node_follows_verifies_and_serves_the_same_cells() {
             height: resp.height,
             namespace: ns(5),
             blob_id: resp.blob_ids[0].clone(),
+            keccak256: Vec::new(),
         })
         .await
         .expect("get from full node")
@@ -398,6 +401,7 @@ async fn restart_resumes_the_chain() {
             height: first.height,
             namespace: ns(1),
             blob_id: first.blob_ids[0].clone(),
+            keccak256: Vec::new(),
         })
         .await
         .expect("still there")
@@ -435,11 +439,43 @@ async fn pruning_drops_heights_past_the_retention_window() {
         ..producer_config(dir.path())
     };
     let node = start(cfg).await;
-    wait_for_height(&node, 3).await;
-    let (_, mut headers, _) = clients(&node).await;
+    let (mut blobs, mut headers, _) = clients(&node).await;
+    let data = b"pruned soon".to_vec();
+    let resp = blobs
+        .submit(submit(&[(ns(3), data.clone())], true))
+        .await
+        .expect("submit")
+        .into_inner();
+    let by_keccak = pb::GetBlobRequest {
+        keccak256: da_client::keccak256(&data).to_vec(),
+        ..Default::default()
+    };
+    let by_id = pb::GetBlobRequest {
+        blob_id: resp.blob_ids[0].clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        blobs
+            .get(by_keccak.clone())
+            .await
+            .expect("by keccak")
+            .into_inner()
+            .data,
+        data
+    );
+    assert_eq!(
+        blobs
+            .get(by_id.clone())
+            .await
+            .expect("by id")
+            .into_inner()
+            .height,
+        resp.height
+    );
+    wait_for_height(&node, resp.height + 2).await;
     let mut pruned = false;
     for _ in 0..100 {
-        if node.inner.store.lowest().expect("lowest").unwrap_or(0) > 1 {
+        if node.inner.store.lowest().expect("lowest").unwrap_or(0) > resp.height {
             pruned = true;
             break;
         }
@@ -450,6 +486,16 @@ async fn pruning_drops_heights_past_the_retention_window() {
         .get_by_height(pb::GetByHeightRequest { height: 1 })
         .await;
     assert_eq!(gone.expect_err("pruned").code(), Code::NotFound);
+    // The blob's lookups by id and by keccak went with its height (records deleted, not just
+    // pointing at a missing height).
+    let hash = da_client::keccak256(&data);
+    assert_eq!(node.inner.store.blob_by_keccak(&hash).expect("read"), None);
+    for req in [by_keccak, by_id] {
+        assert_eq!(
+            blobs.get(req).await.expect_err("pruned").code(),
+            Code::NotFound
+        );
+    }
     assert!(headers.head(pb::HeadRequest {}).await.is_ok());
     node.shutdown().await;
 }

@@ -114,6 +114,7 @@ async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
                     height: *height,
                     namespace: n.clone(),
                     blob_id: id.clone(),
+                    keccak256: Vec::new(),
                 })
                 .await
                 .unwrap_or_else(|e| panic!("seed {seed}: acknowledged blob lost at {height}: {e}"));

@@ -226,9 +226,57 @@ impl Adapter {
         Ok(Commitment::Manifest { height, id })
     }
 
+    /// op-batcher's keccak mode: checks `keccak256(batch) == hash`, posts the batch as one blob
+    /// and waits for its inclusion. Batches over one blob are refused (`413`): op-node never
+    /// reads keccak inputs over 130 672 bytes anyway.
+    pub async fn put_keccak(&self, hash: &[u8; 32], batch: &[u8]) -> Result<()> {
+        if batch.is_empty() {
+            return Err(AdapterError::BadRequest("empty batch".into()));
+        }
+        let got = da_client::keccak256(batch);
+        if got != *hash {
+            return Err(AdapterError::BadRequest(format!(
+                "the body hashes to keccak256 0x{}, the commitment says 0x{}",
+                hex::encode(got),
+                hex::encode(hash)
+            )));
+        }
+        let limit = self.part_bytes().await?.min(self.config.max_batch_bytes);
+        if batch.len() > limit {
+            return Err(AdapterError::TooLarge {
+                size: batch.len(),
+                limit,
+            });
+        }
+        let s = self
+            .client
+            .submit(&[(self.config.namespace, batch.to_vec())], true)
+            .await
+            .map_err(from_client)?;
+        let (height, id) = included(&s, 0)?;
+        debug!(height, %id, bytes = batch.len(), "keccak batch included");
+        Ok(())
+    }
+
     /// The exact batch a commitment names, verified (see [`VerifyMode`]).
     pub async fn get(&self, c: &Commitment) -> Result<Vec<u8>> {
         match *c {
+            Commitment::Keccak(hash) => {
+                let b = match self.client.get_by_keccak(&hash).await {
+                    Ok(b) => b,
+                    Err(e) if e.code() == Some(Code::NotFound) => {
+                        return Err(AdapterError::NotFound(format!(
+                            "no blob hashes to keccak256 0x{}",
+                            hex::encode(hash)
+                        )))
+                    }
+                    Err(e) => return Err(from_client(e)),
+                };
+                if self.config.verify == VerifyMode::Inclusion {
+                    return Ok(self.fetch(b.height, &b.id).await?.data);
+                }
+                Ok(b.data)
+            }
             Commitment::Blob { height, id } => Ok(self.fetch(height, &id).await?.data),
             Commitment::Manifest { height, id } => {
                 let m = self.fetch(height, &id).await?;

@@ -6,6 +6,9 @@
 //!   version 0x01  split batch:     height u64 BE ‖ manifest blob id   → 43 bytes in all
 //! L1 calldata = 0x01 (TxDataVersion1) ‖ encoded                       → 44 bytes
 //! ```
+//! Keccak commitments (`0x00 ‖ keccak256(batch)`, op-batcher's default mode) are accepted too:
+//! the node indexes every blob by the keccak-256 of its bytes.
+//!
 //! A manifest blob lists the parts of a batch larger than one blob:
 //! `"DAMF" ‖ 0x01 ‖ total_len u64 BE ‖ count u32 BE ‖ count × (height u64 BE ‖ blob id)`.
 
@@ -13,7 +16,7 @@ use da_types::BlobId;
 
 /// OP Alt-DA commitment type byte of generic (DA-service) commitments.
 pub const GENERIC_COMMITMENT: u8 = 0x01;
-/// OP Alt-DA commitment type byte of keccak commitments (recognised, not served).
+/// OP Alt-DA commitment type byte of keccak commitments.
 pub const KECCAK_COMMITMENT: u8 = 0x00;
 /// Our DA-layer byte: not EigenDA's 0x00, Avail's 0x0a, Celestia's 0x0c or the reference
 /// server's 0xff; below 0x7f as the spec asks. Provisional until registered upstream.
@@ -38,12 +41,9 @@ pub enum CommitmentError {
     /// No bytes.
     #[error("commitment is empty")]
     Empty,
-    /// A keccak commitment: this DA layer addresses data by blob id, not by keccak hash.
-    #[error(
-        "keccak commitments (type 0x00) are not served by this DA layer; run op-batcher with \
-         --altda.da-service=true and the rollup with da_commitment_type=GenericCommitment"
-    )]
-    Keccak,
+    /// A keccak commitment whose hash is not 32 bytes.
+    #[error("keccak commitment is {0} bytes, it must be 33 (0x00 ‖ keccak256)")]
+    KeccakLength(usize),
     /// Neither a keccak nor a generic commitment.
     #[error("unknown commitment type 0x{0:02x} (expected 0x01, generic)")]
     Type(u8),
@@ -83,6 +83,8 @@ pub enum Commitment {
         /// The manifest's blob id.
         id: BlobId,
     },
+    /// op-batcher's keccak mode: the batch is the blob whose bytes hash to this.
+    Keccak([u8; 32]),
 }
 
 impl Commitment {
@@ -91,6 +93,11 @@ impl Commitment {
         let (version, height, id) = match self {
             Self::Blob { height, id } => (VERSION_BLOB, height, id),
             Self::Manifest { height, id } => (VERSION_MANIFEST, height, id),
+            Self::Keccak(hash) => {
+                let mut out = vec![KECCAK_COMMITMENT];
+                out.extend_from_slice(hash);
+                return out;
+            }
         };
         let mut out = Vec::with_capacity(ENCODED_LEN);
         out.extend_from_slice(&[GENERIC_COMMITMENT, DA_LAYER_BYTE, version]);
@@ -116,7 +123,12 @@ impl Commitment {
         let (&ty, rest) = b.split_first().ok_or(CommitmentError::Empty)?;
         match ty {
             GENERIC_COMMITMENT => {}
-            KECCAK_COMMITMENT => return Err(CommitmentError::Keccak),
+            KECCAK_COMMITMENT => {
+                return rest
+                    .try_into()
+                    .map(Self::Keccak)
+                    .map_err(|_| CommitmentError::KeccakLength(b.len()))
+            }
             t => return Err(CommitmentError::Type(t)),
         }
         let (&layer, rest) = rest.split_first().ok_or(CommitmentError::Length {
@@ -166,10 +178,11 @@ impl Commitment {
         Self::decode(&bytes)
     }
 
-    /// Height of the blob the commitment names.
-    pub fn height(&self) -> u64 {
+    /// Height of the blob the commitment names (keccak commitments name none).
+    pub fn height(&self) -> Option<u64> {
         match self {
-            Self::Blob { height, .. } | Self::Manifest { height, .. } => *height,
+            Self::Blob { height, .. } | Self::Manifest { height, .. } => Some(*height),
+            Self::Keccak(_) => None,
         }
     }
 }
@@ -265,7 +278,12 @@ mod tests {
         assert_eq!(Commitment::decode(&[]), Err(CommitmentError::Empty));
         let mut k = vec![0x00];
         k.extend([7; 32]);
-        assert_eq!(Commitment::decode(&k), Err(CommitmentError::Keccak));
+        assert_eq!(Commitment::decode(&k), Ok(Commitment::Keccak([7; 32])));
+        assert_eq!(
+            Commitment::decode(&k[..32]),
+            Err(CommitmentError::KeccakLength(32))
+        );
+        assert_eq!(Commitment::Keccak([7; 32]).encode(), k);
         assert_eq!(
             Commitment::decode(&[0x02, 1]),
             Err(CommitmentError::Type(2))

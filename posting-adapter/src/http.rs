@@ -108,10 +108,20 @@ impl Server {
                 "put",
                 match Commitment::from_hex(arg) {
                     Err(e) => text(400, e.to_string()),
+                    Ok(Commitment::Keccak(hash)) => match self.read_body(req).await {
+                        Ok(body) => match self.adapter.put_keccak(&hash, &body).await {
+                            Ok(()) => {
+                                self.metrics.put_bytes.inc_by(body.len() as u64);
+                                info!(commitment = %arg, bytes = body.len(), "put (keccak)");
+                                octets(Vec::new())
+                            }
+                            Err(e) => error(&e),
+                        },
+                        Err(r) => r,
+                    },
                     Ok(_) => text(
                         400,
-                        "this DA server computes commitments: POST /put without one \
-                         (op-batcher --altda.da-service=true)",
+                        "this DA server computes generic commitments: POST /put without one",
                     ),
                 },
             ),
@@ -142,6 +152,22 @@ impl Server {
     }
 
     async fn put(&self, req: Request<Body>) -> Response {
+        let body = match self.read_body(req).await {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        match self.adapter.put(&body).await {
+            Ok(c) => {
+                self.metrics.put_bytes.inc_by(body.len() as u64);
+                info!(commitment = %c.to_hex(), bytes = body.len(), "put");
+                octets(c.encode())
+            }
+            Err(e) => error(&e),
+        }
+    }
+
+    /// Reads a body of at most `max_batch_bytes`, or answers `413`/`400`.
+    async fn read_body(&self, req: Request<Body>) -> Result<Vec<u8>, Response> {
         let limit = self.adapter.config().max_batch_bytes;
         let declared = req
             .headers()
@@ -151,7 +177,7 @@ impl Server {
         // Far over the limit: answer at once. Slightly over: read (and drop) the rest first, so
         // the client is not reset before it reads the 413.
         if let Some(size) = declared.filter(|&n| n > limit.saturating_add(DRAIN_BYTES)) {
-            return error(&AdapterError::TooLarge { size, limit });
+            return Err(error(&AdapterError::TooLarge { size, limit }));
         }
         let mut stream = req.into_body().into_data_stream();
         let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
@@ -159,7 +185,7 @@ impl Server {
         while let Some(chunk) = stream.next().await {
             let chunk = match chunk {
                 Ok(c) => c,
-                Err(e) => return text(400, format!("could not read the body: {e}")),
+                Err(e) => return Err(text(400, format!("could not read the body: {e}"))),
             };
             total = total.saturating_add(chunk.len());
             if total <= limit {
@@ -169,19 +195,12 @@ impl Server {
             }
         }
         if total > limit {
-            return error(&AdapterError::TooLarge {
+            return Err(error(&AdapterError::TooLarge {
                 size: declared.unwrap_or(total),
                 limit,
-            });
+            }));
         }
-        match self.adapter.put(&body).await {
-            Ok(c) => {
-                self.metrics.put_bytes.inc_by(body.len() as u64);
-                info!(commitment = %c.to_hex(), bytes = body.len(), "put");
-                octets(c.encode())
-            }
-            Err(e) => error(&e),
-        }
+        Ok(body)
     }
 
     async fn get(&self, arg: &str) -> Response {

@@ -200,7 +200,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match a.put(&batch).await {
                 Ok(c) => {
                     println!("{}", c.to_hex());
-                    eprintln!("included at height {} ({} bytes)", c.height(), batch.len());
+                    if let Some(h) = c.height() {
+                        eprintln!("included at height {h} ({} bytes)", batch.len());
+                    }
                     eprintln!("{}", CostReport::new(&batch, &c.l1_calldata()).line());
                     Ok(ExitCode::SUCCESS)
                 }
@@ -225,7 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             .with_context(|| format!("cannot write {}", p.display()))?,
                         None => std::io::stdout().write_all(&data)?,
                     }
-                    eprintln!("verified {} bytes at height {}", data.len(), c.height());
+                    eprintln!("verified {} bytes", data.len());
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
