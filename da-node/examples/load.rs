@@ -30,6 +30,11 @@ async fn main() -> anyhow::Result<()> {
     let rate: f64 = args.next().map_or(Ok(1.0), |a| a.parse())?;
     let secs: u64 = args.next().map_or(Ok(60), |a| a.parse())?;
     let kib: usize = args.next().map_or(Ok(512), |a| a.parse())?;
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let dir = tempfile::tempdir()?;
     let kzg = tokio::task::spawn_blocking(|| {
         Arc::new(KzgContext::new(KzgConfig::DEFAULT.with_precompute(true)))

@@ -142,11 +142,7 @@ impl Api {
             .store
             .cell(height, k, row, col)?
             .ok_or_else(missing)?;
-        let proof = self
-            .inner
-            .store
-            .proof(height, row, col)?
-            .ok_or_else(missing)?;
+        let proof = self.inner.store.proof(height, row, col)?;
         Ok(ProvenCell {
             index: CellIndex {
                 row: row as u32,

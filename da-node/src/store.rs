@@ -2,11 +2,15 @@
 //!
 //! # What is stored
 //! Per block, in **one atomic write batch**: the signed header; the block's index; the 128 cells
-//! of each *original* row; the 128 proofs of every one of the `2k` rows; the blob-id lookup; the
-//! new head; and the removal of the included blobs from the persisted mempool. Cells of parity
-//! rows are not stored: `cell(r ≥ k, c) = Σ_i λ_{r,i} cell(i, c)` is recomputed from the `k`
-//! stored cells of its column (`k` point reads and `64k` multiply-adds), which keeps storage at
-//! ~2.16 bytes per payload byte instead of ~4.2.
+//! of each *original* row; the 128 proofs of every one of the `2k` rows; the blob-id and keccak
+//! lookups; the new head; and the removal of the included blobs from the persisted mempool.
+//! Nothing that is cheaper to recompute than to read is stored:
+//! - cells of parity rows: `cell(r ≥ k, c) = Σ_i λ_{r,i} cell(i, c)` from the `k` stored cells
+//!   of its column (`k` point reads and `64k` multiply-adds);
+//! - the zero top byte of each element of a data cell (stored packed, 1984 bytes);
+//! - all-zero cells and all-identity rows of proofs (the padding that rounds `k` up);
+//!
+//! which keeps storage at ~2.12 bytes per payload byte instead of ~4.3.
 //!
 //! A crash at any point leaves either the whole block or none of it; restart resumes from the
 //! stored head.
@@ -48,6 +52,40 @@ const ALL_CFS: [&str; 7] = [
 /// collide with the 32-byte blob-id keys).
 const KECCAK_PREFIX: u8 = b'k';
 const KEY_HEAD: &[u8] = b"head";
+/// The compressed identity of G1: the proof of every cell of an all-zero row.
+const G1_IDENTITY: [u8; BYTES_PER_G1] = {
+    let mut p = [0u8; BYTES_PER_G1];
+    p[0] = 0xc0;
+    p
+};
+/// A cell whose 64 elements all have a zero top byte (every data cell) is stored packed: the 31
+/// low bytes of each element, 1984 bytes.
+const PACKED_CELL: usize = BYTES_PER_CELL / 32 * 31;
+
+/// The stored form of a cell: packed when every element's top byte is zero.
+fn pack_for_store(cell: &[u8]) -> Vec<u8> {
+    if cell.chunks(32).all(|e| e[0] == 0) {
+        cell.chunks(32).flat_map(|e| &e[1..]).copied().collect()
+    } else {
+        cell.to_vec()
+    }
+}
+
+/// A stored cell back as its 2048 bytes.
+fn unpack_from_store(key: &[u8], v: Vec<u8>) -> Result<Vec<u8>> {
+    match v.len() {
+        BYTES_PER_CELL => Ok(v),
+        PACKED_CELL => Ok(v
+            .chunks(31)
+            .flat_map(|e| std::iter::once(0u8).chain(e.iter().copied()))
+            .collect()),
+        n => Err(corrupt(
+            CF_CELLS,
+            key,
+            format!("cell record is {n} bytes (expected {BYTES_PER_CELL} or {PACKED_CELL})"),
+        )),
+    }
+}
 const KEY_LOWEST: &[u8] = b"lowest";
 
 /// Everything a block adds to the store.
@@ -214,13 +252,16 @@ impl Store {
                 b.put_cf(
                     cells,
                     cell_key(h, i / CELLS_PER_ROW, i % CELLS_PER_ROW),
-                    cell,
+                    pack_for_store(cell),
                 );
             }
         }
         let proofs = self.cf(CF_PROOFS)?;
         for (r, row) in block.proofs.chunks(CELLS_PER_ROW).enumerate() {
-            b.put_cf(proofs, row_key(h, r), row.concat());
+            // Rows of identity proofs (all-zero padding rows) are not stored either.
+            if row.iter().any(|p| *p != G1_IDENTITY) {
+                b.put_cf(proofs, row_key(h, r), row.concat());
+            }
         }
         let blobs = self.cf(CF_BLOBS)?;
         let mempool = self.cf(CF_MEMPOOL)?;
@@ -285,11 +326,12 @@ impl Store {
         Ok(Some((k, entries)))
     }
 
-    /// The proof of cell `(row, col)`.
-    pub fn proof(&self, height: u64, row: usize, col: usize) -> Result<Option<[u8; BYTES_PER_G1]>> {
+    /// The proof of cell `(row, col)` of the stored block at `height` (the caller has checked
+    /// the block is stored; an unstored row of proofs is a padding row's identities).
+    pub fn proof(&self, height: u64, row: usize, col: usize) -> Result<[u8; BYTES_PER_G1]> {
         let key = row_key(height, row);
         let Some(v) = self.get(CF_PROOFS, &key)? else {
-            return Ok(None);
+            return Ok(G1_IDENTITY);
         };
         let at = col * BYTES_PER_G1;
         let p = v
@@ -297,7 +339,7 @@ impl Store {
             .ok_or_else(|| corrupt(CF_PROOFS, &key, "short row of proofs"))?;
         let mut out = [0u8; BYTES_PER_G1];
         out.copy_from_slice(p);
-        Ok(Some(out))
+        Ok(out)
     }
 
     /// The bytes of cell `(row, col)` of the stored block at `height` with `k` original rows
@@ -305,10 +347,11 @@ impl Store {
     /// column, and unstored original cells are the zero padding.
     pub fn cell(&self, height: u64, k: usize, row: usize, col: usize) -> Result<Option<Vec<u8>>> {
         if row < k {
-            return Ok(Some(
-                self.get(CF_CELLS, &cell_key(height, row, col))?
-                    .unwrap_or_else(|| vec![0u8; BYTES_PER_CELL]),
-            ));
+            let key = cell_key(height, row, col);
+            return Ok(Some(match self.get(CF_CELLS, &key)? {
+                Some(v) => unpack_from_store(&key, v)?,
+                None => vec![0u8; BYTES_PER_CELL],
+            }));
         }
         let keys: Vec<[u8; 11]> = (0..k).map(|i| cell_key(height, i, col)).collect();
         let cf = self.cf(CF_CELLS)?;
@@ -319,6 +362,7 @@ impl Store {
             let Some(bytes) = got? else {
                 continue; // zero padding contributes nothing
             };
+            let bytes = unpack_from_store(&keys[i], bytes)?;
             let frs =
                 frs_from_bytes(&bytes).map_err(|e| corrupt(CF_CELLS, &keys[i], e.to_string()))?;
             if frs.len() != acc.len() {
@@ -474,5 +518,98 @@ impl Store {
             self.db.flush_cf(self.cf(n)?)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use da_kzg::{KzgConfig, KzgContext, ProofStrategy};
+    use da_types::{Header, SquareLayout};
+    use ed25519_dalek::SigningKey;
+
+    /// Rows past the data are zero padding (no cells and no proofs stored), data cells are
+    /// stored packed, and every cell and proof of the extended square reads back.
+    #[test]
+    fn packs_data_cells_skips_padding_and_reads_everything_back() {
+        let ctx = KzgContext::new(KzgConfig::DEFAULT);
+        let ns = Namespace::new_v0(b"store-test").expect("ns");
+        // Two rows of data and the index cell: k = 4, and row 3 is zero padding.
+        let blobs = vec![Blob::new(ns, vec![7u8; 2 * 126_976]).expect("blob")];
+        let square = SquareLayout::build(&blobs).expect("layout");
+        let k = square.k();
+        let committed = ctx.commit_square(&square).expect("commit");
+        let header = Header {
+            chain_id: "t".into(),
+            height: 1,
+            parent_hash: [0; 32],
+            timestamp_ms: 0,
+            k: k as u16,
+            commitments: committed.commitments().iter().map(|c| c.0).collect(),
+            blob_count: square.index().len() as u32,
+        }
+        .sign(&SigningKey::from_bytes(&[3; 32]))
+        .expect("sign");
+        let full = committed.prove(&ctx, ProofStrategy::Linear).expect("prove");
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_block(&BlockData::from_square(
+                header,
+                square.index().to_vec(),
+                &full,
+            ))
+            .expect("put");
+
+        let identity_rows = (0..2 * k)
+            .filter(|&r| (0..CELLS_PER_ROW).all(|c| full.proof(r, c).0 == G1_IDENTITY))
+            .count();
+        assert!(identity_rows > 0, "the test needs padding rows (k = {k})");
+        let cf = store.cf(CF_PROOFS).expect("cf");
+        let stored_rows = store
+            .db
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .count();
+        assert_eq!(stored_rows, 2 * k - identity_rows);
+        let cf = store.cf(CF_CELLS).expect("cf");
+        let mut packed = 0;
+        for item in store.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (key, v) = item.expect("item");
+            let col = key[10] as usize;
+            if col < CELLS_PER_ROW / 2 {
+                assert_eq!(v.len(), PACKED_CELL, "data cells are stored packed");
+                packed += 1;
+            }
+        }
+        assert!(packed > 0);
+        for r in 0..2 * k {
+            for c in 0..CELLS_PER_ROW {
+                let cell = store.cell(1, k, r, c).expect("cell").expect("some");
+                assert_eq!(
+                    cell,
+                    full.committed().cell(r, c).as_bytes().to_vec(),
+                    "({r}, {c})"
+                );
+                assert_eq!(store.proof(1, r, c).expect("proof"), full.proof(r, c).0);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_cell_records_are_reported_not_misread() {
+        assert!(unpack_from_store(b"key", vec![0; 100]).is_err());
+        let raw: Vec<u8> = (0..BYTES_PER_CELL)
+            .map(|i| if i % 32 == 0 { 0 } else { i as u8 })
+            .collect();
+        let packed = pack_for_store(&raw);
+        assert_eq!(packed.len(), PACKED_CELL);
+        assert_eq!(unpack_from_store(b"key", packed).expect("unpack"), raw);
+        let mut full = raw;
+        full[32] = 1;
+        assert_eq!(
+            pack_for_store(&full),
+            full,
+            "a cell with a non-zero top byte stays raw"
+        );
     }
 }
