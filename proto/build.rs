@@ -10,7 +10,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("da_v1_descriptor.bin"))
         .compile_protos(
-            &["proto/da/v1/types.proto", "proto/da/v1/node.proto"],
+            &[
+                "proto/da/v1/types.proto",
+                "proto/da/v1/node.proto",
+                "proto/da/v1/p2p.proto",
+            ],
             &["proto"],
         )?;
     println!("cargo:rerun-if-changed=proto");

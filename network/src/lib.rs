@@ -1,3 +1,21 @@
-//! libp2p networking of the DA layer: header gossip, sampling, row and namespace request-response.
+//! libp2p networking of the DA layer (`specs/09-p2p.md`): TCP + noise + yamux and QUIC
+//! transports, identify, ping, Kademlia discovery, gossipsub for signed headers, and bounded
+//! request-response protocols for samples, header ranges and rows, with peer scoring.
 //!
-//! Empty until the network issue lands; see `specs/05-p2p.md` once written.
+//! The crate owns transport and protocol mechanics only: it moves bytes within bounds and
+//! scores peers on what it is told or can see (malformed frames, timeouts). Verifying cells and
+//! headers, and deciding what to sample, belong to the node and the light client.
+
+pub mod codec;
+pub mod error;
+pub mod protocol;
+pub mod service;
+
+mod behaviour;
+
+pub use error::{NetworkError, Result};
+pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
+pub use service::{
+    start, InboundRequest, NetworkClient, NetworkConfig, NetworkEvent, Offence, Request, Response,
+    BAN_SCORE,
+};

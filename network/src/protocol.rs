@@ -1,0 +1,89 @@
+//! Protocol identifiers and bounds (`specs/09-p2p.md`). Every id carries the chain id and a
+//! version, so nodes of different chains or incompatible versions never talk past each other.
+
+use libp2p::StreamProtocol;
+
+use crate::{codec::Limits, error::NetworkError};
+
+/// Largest number of cells in one sample request.
+pub const MAX_CELLS_PER_SAMPLE_REQUEST: usize = 256;
+/// Largest number of headers in one range request.
+pub const MAX_HEADERS_PER_RANGE: u32 = 64;
+/// Largest gossiped header (a `K_MAX` header carries 512 commitments of 48 bytes).
+pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
+
+/// Bounds of `/sample/1`: 256 coordinates in, 256 cells with proofs out.
+pub const SAMPLE_LIMITS: Limits = Limits {
+    request: 8 * 1024,
+    response: 1024 * 1024,
+};
+/// Bounds of `/headers/1`: 64 headers of at most ~25 KiB.
+pub const HEADER_LIMITS: Limits = Limits {
+    request: 64,
+    response: 2 * 1024 * 1024,
+};
+/// Bounds of `/row/1`: 128 cells with proofs.
+pub const ROW_LIMITS: Limits = Limits {
+    request: 64,
+    response: 512 * 1024,
+};
+
+/// The protocol ids of one chain.
+#[derive(Clone, Debug)]
+pub struct Protocols {
+    /// `/da/<chain>/sample/1`.
+    pub sample: StreamProtocol,
+    /// `/da/<chain>/headers/1`.
+    pub headers: StreamProtocol,
+    /// `/da/<chain>/row/1`.
+    pub row: StreamProtocol,
+    /// `/da/<chain>/kad/1`.
+    pub kad: StreamProtocol,
+    /// `/da/<chain>/id/1` (identify).
+    pub identify: String,
+    /// Gossipsub topic of signed headers: `/da/<chain>/headers/1`.
+    pub header_topic: String,
+}
+
+impl Protocols {
+    /// The ids of `chain` (letters, digits, `-`, `_`, `.`; 1 to 64 characters).
+    pub fn for_chain(chain: &str) -> Result<Self, NetworkError> {
+        let ok = !chain.is_empty()
+            && chain.len() <= 64
+            && chain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            return Err(NetworkError::Config(format!(
+                "chain id {chain:?} is not usable in protocol ids (1-64 of [A-Za-z0-9._-])"
+            )));
+        }
+        let p = |name: &str| {
+            StreamProtocol::try_from_owned(format!("/da/{chain}/{name}/1"))
+                .map_err(|e| NetworkError::Config(e.to_string()))
+        };
+        Ok(Self {
+            sample: p("sample")?,
+            headers: p("headers")?,
+            row: p("row")?,
+            kad: p("kad")?,
+            identify: format!("/da/{chain}/id/1"),
+            header_topic: format!("/da/{chain}/headers/1"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_versioned_per_chain_and_bad_chains_refused() {
+        let p = Protocols::for_chain("devnet").expect("ok");
+        assert_eq!(p.sample.as_ref(), "/da/devnet/sample/1");
+        assert_eq!(p.header_topic, "/da/devnet/headers/1");
+        for bad in ["", "a/b", "white space", &"x".repeat(65)] {
+            assert!(Protocols::for_chain(bad).is_err(), "{bad:?}");
+        }
+    }
+}

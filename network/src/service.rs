@@ -1,0 +1,712 @@
+//! The network as a handle and an event loop (`specs/09-p2p.md`).
+//!
+//! # Flow
+//! - [`start`] builds the swarm (TCP + noise + yamux, and QUIC), listens, dials the bootstrap
+//!   addresses and spawns the [`EventLoop`], which alone owns the swarm.
+//! - The cloneable [`NetworkClient`] sends bounded commands (dial, request, publish, report,
+//!   peers) and awaits their answers on oneshot channels.
+//! - What the network produces arrives on a bounded [`NetworkEvent`] channel: gossiped headers,
+//!   peers coming and going, and inbound requests, each with a oneshot to answer on (a request
+//!   left unanswered is dropped and the peer sees the stream close).
+//! - Peers are scored: a malformed message or an invalid proof costs points, and a peer below
+//!   [`BAN_SCORE`] is disconnected and refused from then on; honest peers are never touched.
+
+use std::{collections::HashMap, collections::HashSet, time::Duration};
+
+use da_proto::v1 as pb;
+use futures::{stream::FuturesUnordered, StreamExt};
+use libp2p::{
+    gossipsub, identify,
+    identity::Keypair,
+    kad,
+    multiaddr::Protocol,
+    noise,
+    request_response::{self, OutboundRequestId, ResponseChannel},
+    swarm::SwarmEvent,
+    tcp, yamux, Multiaddr, PeerId, Swarm,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::{
+    behaviour::{Behaviour, BehaviourEvent},
+    error::{NetworkError, Result},
+    protocol::{Protocols, MAX_CELLS_PER_SAMPLE_REQUEST, MAX_HEADERS_PER_RANGE},
+};
+
+/// Score below which a peer is disconnected and banned.
+pub const BAN_SCORE: i32 = -100;
+/// Bound of the command and event channels.
+pub const CHANNEL_BOUND: usize = 256;
+
+/// What a peer did wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offence {
+    /// A message that does not decode or breaks a bound (−25).
+    Malformed,
+    /// A cell proof or header signature that does not verify (−50).
+    InvalidData,
+    /// No answer in time (−5).
+    Timeout,
+}
+
+impl Offence {
+    fn cost(self) -> i32 {
+        match self {
+            Self::Malformed => 25,
+            Self::InvalidData => 50,
+            Self::Timeout => 5,
+        }
+    }
+}
+
+/// Settings of a node's network.
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    /// Chain id (part of every protocol id).
+    pub chain_id: String,
+    /// The node's identity.
+    pub keypair: Keypair,
+    /// Addresses to listen on (`/ip4/127.0.0.1/tcp/0`, `/ip4/0.0.0.0/udp/0/quic-v1`...).
+    pub listen: Vec<Multiaddr>,
+    /// Addresses to dial at start.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Answer sample, header and row requests (full nodes and producers).
+    pub serve: bool,
+    /// Timeout of an outbound request.
+    pub request_timeout: Duration,
+}
+
+impl NetworkConfig {
+    /// A config for `chain_id` with a fresh identity, listening on a free TCP port of 127.0.0.1.
+    pub fn local(chain_id: impl Into<String>, serve: bool) -> Self {
+        Self {
+            chain_id: chain_id.into(),
+            keypair: Keypair::generate_ed25519(),
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("static multiaddr")],
+            bootstrap: Vec::new(),
+            serve,
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A request to a peer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// Cells with proofs.
+    Samples(pb::SampleRequest),
+    /// A range of headers.
+    Headers(pb::HeaderRangeRequest),
+    /// One extended row.
+    Row(pb::RowRequest),
+}
+
+/// A peer's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    /// Cells with proofs (the ones the peer has).
+    Samples(pb::SampleResponse),
+    /// Headers.
+    Headers(pb::HeaderRangeResponse),
+    /// A row.
+    Row(pb::RowResponse),
+}
+
+/// A request from a peer; answer on `respond` with the matching [`Response`] variant.
+#[derive(Debug)]
+pub struct InboundRequest {
+    /// Who asks.
+    pub peer: PeerId,
+    /// What.
+    pub request: Request,
+    /// Where the answer goes.
+    pub respond: oneshot::Sender<Response>,
+}
+
+/// What the network produces.
+#[derive(Debug)]
+pub enum NetworkEvent {
+    /// A gossiped header (bytes as published; the application verifies them and reports the
+    /// source if they are invalid).
+    Header {
+        /// The peer that forwarded it.
+        from: PeerId,
+        /// The payload.
+        data: Vec<u8>,
+    },
+    /// A connection to a peer was established.
+    PeerConnected(PeerId),
+    /// The last connection to a peer closed.
+    PeerDisconnected(PeerId),
+    /// A peer asks for data (only when serving).
+    Inbound(InboundRequest),
+}
+
+enum Command {
+    Dial(Multiaddr, oneshot::Sender<Result<()>>),
+    Request(PeerId, Request, oneshot::Sender<Result<Response>>),
+    Publish(Vec<u8>, oneshot::Sender<Result<()>>),
+    Report(PeerId, Offence),
+    Peers(oneshot::Sender<Vec<PeerId>>),
+    Listening(oneshot::Sender<Vec<Multiaddr>>),
+    Score(PeerId, oneshot::Sender<i32>),
+}
+
+/// Cloneable handle to a running network.
+#[derive(Clone, Debug)]
+pub struct NetworkClient {
+    peer_id: PeerId,
+    commands: mpsc::Sender<Command>,
+    cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl NetworkClient {
+    /// This node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| NetworkError::Stopped)?;
+        rx.await.map_err(|_| NetworkError::Stopped)
+    }
+
+    /// Dials `addr` and waits until connected.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<()> {
+        self.ask(|tx| Command::Dial(addr, tx)).await?
+    }
+
+    /// Sends `request` to `peer` and waits for the answer (bounded by the request timeout).
+    pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response> {
+        self.ask(|tx| Command::Request(peer, request, tx)).await?
+    }
+
+    /// Publishes a header on the gossip topic.
+    pub async fn publish_header(&self, data: Vec<u8>) -> Result<()> {
+        self.ask(|tx| Command::Publish(data, tx)).await?
+    }
+
+    /// Reports an offence by `peer` (lowers its score; bans it below [`BAN_SCORE`]).
+    pub async fn report(&self, peer: PeerId, offence: Offence) -> Result<()> {
+        self.commands
+            .send(Command::Report(peer, offence))
+            .await
+            .map_err(|_| NetworkError::Stopped)
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerId>> {
+        self.ask(Command::Peers).await
+    }
+
+    /// Addresses this node listens on (with its `/p2p/<id>` suffix).
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>> {
+        self.ask(Command::Listening).await
+    }
+
+    /// A peer's current score (0 when unknown).
+    pub async fn score(&self, peer: PeerId) -> Result<i32> {
+        self.ask(|tx| Command::Score(peer, tx)).await
+    }
+
+    /// Stops the event loop.
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Starts the network: builds the swarm, listens, dials the bootstrap addresses and spawns the
+/// event loop. Returns the handle and the event stream.
+pub async fn start(config: NetworkConfig) -> Result<(NetworkClient, mpsc::Receiver<NetworkEvent>)> {
+    let protocols = Protocols::for_chain(&config.chain_id)?;
+    let setup = |e: &dyn std::fmt::Display| NetworkError::Setup(e.to_string());
+    let timeout = config.request_timeout;
+    let serve = config.serve;
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair.clone())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| setup(&e))?
+        .with_quic()
+        .with_behaviour(|key| {
+            Behaviour::new(key, &protocols, timeout, serve)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
+        .map_err(|e| setup(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    let topic = gossipsub::IdentTopic::new(protocols.header_topic.clone());
+    swarm
+        .behaviour_mut()
+        .gossipsub
+        .subscribe(&topic)
+        .map_err(|e| setup(&e))?;
+    let mut listening = Vec::new();
+    for addr in &config.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NetworkError::Setup(format!("listen on {addr}: {e}")))?;
+    }
+    // Wait for the listeners to report their addresses, so callers can hand them out.
+    while listening.len() < config.listen.len() {
+        match tokio::time::timeout(Duration::from_secs(5), swarm.select_next_some()).await {
+            Ok(SwarmEvent::NewListenAddr { address, .. }) => listening.push(address),
+            Ok(SwarmEvent::ListenerError { error, .. }) => return Err(setup(&error)),
+            Ok(_) => {}
+            Err(_) => {
+                return Err(NetworkError::Setup(
+                    "listeners did not start within 5 s".into(),
+                ))
+            }
+        }
+    }
+    for addr in &config.bootstrap {
+        if let Err(e) = swarm.dial(addr.clone()) {
+            warn!(%addr, "bootstrap dial failed: {e}");
+        }
+    }
+    let (cmd_tx, cmd_rx) = mpsc::channel(CHANNEL_BOUND);
+    let (ev_tx, ev_rx) = mpsc::channel(CHANNEL_BOUND);
+    let cancel = CancellationToken::new();
+    let peer_id = *swarm.local_peer_id();
+    info!(%peer_id, addrs = ?listening, "network started");
+    let ev = EventLoop {
+        swarm,
+        topic,
+        commands: cmd_rx,
+        events: ev_tx,
+        cancel: cancel.clone(),
+        listening,
+        pending_dials: HashMap::new(),
+        pending: HashMap::new(),
+        answers: FuturesUnordered::new(),
+        scores: HashMap::new(),
+        banned: HashSet::new(),
+    };
+    tokio::spawn(ev.run());
+    Ok((
+        NetworkClient {
+            peer_id,
+            commands: cmd_tx,
+            cancel,
+        },
+        ev_rx,
+    ))
+}
+
+/// Which protocol an outbound request id belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Samples,
+    Headers,
+    Row,
+}
+
+enum Channel {
+    Samples(ResponseChannel<pb::SampleResponse>),
+    Headers(ResponseChannel<pb::HeaderRangeResponse>),
+    Row(ResponseChannel<pb::RowResponse>),
+}
+
+type Answer = futures::future::BoxFuture<'static, (Channel, Option<Response>)>;
+/// An outbound request waiting for its answer.
+type Pending = (PeerId, oneshot::Sender<Result<Response>>);
+
+/// Owns the swarm; driven by commands and swarm events until cancelled.
+struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    topic: gossipsub::IdentTopic,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<NetworkEvent>,
+    cancel: CancellationToken,
+    listening: Vec<Multiaddr>,
+    pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<()>>>>,
+    pending: HashMap<(Kind, OutboundRequestId), Pending>,
+    answers: FuturesUnordered<Answer>,
+    scores: HashMap<PeerId, i32>,
+    banned: HashSet<PeerId>,
+}
+
+impl EventLoop {
+    async fn run(mut self) {
+        loop {
+            tokio::select! {
+                () = self.cancel.cancelled() => break,
+                cmd = self.commands.recv() => match cmd {
+                    Some(c) => self.command(c),
+                    None => break,
+                },
+                ev = self.swarm.select_next_some() => self.swarm_event(ev).await,
+                Some((channel, answer)) = self.answers.next(), if !self.answers.is_empty() => {
+                    self.answer(channel, answer);
+                }
+            }
+        }
+        debug!("network event loop stopped");
+    }
+
+    fn local_addrs(&self) -> Vec<Multiaddr> {
+        let me = *self.swarm.local_peer_id();
+        self.listening
+            .iter()
+            .map(|a| a.clone().with(Protocol::P2p(me)))
+            .collect()
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::Dial(addr, tx) => {
+                let peer = addr.iter().find_map(|p| match p {
+                    Protocol::P2p(id) => Some(id),
+                    _ => None,
+                });
+                if let Some(p) = peer.filter(|p| self.banned.contains(p)) {
+                    let _ = tx.send(Err(NetworkError::Banned(p.to_string())));
+                    return;
+                }
+                match (self.swarm.dial(addr.clone()), peer) {
+                    (Err(e), _) => {
+                        let _ = tx.send(Err(NetworkError::Dial {
+                            addr: addr.to_string(),
+                            why: e.to_string(),
+                        }));
+                    }
+                    (Ok(()), Some(p)) if self.swarm.is_connected(&p) => {
+                        let _ = tx.send(Ok(()));
+                    }
+                    (Ok(()), Some(p)) => self.pending_dials.entry(p).or_default().push(tx),
+                    (Ok(()), None) => {
+                        let _ = tx.send(Ok(()));
+                    }
+                }
+            }
+            Command::Request(peer, req, tx) => {
+                if self.banned.contains(&peer) {
+                    let _ = tx.send(Err(NetworkError::Banned(peer.to_string())));
+                    return;
+                }
+                let (kind, id) = match req {
+                    Request::Samples(r) => {
+                        if r.cells.len() > MAX_CELLS_PER_SAMPLE_REQUEST {
+                            let _ = tx.send(Err(NetworkError::Request {
+                                peer: peer.to_string(),
+                                why: format!(
+                                    "{} cells, the bound is {MAX_CELLS_PER_SAMPLE_REQUEST}",
+                                    r.cells.len()
+                                ),
+                            }));
+                            return;
+                        }
+                        (
+                            Kind::Samples,
+                            self.swarm.behaviour_mut().samples.send_request(&peer, r),
+                        )
+                    }
+                    Request::Headers(r) => (
+                        Kind::Headers,
+                        self.swarm.behaviour_mut().headers.send_request(&peer, r),
+                    ),
+                    Request::Row(r) => (
+                        Kind::Row,
+                        self.swarm.behaviour_mut().rows.send_request(&peer, r),
+                    ),
+                };
+                self.pending.insert((kind, id), (peer, tx));
+            }
+            Command::Publish(data, tx) => {
+                let r = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .publish(self.topic.clone(), data)
+                    .map(|_| ())
+                    .map_err(|e| NetworkError::Publish(e.to_string()));
+                let _ = tx.send(r);
+            }
+            Command::Report(peer, offence) => self.penalise(peer, offence),
+            Command::Peers(tx) => {
+                let _ = tx.send(self.swarm.connected_peers().copied().collect());
+            }
+            Command::Listening(tx) => {
+                let _ = tx.send(self.local_addrs());
+            }
+            Command::Score(peer, tx) => {
+                let _ = tx.send(self.scores.get(&peer).copied().unwrap_or(0));
+            }
+        }
+    }
+
+    fn penalise(&mut self, peer: PeerId, offence: Offence) {
+        let s = self.scores.entry(peer).or_insert(0);
+        *s -= offence.cost();
+        debug!(%peer, ?offence, score = *s, "peer penalised");
+        if *s <= BAN_SCORE && self.banned.insert(peer) {
+            warn!(%peer, score = *s, "banning peer after repeated offences");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    fn answer(&mut self, channel: Channel, answer: Option<Response>) {
+        let b = self.swarm.behaviour_mut();
+        // A missing or mismatched answer drops the channel: the peer sees the stream close.
+        let _ = match (channel, answer) {
+            (Channel::Samples(ch), Some(Response::Samples(r))) => {
+                b.samples.send_response(ch, r).is_ok()
+            }
+            (Channel::Headers(ch), Some(Response::Headers(r))) => {
+                b.headers.send_response(ch, r).is_ok()
+            }
+            (Channel::Row(ch), Some(Response::Row(r))) => b.rows.send_response(ch, r).is_ok(),
+            _ => false,
+        };
+    }
+
+    /// Hands an inbound request to the application; its answer comes back through `answers`.
+    fn inbound(&mut self, peer: PeerId, request: Request, channel: Channel) {
+        if self.banned.contains(&peer) {
+            return;
+        }
+        let (tx, rx) = oneshot::channel();
+        let ev = NetworkEvent::Inbound(InboundRequest {
+            peer,
+            request,
+            respond: tx,
+        });
+        if self.events.try_send(ev).is_err() {
+            debug!(%peer, "inbound request dropped: the application is busy");
+            return;
+        }
+        self.answers
+            .push(Box::pin(async move { (channel, rx.await.ok()) }));
+    }
+
+    fn outbound_done(&mut self, kind: Kind, id: OutboundRequestId, r: Result<Response, String>) {
+        let Some((peer, tx)) = self.pending.remove(&(kind, id)) else {
+            return;
+        };
+        let _ = tx.send(r.map_err(|why| NetworkError::Request {
+            peer: peer.to_string(),
+            why,
+        }));
+    }
+
+    fn rr_failure(
+        &mut self,
+        kind: Kind,
+        peer: PeerId,
+        id: OutboundRequestId,
+        error: request_response::OutboundFailure,
+    ) {
+        match &error {
+            request_response::OutboundFailure::Io(e)
+                if e.kind() == std::io::ErrorKind::InvalidData =>
+            {
+                self.penalise(peer, Offence::Malformed);
+            }
+            request_response::OutboundFailure::Timeout => self.penalise(peer, Offence::Timeout),
+            _ => {}
+        }
+        self.outbound_done(kind, id, Err(error.to_string()));
+    }
+
+    fn inbound_failure(&mut self, peer: PeerId, error: &request_response::InboundFailure) {
+        if let request_response::InboundFailure::Io(e) = error {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                self.penalise(peer, Offence::Malformed);
+            }
+        }
+    }
+
+    async fn swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+        use request_response::{Event as Rr, Message as M};
+        match ev {
+            SwarmEvent::NewListenAddr { address, .. } if !self.listening.contains(&address) => {
+                self.listening.push(address);
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                if self.banned.contains(&peer_id) {
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                self.swarm
+                    .behaviour_mut()
+                    .kad
+                    .add_address(&peer_id, endpoint.get_remote_address().clone());
+                for tx in self.pending_dials.remove(&peer_id).unwrap_or_default() {
+                    let _ = tx.send(Ok(()));
+                }
+                if num_established.get() == 1 {
+                    let _ = self.events.send(NetworkEvent::PeerConnected(peer_id)).await;
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                let _ = self
+                    .events
+                    .send(NetworkEvent::PeerDisconnected(peer_id))
+                    .await;
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(p),
+                error,
+                ..
+            } => {
+                for tx in self.pending_dials.remove(&p).unwrap_or_default() {
+                    let _ = tx.send(Err(NetworkError::Dial {
+                        addr: p.to_string(),
+                        why: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                for a in info.listen_addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, a);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message,
+                ..
+            })) => {
+                let _ = self
+                    .events
+                    .send(NetworkEvent::Header {
+                        from: propagation_source,
+                        data: message.data,
+                    })
+                    .await;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Samples(e)) => match e {
+                Rr::Message {
+                    peer,
+                    message:
+                        M::Request {
+                            request, channel, ..
+                        },
+                    ..
+                } => {
+                    if request.cells.len() > MAX_CELLS_PER_SAMPLE_REQUEST {
+                        self.penalise(peer, Offence::Malformed);
+                        return;
+                    }
+                    self.inbound(peer, Request::Samples(request), Channel::Samples(channel));
+                }
+                Rr::Message {
+                    message:
+                        M::Response {
+                            request_id,
+                            response,
+                        },
+                    ..
+                } => {
+                    self.outbound_done(Kind::Samples, request_id, Ok(Response::Samples(response)));
+                }
+                Rr::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                } => self.rr_failure(Kind::Samples, peer, request_id, error),
+                Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
+                Rr::ResponseSent { .. } => {}
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Headers(e)) => match e {
+                Rr::Message {
+                    peer,
+                    message:
+                        M::Request {
+                            request, channel, ..
+                        },
+                    ..
+                } => {
+                    if request.count > MAX_HEADERS_PER_RANGE {
+                        self.penalise(peer, Offence::Malformed);
+                        return;
+                    }
+                    self.inbound(peer, Request::Headers(request), Channel::Headers(channel));
+                }
+                Rr::Message {
+                    message:
+                        M::Response {
+                            request_id,
+                            response,
+                        },
+                    ..
+                } => {
+                    self.outbound_done(Kind::Headers, request_id, Ok(Response::Headers(response)));
+                }
+                Rr::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                } => self.rr_failure(Kind::Headers, peer, request_id, error),
+                Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
+                Rr::ResponseSent { .. } => {}
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Rows(e)) => match e {
+                Rr::Message {
+                    peer,
+                    message:
+                        M::Request {
+                            request, channel, ..
+                        },
+                    ..
+                } => {
+                    self.inbound(peer, Request::Row(request), Channel::Row(channel));
+                }
+                Rr::Message {
+                    message:
+                        M::Response {
+                            request_id,
+                            response,
+                        },
+                    ..
+                } => {
+                    self.outbound_done(Kind::Row, request_id, Ok(Response::Row(response)));
+                }
+                Rr::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                } => self.rr_failure(Kind::Row, peer, request_id, error),
+                Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
+                Rr::ResponseSent { .. } => {}
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
+                peer, ..
+            })) => {
+                debug!(%peer, "kademlia routing updated");
+            }
+            _ => {}
+        }
+    }
+}

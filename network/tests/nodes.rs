@@ -1,0 +1,249 @@
+//! Real libp2p nodes on 127.0.0.1: request-response within bounds, header gossip, peer bans, and
+//! light (non-serving) nodes refusing to serve.
+
+use std::time::Duration;
+
+use da_network::{
+    start, NetworkClient, NetworkConfig, NetworkError, NetworkEvent, Offence, Request, Response,
+};
+use da_proto::v1 as pb;
+use tokio::sync::mpsc;
+
+fn sample(row: u32, col: u32) -> pb::Sample {
+    pb::Sample {
+        row,
+        col,
+        cell: vec![row as u8; 2048],
+        proof: vec![col as u8; 48],
+    }
+}
+
+/// Serves requests like a full node that has every cell of height 1 and nothing else.
+fn serve(mut events: mpsc::Receiver<NetworkEvent>, headers: mpsc::Sender<Vec<u8>>) {
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            match ev {
+                NetworkEvent::Inbound(r) => {
+                    let resp = match r.request {
+                        Request::Samples(s) => Response::Samples(pb::SampleResponse {
+                            samples: if s.height == 1 {
+                                s.cells.iter().map(|c| sample(c.row, c.col)).collect()
+                            } else {
+                                Vec::new()
+                            },
+                        }),
+                        Request::Headers(h) => Response::Headers(pb::HeaderRangeResponse {
+                            headers: (h.from..h.from + u64::from(h.count))
+                                .map(|height| pb::Header {
+                                    height,
+                                    ..Default::default()
+                                })
+                                .collect(),
+                        }),
+                        // Far over the row bound: the server refuses to send it.
+                        Request::Row(_) => Response::Row(pb::RowResponse {
+                            cells: (0..400).map(|c| sample(0, c)).collect(),
+                        }),
+                    };
+                    let _ = r.respond.send(resp);
+                }
+                NetworkEvent::Header { data, .. } => {
+                    let _ = headers.send(data).await;
+                }
+                _ => {}
+            }
+        }
+    });
+}
+
+async fn node(serve_requests: bool) -> (NetworkClient, mpsc::Receiver<Vec<u8>>) {
+    let (client, events) = start(NetworkConfig::local("nettest", serve_requests))
+        .await
+        .expect("network starts");
+    let (tx, rx) = mpsc::channel(16);
+    serve(events, tx);
+    (client, rx)
+}
+
+async fn connect(a: &NetworkClient, b: &NetworkClient) {
+    let addr = b.listen_addrs().await.expect("addrs").remove(0);
+    a.dial(addr).await.expect("dial");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_headers_and_rows_within_bounds() {
+    let (full, _) = node(true).await;
+    let (light, _) = node(false).await;
+    connect(&light, &full).await;
+    let cells = vec![
+        pb::P2pCell { row: 3, col: 100 },
+        pb::P2pCell { row: 0, col: 5 },
+    ];
+    let Response::Samples(r) = light
+        .request(
+            full.peer_id(),
+            Request::Samples(pb::SampleRequest { height: 1, cells }),
+        )
+        .await
+        .expect("samples")
+    else {
+        panic!("wrong response kind");
+    };
+    assert_eq!(r.samples.len(), 2);
+    assert_eq!((r.samples[0].row, r.samples[0].col), (3, 100));
+    assert_eq!(r.samples[0].cell.len(), 2048);
+    // A height the peer lacks: an empty answer, not an error.
+    let Response::Samples(r) = light
+        .request(
+            full.peer_id(),
+            Request::Samples(pb::SampleRequest {
+                height: 9,
+                cells: vec![pb::P2pCell { row: 0, col: 0 }],
+            }),
+        )
+        .await
+        .expect("samples")
+    else {
+        panic!("wrong response kind");
+    };
+    assert!(r.samples.is_empty());
+    let Response::Headers(h) = light
+        .request(
+            full.peer_id(),
+            Request::Headers(pb::HeaderRangeRequest { from: 5, count: 3 }),
+        )
+        .await
+        .expect("headers")
+    else {
+        panic!("wrong response kind");
+    };
+    assert_eq!(
+        h.headers.iter().map(|h| h.height).collect::<Vec<_>>(),
+        vec![5, 6, 7]
+    );
+    // Over the request bound: refused before sending.
+    let too_many = (0..300).map(|c| pb::P2pCell { row: 0, col: c }).collect();
+    let e = light
+        .request(
+            full.peer_id(),
+            Request::Samples(pb::SampleRequest {
+                height: 1,
+                cells: too_many,
+            }),
+        )
+        .await
+        .expect_err("over the bound");
+    assert!(matches!(e, NetworkError::Request { .. }), "{e}");
+    // A response over its bound is never sent: the requester gets an error, nobody crashes.
+    let e = light
+        .request(
+            full.peer_id(),
+            Request::Row(pb::RowRequest { height: 1, row: 0 }),
+        )
+        .await
+        .expect_err("oversized row");
+    assert!(e.is_transient(), "{e}");
+    // Light nodes do not serve.
+    let e = full
+        .request(
+            light.peer_id(),
+            Request::Samples(pb::SampleRequest {
+                height: 1,
+                cells: vec![],
+            }),
+        )
+        .await
+        .expect_err("light nodes do not serve");
+    assert!(e.to_string().contains("protocol"), "{e}");
+    // The network keeps working after all of that.
+    assert!(matches!(
+        light
+            .request(
+                full.peer_id(),
+                Request::Headers(pb::HeaderRangeRequest { from: 1, count: 1 })
+            )
+            .await,
+        Ok(Response::Headers(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_are_gossiped_to_every_node() {
+    let (producer, _) = node(true).await;
+    let (full, mut full_headers) = node(true).await;
+    let (light, mut light_headers) = node(false).await;
+    connect(&full, &producer).await;
+    connect(&light, &full).await;
+    connect(&light, &producer).await;
+    let header = b"signed header bytes".to_vec();
+    // The mesh forms over a few heartbeats; publishing fails until a peer has subscribed.
+    let mut published = false;
+    for _ in 0..50 {
+        if producer.publish_header(header.clone()).await.is_ok() {
+            published = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(published, "no peer subscribed to the header topic");
+    for rx in [&mut full_headers, &mut light_headers] {
+        let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("header arrives")
+            .expect("channel");
+        assert_eq!(got, header);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_offences_ban_a_peer_and_honest_peers_stay() {
+    let (bad, _) = node(true).await;
+    let (good, _) = node(true).await;
+    let (light, _) = node(false).await;
+    connect(&light, &bad).await;
+    connect(&light, &good).await;
+    light
+        .report(bad.peer_id(), Offence::Timeout)
+        .await
+        .expect("report");
+    assert_eq!(light.score(bad.peer_id()).await.expect("score"), -5);
+    light
+        .report(bad.peer_id(), Offence::InvalidData)
+        .await
+        .expect("report");
+    light
+        .report(bad.peer_id(), Offence::InvalidData)
+        .await
+        .expect("report");
+    // Banned: disconnected, requests refused, reconnection refused.
+    for _ in 0..50 {
+        if !light.peers().await.expect("peers").contains(&bad.peer_id()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let peers = light.peers().await.expect("peers");
+    assert!(
+        !peers.contains(&bad.peer_id()),
+        "banned peer still connected"
+    );
+    assert!(peers.contains(&good.peer_id()), "honest peer dropped");
+    let e = light
+        .request(
+            bad.peer_id(),
+            Request::Headers(pb::HeaderRangeRequest { from: 1, count: 1 }),
+        )
+        .await
+        .expect_err("banned");
+    assert_eq!(e, NetworkError::Banned(bad.peer_id().to_string()));
+    connect(&bad, &light).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!light.peers().await.expect("peers").contains(&bad.peer_id()));
+    assert!(light
+        .request(
+            good.peer_id(),
+            Request::Headers(pb::HeaderRangeRequest { from: 1, count: 1 })
+        )
+        .await
+        .is_ok());
+}
