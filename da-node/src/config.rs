@@ -75,6 +75,10 @@ pub struct NodeConfig {
     pub trusted_producers: Vec<String>,
     /// Precompute prover tables (producers; ~hundreds of MiB, faster proofs).
     pub precompute: bool,
+    /// libp2p listen addresses (empty = no p2p), e.g. `/ip4/0.0.0.0/tcp/26656`.
+    pub p2p_listen: Vec<String>,
+    /// libp2p addresses dialled at start (`/ip4/…/tcp/…/p2p/<peer id>`).
+    pub p2p_bootstrap: Vec<String>,
 }
 
 impl Default for NodeConfig {
@@ -99,6 +103,8 @@ impl Default for NodeConfig {
             follow: None,
             trusted_producers: Vec::new(),
             precompute: true,
+            p2p_listen: Vec::new(),
+            p2p_bootstrap: Vec::new(),
         }
     }
 }
@@ -221,6 +227,9 @@ archival = false
 trusted_producers = []
 # Precompute prover tables (faster proofs, more memory).
 precompute = true
+# libp2p: listen addresses (empty = no p2p) and peers to dial at start.
+p2p_listen = []
+p2p_bootstrap = []
 "#
         )
     }

@@ -19,6 +19,7 @@ pub mod grpc;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
+mod p2p;
 pub mod store;
 
 pub use config::{NodeConfig, Role};

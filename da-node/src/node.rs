@@ -79,6 +79,8 @@ pub struct NodeHandle {
     pub metrics_addr: SocketAddr,
     /// Shared state (for in-process tests and the devnet).
     pub inner: Arc<NodeInner>,
+    /// The libp2p network, when `p2p_listen` is set.
+    pub p2p: Option<da_network::NetworkClient>,
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -228,10 +230,18 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
     if !inner.config.archival {
         tasks.push(tokio::spawn(prune_loop(inner.clone(), cancel.clone())));
     }
+    let p2p = if inner.config.p2p_listen.is_empty() {
+        None
+    } else {
+        let (client, task) = crate::p2p::start(inner.clone(), cancel.clone()).await?;
+        tasks.push(task);
+        Some(client)
+    };
     info!(%grpc_addr, %metrics_addr, "node listening");
     Ok(NodeHandle {
         grpc_addr,
         metrics_addr,
+        p2p,
         inner,
         cancel,
         tasks,
@@ -239,6 +249,11 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
 }
 
 impl NodeInner {
+    /// The node key's secret bytes (also the node's libp2p identity).
+    pub(crate) fn secret_key_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// The producer's public key (this node's key).
     pub fn public_key(&self) -> [u8; 32] {
         self.key.verifying_key().to_bytes()

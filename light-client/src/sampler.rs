@@ -181,6 +181,9 @@ pub enum Event<P> {
         /// The response was malformed or a proof failed: the peer is penalised.
         invalid: bool,
     },
+    /// A request failed without an answer (connection closed, stream error): its cells are
+    /// retried, the peer may be asked again.
+    Failed(RequestId),
     /// Time passed: expire requests.
     Tick,
 }
@@ -337,6 +340,7 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                 missing,
                 invalid,
             } => self.on_response(now, id, verified, missing, invalid, &mut out),
+            Event::Failed(id) => self.fail_request(now, id, false, &mut out),
             Event::Tick => {
                 let expired: Vec<RequestId> = self
                     .inflight

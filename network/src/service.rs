@@ -140,6 +140,8 @@ pub enum NetworkEvent {
     PeerConnected(PeerId),
     /// The last connection to a peer closed.
     PeerDisconnected(PeerId),
+    /// Identify says the peer serves samples (a full node or producer, not a light client).
+    PeerServes(PeerId),
     /// A peer asks for data (only when serving).
     Inbound(InboundRequest),
 }
@@ -297,6 +299,7 @@ pub async fn start(config: NetworkConfig) -> Result<(NetworkClient, mpsc::Receiv
         answers: FuturesUnordered::new(),
         scores: HashMap::new(),
         banned: HashSet::new(),
+        sample_protocol: protocols.sample.clone(),
     };
     tokio::spawn(ev.run());
     Ok((
@@ -340,6 +343,7 @@ struct EventLoop {
     answers: FuturesUnordered<Answer>,
     scores: HashMap<PeerId, i32>,
     banned: HashSet<PeerId>,
+    sample_protocol: libp2p::StreamProtocol,
 }
 
 impl EventLoop {
@@ -588,6 +592,10 @@ impl EventLoop {
             })) => {
                 for a in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, a);
+                }
+                if info.protocols.contains(&self.sample_protocol) && !self.banned.contains(&peer_id)
+                {
+                    let _ = self.events.send(NetworkEvent::PeerServes(peer_id)).await;
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {

@@ -1,0 +1,186 @@
+//! A producer and light clients over libp2p on 127.0.0.1: headers arrive by gossip, every height
+//! is sampled to the target confidence, and a peer gossiping forged headers is banned.
+
+use std::{sync::Arc, time::Duration};
+
+use da_client::{ClientConfig, DaClient};
+use da_kzg::{KzgConfig, KzgContext};
+use da_light::{sampler::HeightStatus, LightClient, LightConfig, SamplerConfig};
+use da_network::{NetworkConfig, BAN_SCORE};
+use da_node::{config::Role, NodeConfig, NodeHandle};
+use da_types::{Header, Namespace};
+
+const CHAIN: &str = "lc-test";
+
+async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>) -> NodeHandle {
+    da_node::start_with(
+        NodeConfig {
+            chain_id: CHAIN.into(),
+            role: Role::Producer,
+            data_dir: Some(dir.to_path_buf()),
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+            block_time_ms: 300,
+            precompute: false,
+            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            ..NodeConfig::default()
+        },
+        kzg,
+    )
+    .await
+    .expect("producer starts")
+}
+
+async fn light(node: &NodeHandle, kzg: Arc<KzgContext>, seed: u64, listen: bool) -> LightClient {
+    let p2p = node.p2p.as_ref().expect("p2p on");
+    LightClient::start(
+        LightConfig {
+            chain_id: CHAIN.into(),
+            producers: vec![node.inner.public_key()],
+            bootstrap: p2p.listen_addrs().await.expect("addrs"),
+            listen: if listen {
+                vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")]
+            } else {
+                Vec::new()
+            },
+            sampler: SamplerConfig::default(),
+            seed: Some(seed),
+        },
+        kzg,
+    )
+    .await
+    .expect("light client starts")
+}
+
+async fn wait_final(lc: &LightClient, height: u64) -> HeightStatus {
+    for _ in 0..300 {
+        if let Some(s) = lc.status(height).filter(HeightStatus::is_final) {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("height {height} never finished: {:?}", lc.status(height));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn light_clients_sample_every_new_height_to_the_target_confidence() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let node = producer(dir.path(), kzg.clone()).await;
+    let lcs = [
+        light(&node, kzg.clone(), 1, false).await,
+        light(&node, kzg.clone(), 2, false).await,
+    ];
+    let client =
+        DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
+    let ns = Namespace::new_v0(b"lc-test").expect("ns");
+    // Wait until the light clients are connected and see headers, then post data.
+    for lc in &lcs {
+        for _ in 0..100 {
+            if lc.head().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(lc.head().is_some(), "no header reached the light client");
+    }
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let s = client.submit(&[(ns, data)], true).await.expect("submit");
+    let h = s.heights[0].expect("included");
+    for lc in &lcs {
+        match wait_final(lc, h).await {
+            HeightStatus::Available {
+                confidence,
+                samples,
+                ..
+            } => {
+                assert!(confidence >= 0.9999, "{confidence}");
+                let k = node
+                    .inner
+                    .store
+                    .block_index(h)
+                    .expect("read")
+                    .expect("stored")
+                    .0;
+                assert_eq!(
+                    samples,
+                    da_types::samples_for_confidence(k, 0.9999).expect("s")
+                );
+            }
+            other => panic!("height {h}: {other:?}"),
+        }
+    }
+    // Every height a light client saw is available (nothing is withheld here).
+    for lc in &lcs {
+        for (height, st) in lc.statuses() {
+            assert!(
+                !matches!(st, HeightStatus::Unavailable { .. }),
+                "height {height}: {st:?}"
+            );
+        }
+        lc.shutdown();
+    }
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_headers_are_rejected_and_their_sender_banned() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let node = producer(dir.path(), kzg.clone()).await;
+    let lc = light(&node, kzg.clone(), 3, true).await;
+    let (forger, _events) = da_network::start(NetworkConfig::local(CHAIN, true))
+        .await
+        .expect("forger");
+    let lc_addr = lc.network().listen_addrs().await.expect("addrs").remove(0);
+    forger.dial(lc_addr).await.expect("dial");
+    // A well-formed header for a far-future height, signed by a key nobody trusts.
+    let fake_key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let mut sent = 0;
+    for i in 0..100u64 {
+        let forged = Header {
+            chain_id: CHAIN.into(),
+            height: 1_000_000 + i,
+            parent_hash: [0; 32],
+            timestamp_ms: 0,
+            k: 1,
+            commitments: vec![[0xc0; 48], [0xc0; 48]],
+            blob_count: 0,
+        }
+        .sign(&fake_key)
+        .expect("sign");
+        if forger.publish_header(forged.to_bytes()).await.is_ok() {
+            sent += 1;
+        }
+        if lc.network().score(forger.peer_id()).await.expect("score") <= BAN_SCORE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sent >= 2, "forged headers were never published");
+    assert!(lc.network().score(forger.peer_id()).await.expect("score") <= BAN_SCORE);
+    assert!(!lc
+        .network()
+        .peers()
+        .await
+        .expect("peers")
+        .contains(&forger.peer_id()));
+    assert!(
+        lc.statuses().iter().all(|(h, _)| *h < 1_000_000),
+        "a forged height was sampled"
+    );
+    // The honest producer is still a peer and its heights are still sampled.
+    assert!(lc
+        .network()
+        .peers()
+        .await
+        .expect("peers")
+        .contains(&node.p2p.as_ref().expect("p2p").peer_id()));
+    let before = lc.head().unwrap_or(0);
+    let next = before + 2;
+    let st = wait_final(&lc, next).await;
+    assert!(matches!(st, HeightStatus::Available { .. }), "{st:?}");
+    lc.shutdown();
+    forger.shutdown();
+    node.shutdown().await;
+}
