@@ -100,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         base_port: 0,
         demo_load_mib_s: 0.0,
         token: "t".into(),
+        light_clients: 0,
     })
     .await?;
     let adapter: SocketAddr = net.adapter_addr;

@@ -31,6 +31,8 @@ pub struct DevnetOptions {
     pub demo_load_mib_s: f64,
     /// Bearer token for Submit.
     pub token: String,
+    /// Sampling light clients to run (over libp2p, bootstrapped from both nodes).
+    pub light_clients: usize,
 }
 
 /// Endpoints of one devnet node.
@@ -44,6 +46,8 @@ pub struct Endpoint {
     pub metrics: String,
     /// Node public key (hex).
     pub node_key: String,
+    /// libp2p addresses (with `/p2p/<peer id>`).
+    pub p2p: Vec<String>,
 }
 
 /// The posting adapter's endpoint.
@@ -68,6 +72,8 @@ pub struct DevnetInfo {
     pub nodes: Vec<Endpoint>,
     /// The posting adapter (OP Stack Alt-DA server) in front of the producer.
     pub posting_adapter: AdapterEndpoint,
+    /// libp2p peer ids of the light clients.
+    pub light_clients: Vec<String>,
 }
 
 /// Namespace the devnet's posting adapter posts to (version-0 id `op-rollup`).
@@ -82,6 +88,8 @@ pub struct Devnet {
     pub full: NodeHandle,
     /// The posting adapter's HTTP address.
     pub adapter_addr: std::net::SocketAddr,
+    /// The light clients.
+    pub light: Vec<da_light::LightClient>,
     /// Where `devnet.json` was written.
     pub info_path: PathBuf,
     cancel: CancellationToken,
@@ -104,6 +112,14 @@ impl Devnet {
             };
             std::net::SocketAddr::from(([127, 0, 0, 1], port))
         };
+        let p2p_addr = |off: u16| {
+            let port = if opts.base_port == 0 {
+                0
+            } else {
+                opts.base_port + off
+            };
+            format!("/ip4/127.0.0.1/tcp/{port}")
+        };
         let producer_cfg = NodeConfig {
             chain_id: opts.chain_id.clone(),
             role: Role::Producer,
@@ -112,9 +128,11 @@ impl Devnet {
             metrics_addr: addr(10),
             block_time_ms: opts.block_time_ms,
             auth_token: Some(opts.token.clone()),
+            p2p_listen: vec![p2p_addr(30)],
             ..NodeConfig::default()
         };
         let producer = start_with(producer_cfg, kzg.clone()).await?;
+        let producer_p2p = p2p_addrs(&producer).await;
         let full_cfg = NodeConfig {
             chain_id: opts.chain_id.clone(),
             role: Role::Full,
@@ -125,9 +143,34 @@ impl Devnet {
             trusted_producers: vec![hex::encode(producer.inner.public_key())],
             auth_token: Some(opts.token.clone()),
             precompute: false,
+            p2p_listen: vec![p2p_addr(31)],
+            p2p_bootstrap: producer_p2p.clone(),
             ..NodeConfig::default()
         };
         let full = start_with(full_cfg, kzg.clone()).await?;
+        let full_p2p = p2p_addrs(&full).await;
+        let mut light = Vec::with_capacity(opts.light_clients);
+        for _ in 0..opts.light_clients {
+            let bootstrap = producer_p2p
+                .iter()
+                .chain(&full_p2p)
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            let lc = da_light::LightClient::start(
+                da_light::LightConfig {
+                    chain_id: opts.chain_id.clone(),
+                    producers: vec![producer.inner.public_key()],
+                    bootstrap,
+                    listen: Vec::new(),
+                    sampler: da_light::SamplerConfig::default(),
+                    seed: None,
+                },
+                kzg.clone(),
+            )
+            .await
+            .map_err(|e| NodeError::Startup(format!("light client: {e}")))?;
+            light.push(lc);
+        }
         let cancel = CancellationToken::new();
         let namespace = da_types::Namespace::new_v0(DEVNET_ROLLUP_NAMESPACE)?;
         let (adapter_addr, adapter_task) =
@@ -142,7 +185,16 @@ impl Devnet {
                     grpc: format!("http://{}", n.grpc_addr),
                     metrics: format!("http://{}/metrics", n.metrics_addr),
                     node_key: n.inner.node_id.clone(),
+                    p2p: if *role == "producer" {
+                        producer_p2p.clone()
+                    } else {
+                        full_p2p.clone()
+                    },
                 })
+                .collect(),
+            light_clients: light
+                .iter()
+                .map(|l| l.network().peer_id().to_string())
                 .collect(),
             posting_adapter: AdapterEndpoint {
                 url: format!("http://{adapter_addr}"),
@@ -167,6 +219,7 @@ impl Devnet {
             producer,
             full,
             adapter_addr,
+            light,
             info_path,
             cancel,
             adapter_task,
@@ -176,9 +229,26 @@ impl Devnet {
     /// Stops everything.
     pub async fn shutdown(self) {
         self.cancel.cancel();
+        for l in &self.light {
+            l.shutdown();
+        }
         let _ = self.adapter_task.await;
         self.full.shutdown().await;
         self.producer.shutdown().await;
+    }
+}
+
+/// A node's libp2p addresses as strings (empty when p2p is off).
+async fn p2p_addrs(node: &NodeHandle) -> Vec<String> {
+    match &node.p2p {
+        Some(p) => p
+            .listen_addrs()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        None => Vec::new(),
     }
 }
 

@@ -66,6 +66,9 @@ enum Command {
         /// Bearer token for Submit (default: random, printed and written to devnet.json).
         #[arg(long, env = "DA_NODE_TOKEN")]
         token: Option<String>,
+        /// Sampling light clients to run over libp2p.
+        #[arg(long, default_value_t = 2)]
+        light_clients: usize,
     },
 }
 
@@ -224,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
             base_port,
             demo_load,
             token,
+            light_clients,
         } => {
             let data_dir = data_dir.unwrap_or_else(|| {
                 NodeConfig {
@@ -240,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
                 base_port,
                 demo_load_mib_s: demo_load,
                 token: token.clone(),
+                light_clients,
             })
             .await?;
             println!("devnet up; endpoints in {}", devnet.info_path.display());
@@ -255,15 +260,40 @@ async fn main() -> anyhow::Result<()> {
                 "  posting adapter (OP Alt-DA server) http://{}  (--altda.da-server)",
                 devnet.adapter_addr
             );
+            println!(
+                "  light clients: {} (sampling over libp2p)",
+                devnet.light.len()
+            );
             println!("  submit token: {token}");
             println!("Ctrl-C to stop");
             let mut blocks = devnet.full.inner.blocks.subscribe();
+            // One channel for every light client's verdicts.
+            let (verdicts_tx, mut verdicts) = tokio::sync::mpsc::channel(256);
+            for (i, lc) in devnet.light.iter().enumerate() {
+                let mut sub = lc.subscribe();
+                let tx = verdicts_tx.clone();
+                tokio::spawn(async move {
+                    while let Ok((h, st)) = sub.recv().await {
+                        if st.is_final() && tx.send((i, h, st)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
             loop {
                 tokio::select! {
                     () = wait_for_ctrl_c() => break,
                     ev = blocks.recv() => if let Ok(ev) = ev {
                         let bytes: usize = ev.blobs.iter().map(|(_, d)| d.len()).sum();
                         println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  verified by full node", ev.header.header.height, ev.header.header.k, ev.blobs.len(), bytes);
+                    },
+                    Some((i, h, st)) = verdicts.recv() => match st {
+                        da_light::sampler::HeightStatus::Available { confidence, samples, latency, .. } => println!(
+                            "height {h:>6}  light client {i}: available, confidence {:.4}% ({samples} samples, {} ms)",
+                            confidence * 100.0,
+                            latency.as_millis()
+                        ),
+                        other => println!("height {h:>6}  light client {i}: {other:?}"),
                     },
                 }
             }

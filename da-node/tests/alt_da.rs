@@ -37,6 +37,7 @@ async fn devnet(dir: &std::path::Path) -> Devnet {
         base_port: 0,
         demo_load_mib_s: 0.0,
         token: "tok".into(),
+        light_clients: 0,
     })
     .await
     .expect("devnet starts")

@@ -184,3 +184,49 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
     forger.shutdown();
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
+        data_dir: dir.path().to_path_buf(),
+        chain_id: "devnet-lc".into(),
+        block_time_ms: 300,
+        base_port: 0,
+        demo_load_mib_s: 0.0,
+        token: "t".into(),
+        light_clients: 2,
+    })
+    .await
+    .expect("devnet");
+    assert_eq!(net.light.len(), 2);
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&net.info_path).expect("devnet.json")).expect("json");
+    assert_eq!(info["light_clients"].as_array().map(Vec::len), Some(2));
+    assert!(info["nodes"][0]["p2p"][0]
+        .as_str()
+        .is_some_and(|a| a.contains("/p2p/")));
+    for lc in &net.light {
+        let mut available = false;
+        for _ in 0..200 {
+            if lc
+                .statuses()
+                .iter()
+                .any(|(_, s)| matches!(s, HeightStatus::Available { .. }))
+            {
+                available = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            available,
+            "a devnet light client never marked a height available"
+        );
+        // It samples from the producer and the full node.
+        let peers = lc.network().peers().await.expect("peers");
+        assert!(peers.contains(&net.producer.p2p.as_ref().expect("p2p").peer_id()));
+        assert!(peers.contains(&net.full.p2p.as_ref().expect("p2p").peer_id()));
+    }
+    net.shutdown().await;
+}

@@ -46,6 +46,7 @@ async fn post_and_get_through_the_cli() {
         base_port: 0,
         demo_load_mib_s: 0.0,
         token: "secret".into(),
+        light_clients: 0,
     })
     .await
     .expect("devnet");
