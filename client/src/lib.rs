@@ -555,12 +555,7 @@ impl DaClient {
         namespace: Option<&Namespace>,
         id: &BlobId,
     ) -> Result<ProvenBlob> {
-        let commitments: Vec<Commitment> = header
-            .header
-            .commitments
-            .iter()
-            .map(|c| Commitment(*c))
-            .collect();
+        let commitments = Commitment::of_header(&header.header);
         let (kzg, proof, id, ns) = (self.kzg.clone(), proof.clone(), *id, namespace.copied());
         tokio::task::spawn_blocking(move || {
             let kzg = kzg.unwrap_or_else(KzgContext::shared);

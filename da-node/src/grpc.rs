@@ -255,11 +255,7 @@ impl Api {
             .store
             .header(height)?
             .ok_or_else(|| self.not_stored(height))?;
-        Ok(h.header
-            .commitments
-            .iter()
-            .map(|c| Commitment(*c))
-            .collect())
+        Ok(Commitment::of_header(&h.header))
     }
 
     /// A bounded stream of items derived from each new block; it ends when the client goes away

@@ -356,12 +356,7 @@ impl NodeInner {
                 }
             }
         }
-        let commitments: Vec<Commitment> = header
-            .header
-            .commitments
-            .iter()
-            .map(|c| Commitment(*c))
-            .collect();
+        let commitments = Commitment::of_header(&header.header);
         if !self.kzg.verify_extension(&commitments)? {
             return Err(NodeError::InvalidArgument(format!(
                 "header {h}: commitments are not a valid extension"

@@ -150,3 +150,10 @@ impl VerifiedCell {
 pub(crate) fn to_projective(points: &[G1Point]) -> Vec<G1> {
     points.iter().map(G1::from).collect()
 }
+
+impl Commitment {
+    /// The `2k` row commitments a header carries (checked when used).
+    pub fn of_header(header: &da_types::Header) -> Vec<Self> {
+        header.commitments.iter().map(|c| Self(*c)).collect()
+    }
+}

@@ -209,12 +209,7 @@ impl Driver {
                 if self.headers.contains_key(&height) {
                     return None;
                 }
-                let commitments: Vec<Commitment> = header
-                    .header
-                    .commitments
-                    .iter()
-                    .map(|c| Commitment(*c))
-                    .collect();
+                let commitments = Commitment::of_header(&header.header);
                 self.headers.insert(height, Arc::new(commitments));
                 let floor = height.saturating_sub(self.window);
                 self.headers = self.headers.split_off(&floor);
@@ -238,12 +233,7 @@ impl Driver {
         self.verifier
             .verify(&header)
             .map_err(|e| (Offence::InvalidData, e.to_string()))?;
-        let commitments: Vec<Commitment> = header
-            .header
-            .commitments
-            .iter()
-            .map(|c| Commitment(*c))
-            .collect();
+        let commitments = Commitment::of_header(&header.header);
         let kzg = self.kzg.clone();
         let ok = tokio::task::spawn_blocking(move || kzg.verify_extension(&commitments))
             .await

@@ -536,8 +536,52 @@ impl EventLoop {
         }
     }
 
-    async fn swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+    /// One request-response event of any protocol: `valid` checks an inbound request's count
+    /// bounds, the `wrap_*` functions lift the protocol's types into the common enums.
+    fn rr_event<Req, Resp>(
+        &mut self,
+        kind: Kind,
+        event: request_response::Event<Req, Resp>,
+        valid: fn(&Req) -> bool,
+        wrap_req: fn(Req) -> Request,
+        wrap_resp: fn(Resp) -> Response,
+        wrap_channel: fn(ResponseChannel<Resp>) -> Channel,
+    ) {
         use request_response::{Event as Rr, Message as M};
+        match event {
+            Rr::Message {
+                peer,
+                message: M::Request {
+                    request, channel, ..
+                },
+                ..
+            } => {
+                if !valid(&request) {
+                    self.penalise(peer, Offence::Malformed);
+                    return;
+                }
+                self.inbound(peer, wrap_req(request), wrap_channel(channel));
+            }
+            Rr::Message {
+                message:
+                    M::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => self.outbound_done(kind, request_id, Ok(wrap_resp(response))),
+            Rr::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => self.rr_failure(kind, peer, request_id, error),
+            Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
+            Rr::ResponseSent { .. } => {}
+        }
+    }
+
+    async fn swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
         match ev {
             SwarmEvent::NewListenAddr { address, .. } if !self.listening.contains(&address) => {
                 self.listening.push(address);
@@ -611,104 +655,30 @@ impl EventLoop {
                     })
                     .await;
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Samples(e)) => match e {
-                Rr::Message {
-                    peer,
-                    message:
-                        M::Request {
-                            request, channel, ..
-                        },
-                    ..
-                } => {
-                    if request.cells.len() > MAX_CELLS_PER_SAMPLE_REQUEST {
-                        self.penalise(peer, Offence::Malformed);
-                        return;
-                    }
-                    self.inbound(peer, Request::Samples(request), Channel::Samples(channel));
-                }
-                Rr::Message {
-                    message:
-                        M::Response {
-                            request_id,
-                            response,
-                        },
-                    ..
-                } => {
-                    self.outbound_done(Kind::Samples, request_id, Ok(Response::Samples(response)));
-                }
-                Rr::OutboundFailure {
-                    peer,
-                    request_id,
-                    error,
-                    ..
-                } => self.rr_failure(Kind::Samples, peer, request_id, error),
-                Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
-                Rr::ResponseSent { .. } => {}
-            },
-            SwarmEvent::Behaviour(BehaviourEvent::Headers(e)) => match e {
-                Rr::Message {
-                    peer,
-                    message:
-                        M::Request {
-                            request, channel, ..
-                        },
-                    ..
-                } => {
-                    if request.count > MAX_HEADERS_PER_RANGE {
-                        self.penalise(peer, Offence::Malformed);
-                        return;
-                    }
-                    self.inbound(peer, Request::Headers(request), Channel::Headers(channel));
-                }
-                Rr::Message {
-                    message:
-                        M::Response {
-                            request_id,
-                            response,
-                        },
-                    ..
-                } => {
-                    self.outbound_done(Kind::Headers, request_id, Ok(Response::Headers(response)));
-                }
-                Rr::OutboundFailure {
-                    peer,
-                    request_id,
-                    error,
-                    ..
-                } => self.rr_failure(Kind::Headers, peer, request_id, error),
-                Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
-                Rr::ResponseSent { .. } => {}
-            },
-            SwarmEvent::Behaviour(BehaviourEvent::Rows(e)) => match e {
-                Rr::Message {
-                    peer,
-                    message:
-                        M::Request {
-                            request, channel, ..
-                        },
-                    ..
-                } => {
-                    self.inbound(peer, Request::Row(request), Channel::Row(channel));
-                }
-                Rr::Message {
-                    message:
-                        M::Response {
-                            request_id,
-                            response,
-                        },
-                    ..
-                } => {
-                    self.outbound_done(Kind::Row, request_id, Ok(Response::Row(response)));
-                }
-                Rr::OutboundFailure {
-                    peer,
-                    request_id,
-                    error,
-                    ..
-                } => self.rr_failure(Kind::Row, peer, request_id, error),
-                Rr::InboundFailure { peer, error, .. } => self.inbound_failure(peer, &error),
-                Rr::ResponseSent { .. } => {}
-            },
+            SwarmEvent::Behaviour(BehaviourEvent::Samples(e)) => self.rr_event(
+                Kind::Samples,
+                e,
+                |r| r.cells.len() <= MAX_CELLS_PER_SAMPLE_REQUEST,
+                Request::Samples,
+                Response::Samples,
+                Channel::Samples,
+            ),
+            SwarmEvent::Behaviour(BehaviourEvent::Headers(e)) => self.rr_event(
+                Kind::Headers,
+                e,
+                |r| r.count <= MAX_HEADERS_PER_RANGE,
+                Request::Headers,
+                Response::Headers,
+                Channel::Headers,
+            ),
+            SwarmEvent::Behaviour(BehaviourEvent::Rows(e)) => self.rr_event(
+                Kind::Row,
+                e,
+                |_| true,
+                Request::Row,
+                Response::Row,
+                Channel::Row,
+            ),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) => {
