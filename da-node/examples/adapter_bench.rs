@@ -101,6 +101,8 @@ async fn main() -> anyhow::Result<()> {
         demo_load_mib_s: 0.0,
         token: "t".into(),
         light_clients: 0,
+        withhold: 0.0,
+        corrupt_proofs: false,
     })
     .await?;
     let adapter: SocketAddr = net.adapter_addr;

@@ -79,6 +79,11 @@ pub struct NodeConfig {
     pub p2p_listen: Vec<String>,
     /// libp2p addresses dialled at start (`/ip4/…/tcp/…/p2p/<peer id>`).
     pub p2p_bootstrap: Vec<String>,
+    /// Fault injection for tests and demos: the fraction of cells (chosen by a hash of height,
+    /// row and column) this node refuses to serve over libp2p. 0 = honest.
+    pub fault_withhold: f64,
+    /// Fault injection: serve corrupted proofs over libp2p.
+    pub fault_corrupt_proofs: bool,
 }
 
 impl Default for NodeConfig {
@@ -105,6 +110,8 @@ impl Default for NodeConfig {
             precompute: true,
             p2p_listen: Vec::new(),
             p2p_bootstrap: Vec::new(),
+            fault_withhold: 0.0,
+            fault_corrupt_proofs: false,
         }
     }
 }
@@ -181,6 +188,12 @@ impl NodeConfig {
                 "must hold at least one blob of max_blob_bytes".into(),
             );
         }
+        if !(0.0..=1.0).contains(&self.fault_withhold) {
+            return invalid(
+                "fault_withhold",
+                format!("{} not in 0..=1", self.fault_withhold),
+            );
+        }
         if self.role == Role::Full {
             if self.follow.is_none() {
                 return invalid("follow", "a full node needs a node to follow".into());
@@ -230,6 +243,10 @@ precompute = true
 # libp2p: listen addresses (empty = no p2p) and peers to dial at start.
 p2p_listen = []
 p2p_bootstrap = []
+# Fault injection for demos and tests (never on a real node): withhold this fraction of cells
+# over libp2p, and/or serve corrupted proofs.
+fault_withhold = 0.0
+fault_corrupt_proofs = false
 "#
         )
     }

@@ -33,6 +33,11 @@ pub struct DevnetOptions {
     pub token: String,
     /// Sampling light clients to run (over libp2p, bootstrapped from both nodes).
     pub light_clients: usize,
+    /// Fault injection: fraction of cells both nodes withhold over libp2p (a producer whose
+    /// data never reached honest nodes).
+    pub withhold: f64,
+    /// Fault injection: the producer serves corrupted proofs (the full node stays honest).
+    pub corrupt_proofs: bool,
 }
 
 /// Endpoints of one devnet node.
@@ -129,6 +134,8 @@ impl Devnet {
             block_time_ms: opts.block_time_ms,
             auth_token: Some(opts.token.clone()),
             p2p_listen: vec![p2p_addr(30)],
+            fault_withhold: opts.withhold,
+            fault_corrupt_proofs: opts.corrupt_proofs,
             ..NodeConfig::default()
         };
         let producer = start_with(producer_cfg, kzg.clone()).await?;
@@ -145,6 +152,7 @@ impl Devnet {
             precompute: false,
             p2p_listen: vec![p2p_addr(31)],
             p2p_bootstrap: producer_p2p.clone(),
+            fault_withhold: opts.withhold,
             ..NodeConfig::default()
         };
         let full = start_with(full_cfg, kzg.clone()).await?;

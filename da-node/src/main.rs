@@ -69,6 +69,14 @@ enum Command {
         /// Sampling light clients to run over libp2p.
         #[arg(long, default_value_t = 2)]
         light_clients: usize,
+        /// Fault injection: both nodes withhold this fraction of cells over libp2p (light
+        /// clients should then report blocks unavailable).
+        #[arg(long, default_value_t = 0.0)]
+        withhold: f64,
+        /// Fault injection: the producer serves corrupted proofs (light clients penalise it and
+        /// sample from the full node).
+        #[arg(long)]
+        corrupt_proofs: bool,
     },
 }
 
@@ -228,6 +236,8 @@ async fn main() -> anyhow::Result<()> {
             demo_load,
             token,
             light_clients,
+            withhold,
+            corrupt_proofs,
         } => {
             let data_dir = data_dir.unwrap_or_else(|| {
                 NodeConfig {
@@ -245,6 +255,8 @@ async fn main() -> anyhow::Result<()> {
                 demo_load_mib_s: demo_load,
                 token: token.clone(),
                 light_clients,
+                withhold,
+                corrupt_proofs,
             })
             .await?;
             println!("devnet up; endpoints in {}", devnet.info_path.display());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use da_network::{NetworkClient, NetworkConfig, NetworkEvent, Request, Response};
 use da_proto::v1 as pb;
-use da_types::consts::CELLS_PER_ROW;
+use da_types::consts::{BYTES_PER_G1, CELLS_PER_ROW};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -89,34 +89,63 @@ async fn run(
     client.shutdown();
 }
 
-/// Answers one request from the store (blocking).
+/// Whether fault injection withholds cell `(row, col)` of `height`: a fixed pseudo-random
+/// `fraction` of the square, the same on every request.
+fn withheld(fraction: f64, height: u64, row: usize, col: usize) -> bool {
+    if fraction <= 0.0 {
+        return false;
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(b"da/fault/withhold");
+    h.update(&height.to_be_bytes());
+    h.update(&(row as u64).to_be_bytes());
+    h.update(&(col as u64).to_be_bytes());
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    (u64::from_be_bytes(x) as f64) < fraction * u64::MAX as f64
+}
+
+/// Answers one request from the store (blocking), applying configured faults.
 fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
     let store = &inner.store;
+    let (withhold, corrupt) = (
+        inner.config.fault_withhold,
+        inner.config.fault_corrupt_proofs,
+    );
     let cell = |height: u64, k: usize, row: usize, col: usize| -> Result<Option<pb::Sample>> {
-        if row >= 2 * k || col >= CELLS_PER_ROW {
+        if row >= 2 * k || col >= CELLS_PER_ROW || withheld(withhold, height, row, col) {
             return Ok(None);
         }
         let Some(bytes) = store.cell(height, k, row, col)? else {
             return Ok(None);
         };
+        let mut proof = store.proof(height, row, col)?.to_vec();
+        if corrupt {
+            // One flipped bit: a different point or no point at all, never the right proof.
+            proof[BYTES_PER_G1 - 1] ^= 1;
+        }
         Ok(Some(pb::Sample {
             row: row as u32,
             col: col as u32,
             cell: bytes,
-            proof: store.proof(height, row, col)?.to_vec(),
+            proof,
         }))
     };
     Ok(match request {
         Request::Samples(r) => {
             let mut samples = Vec::new();
-            if let Some((k, _)) = store.block_index(r.height)? {
+            let index = store.block_index(r.height)?;
+            if let Some((k, _)) = index {
                 for c in &r.cells {
                     if let Some(s) = cell(r.height, k, c.row as usize, c.col as usize)? {
                         samples.push(s);
                     }
                 }
             }
-            Response::Samples(pb::SampleResponse { samples })
+            Response::Samples(pb::SampleResponse {
+                samples,
+                has_height: index.is_some(),
+            })
         }
         Request::Headers(r) => {
             let mut headers = Vec::new();

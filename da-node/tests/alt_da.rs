@@ -38,6 +38,8 @@ async fn devnet(dir: &std::path::Path) -> Devnet {
         demo_load_mib_s: 0.0,
         token: "tok".into(),
         light_clients: 0,
+        withhold: 0.0,
+        corrupt_proofs: false,
     })
     .await
     .expect("devnet starts")

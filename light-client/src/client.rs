@@ -275,6 +275,8 @@ impl Driver {
                             .collect(),
                     };
                     let ev = match network.request(peer, Request::Samples(req)).await {
+                        // The peer has not imported the block yet: ask again later.
+                        Ok(Response::Samples(r)) if !r.has_height => Event::Failed(id),
                         Ok(Response::Samples(r)) => {
                             check_samples(id, &cells, r.samples, commitments, kzg).await
                         }

@@ -16,8 +16,9 @@
 //!    or malformed data penalises the peer and retries all its cells elsewhere.
 //! 4. [`Event::Tick`]: requests past their deadline are retried elsewhere.
 //! 5. A height is `Available` when all `s` cells verified, `Unavailable` as soon as one cell has
-//!    failed on `max_attempts` peers (or on every peer there is): a withheld cell is exactly
-//!    what sampling is looking for.
+//!    failed `max_attempts` times or every peer that did not send bad data answered without it:
+//!    a withheld cell is exactly what sampling is looking for. Bad data is no evidence either
+//!    way: it costs the peer, consumes no attempt, and the cell waits for an honest peer.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet, VecDeque},
@@ -42,6 +43,12 @@ pub const DEFAULT_MAX_INFLIGHT_PER_PEER: usize = 4;
 pub const DEFAULT_MAX_CATCHUP: usize = 2;
 /// Default number of heights whose status is kept.
 pub const DEFAULT_WINDOW: u64 = 1024;
+/// Default wait before retrying cells whose request failed without an answer (a peer that has
+/// not imported the block yet says so; it is asked again after this).
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// Default time after its header within which a height must reach a verdict; past it, cells
+/// nobody has served make it unavailable.
+pub const DEFAULT_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Settings of a [`Sampler`].
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +67,11 @@ pub struct SamplerConfig {
     pub max_catchup: usize,
     /// Heights below `newest − window` are forgotten.
     pub window: u64,
+    /// Wait before retrying cells of a request that failed without an answer.
+    pub retry_delay: Duration,
+    /// Time from a header to its verdict at most (failures without an answer, like a peer
+    /// that has not imported the block yet, are retried until then).
+    pub patience: Duration,
 }
 
 impl Default for SamplerConfig {
@@ -72,6 +84,8 @@ impl Default for SamplerConfig {
             max_inflight_per_peer: DEFAULT_MAX_INFLIGHT_PER_PEER,
             max_catchup: DEFAULT_MAX_CATCHUP,
             window: DEFAULT_WINDOW,
+            retry_delay: DEFAULT_RETRY_DELAY,
+            patience: DEFAULT_PATIENCE,
         }
     }
 }
@@ -181,8 +195,9 @@ pub enum Event<P> {
         /// The response was malformed or a proof failed: the peer is penalised.
         invalid: bool,
     },
-    /// A request failed without an answer (connection closed, stream error): its cells are
-    /// retried, the peer may be asked again.
+    /// A request failed without an answer (connection closed, stream error, the peer does not
+    /// have the height yet): its cells are retried after `retry_delay`, the peer may be asked
+    /// again.
     Failed(RequestId),
     /// Time passed: expire requests.
     Tick,
@@ -225,8 +240,12 @@ pub enum Action<P> {
 struct CellState<P> {
     /// Peers that answered without the cell or with bad data: never asked for it again.
     refused: HashSet<P>,
+    /// Of those, the peers that sent bad data: their refusal is no evidence of withholding.
+    invalid: HashSet<P>,
     /// The peer asked last (a retry prefers another one).
     last: Option<P>,
+    /// Not to be asked for before this (after a failure without an answer).
+    not_before: Option<Instant>,
     attempts: usize,
     done: bool,
 }
@@ -302,7 +321,22 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
 
     /// The earliest request deadline: when the driver should send [`Event::Tick`].
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.inflight.values().map(|r| r.deadline).min()
+        let waiting = self
+            .heights
+            .values()
+            .filter(|h| !h.status.is_final())
+            .flat_map(|h| h.queue.iter().filter_map(|c| h.cells.get(c)?.not_before));
+        let patience = self
+            .heights
+            .values()
+            .filter(|h| h.started && !h.status.is_final())
+            .map(|h| h.seen_at + self.config.patience);
+        self.inflight
+            .values()
+            .map(|r| r.deadline)
+            .chain(waiting)
+            .chain(patience)
+            .min()
     }
 
     /// Samples `s` for a square of `k` rows at the configured confidence.
@@ -340,7 +374,21 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                 missing,
                 invalid,
             } => self.on_response(now, id, verified, missing, invalid, &mut out),
-            Event::Failed(id) => self.fail_request(now, id, false, &mut out),
+            Event::Failed(id) => {
+                let delay = self.config.retry_delay;
+                if let Some(r) = self.inflight.get(&id) {
+                    if let Some(h) = self.heights.get_mut(&r.height) {
+                        for c in &r.cells {
+                            if let Some(st) = h.cells.get_mut(c) {
+                                // No answer is no evidence: retried later, no attempt used.
+                                st.not_before = Some(now + delay);
+                                st.attempts = st.attempts.saturating_sub(1);
+                            }
+                        }
+                    }
+                }
+                self.fail_request(now, id, false, &mut out);
+            }
             Event::Tick => {
                 let expired: Vec<RequestId> = self
                     .inflight
@@ -351,6 +399,7 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                 for id in expired {
                     self.fail_request(now, id, false, &mut out);
                 }
+                self.expire_heights(now, &mut out);
             }
         }
         self.start_heights(now, rng, &mut out);
@@ -436,7 +485,9 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                     cell,
                     CellState {
                         refused: HashSet::new(),
+                        invalid: HashSet::new(),
                         last: None,
+                        not_before: None,
                         attempts: 0,
                         done: false,
                     },
@@ -497,6 +548,10 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                 let Some(state) = h.cells.get(&cell) else {
                     continue;
                 };
+                if state.not_before.is_some_and(|t| t > now) {
+                    keep.push_back(cell);
+                    continue;
+                }
                 let np = self.peers.len();
                 let mut chosen = None;
                 // First pass avoids the peer asked last; the second allows it.
@@ -601,7 +656,7 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
             .copied()
             .filter(|c| !got.contains(c))
             .collect();
-        self.retry_cells(now, req.height, &lacking, Some(&req.peer), out);
+        self.retry_cells(now, req.height, &lacking, Some((&req.peer, false)), out);
         self.update(now, req.height, out);
     }
 
@@ -617,19 +672,19 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
         let Some(req) = self.inflight.remove(&id) else {
             return;
         };
-        let refused = invalid.then_some(&req.peer);
+        let refused = invalid.then_some((&req.peer, true));
         self.retry_cells(now, req.height, &req.cells, refused, out);
         self.update(now, req.height, out);
     }
 
     /// Queues `cells` again, or declares the height unavailable when one of them has run out of
-    /// attempts or of peers that have not refused it.
+    /// attempts, or every peer that did not send bad data has answered without it.
     fn retry_cells(
         &mut self,
         now: Instant,
         height: u64,
         cells: &[CellIndex],
-        refused_by: Option<&P>,
+        refused_by: Option<(&P, bool)>,
         out: &mut Vec<Action<P>>,
     ) {
         let max_attempts = self.config.max_attempts;
@@ -647,11 +702,20 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
             if st.done {
                 continue;
             }
-            if let Some(p) = refused_by {
+            if let Some((p, invalid)) = refused_by {
                 st.refused.insert(p.clone());
+                if invalid {
+                    // A lie is no evidence about the data and consumes no attempt.
+                    st.invalid.insert(p.clone());
+                    st.attempts = st.attempts.saturating_sub(1);
+                }
             }
             h.failed += 1;
-            let all_refused = !peers.is_empty() && peers.iter().all(|p| st.refused.contains(p));
+            // Evidence of withholding: every peer that did not lie says it lacks the cell. Peers
+            // that sent bad data prove nothing; with only such peers the cell waits for others.
+            let mut witnesses = peers.iter().filter(|p| !st.invalid.contains(*p)).peekable();
+            let all_refused =
+                witnesses.peek().is_some() && witnesses.all(|p| st.refused.contains(p));
             if st.attempts >= max_attempts || all_refused {
                 h.status = HeightStatus::Unavailable {
                     cell: *c,
@@ -668,6 +732,37 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                 return;
             }
             h.queue.push_back(*c);
+        }
+    }
+
+    /// Heights past their patience with cells nobody served are unavailable.
+    fn expire_heights(&mut self, now: Instant, out: &mut Vec<Action<P>>) {
+        let patience = self.config.patience;
+        let late: Vec<u64> = self
+            .heights
+            .iter()
+            .filter(|(_, h)| h.started && !h.status.is_final() && h.seen_at + patience <= now)
+            .map(|(n, _)| *n)
+            .collect();
+        for n in late {
+            let Some(h) = self.heights.get_mut(&n) else {
+                continue;
+            };
+            let Some(cell) = h.cells.iter().find(|(_, st)| !st.done).map(|(c, _)| *c) else {
+                continue;
+            };
+            h.status = HeightStatus::Unavailable {
+                cell,
+                done: h.done,
+                failed: h.failed,
+                latency: now.saturating_duration_since(h.seen_at),
+            };
+            h.queue.clear();
+            out.push(Action::Status {
+                height: n,
+                status: h.status.clone(),
+            });
+            self.inflight.retain(|_, r| r.height != n);
         }
     }
 

@@ -196,6 +196,8 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
         demo_load_mib_s: 0.0,
         token: "t".into(),
         light_clients: 2,
+        withhold: 0.0,
+        corrupt_proofs: false,
     })
     .await
     .expect("devnet");
@@ -227,6 +229,90 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
         let peers = lc.network().peers().await.expect("peers");
         assert!(peers.contains(&net.producer.p2p.as_ref().expect("p2p").peer_id()));
         assert!(peers.contains(&net.full.p2p.as_ref().expect("p2p").peer_id()));
+    }
+    net.shutdown().await;
+}
+
+async fn faulty_devnet(
+    dir: &std::path::Path,
+    withhold: f64,
+    corrupt: bool,
+) -> da_node::devnet::Devnet {
+    da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
+        data_dir: dir.to_path_buf(),
+        chain_id: "devnet-faults".into(),
+        block_time_ms: 300,
+        base_port: 0,
+        demo_load_mib_s: 0.0,
+        token: "t".into(),
+        light_clients: 2,
+        withhold,
+        corrupt_proofs: corrupt,
+    })
+    .await
+    .expect("devnet")
+}
+
+/// Waits until every light client has `n` final verdicts; returns them.
+async fn verdicts(net: &da_node::devnet::Devnet, n: usize) -> Vec<Vec<(u64, HeightStatus)>> {
+    for _ in 0..300 {
+        let all: Vec<Vec<(u64, HeightStatus)>> = net
+            .light
+            .iter()
+            .map(|lc| {
+                lc.statuses()
+                    .into_iter()
+                    .filter(|(_, s)| s.is_final())
+                    .collect()
+            })
+            .collect();
+        if all.iter().all(|v| v.len() >= n) {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("light clients did not reach {n} verdicts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withholding_half_the_cells_is_reported_unavailable_never_available() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = faulty_devnet(dir.path(), 0.5, false).await;
+    for (i, v) in verdicts(&net, 4).await.iter().enumerate() {
+        for (h, st) in v {
+            assert!(
+                matches!(st, HeightStatus::Unavailable { .. }),
+                "light client {i} marked withheld height {h} {st:?}"
+            );
+        }
+    }
+    // Withholding is not misbehaviour the network can see: the nodes are not banned.
+    let lc = &net.light[0];
+    let producer = net.producer.p2p.as_ref().expect("p2p").peer_id();
+    assert!(lc.network().score(producer).await.expect("score") > da_network::BAN_SCORE);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_used() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let net = faulty_devnet(dir.path(), 0.0, true).await;
+    for (i, v) in verdicts(&net, 3).await.iter().enumerate() {
+        for (h, st) in v {
+            assert!(
+                matches!(st, HeightStatus::Available { .. }),
+                "light client {i}, height {h}: {st:?} (the full node is honest)"
+            );
+        }
+    }
+    let producer = net.producer.p2p.as_ref().expect("p2p").peer_id();
+    let full = net.full.p2p.as_ref().expect("p2p").peer_id();
+    for lc in &net.light {
+        assert!(
+            lc.network().score(producer).await.expect("score") < 0,
+            "the corrupting producer was not penalised"
+        );
+        assert_eq!(lc.network().score(full).await.expect("score"), 0);
     }
     net.shutdown().await;
 }

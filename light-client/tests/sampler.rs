@@ -19,6 +19,8 @@ enum Peer {
     Corrupt,
     /// Never answers.
     Silent,
+    /// Has not imported the block yet ("ask again later").
+    Behind,
 }
 
 struct Sim {
@@ -73,6 +75,7 @@ impl Sim {
                             invalid: true,
                         }),
                         Peer::Silent => {}
+                        Peer::Behind => queue.push_back(Event::Failed(*id)),
                     }
                 }
                 self.log.push(a);
@@ -380,4 +383,40 @@ fn bad_configs_are_refused() {
     ] {
         assert_eq!(Sampler::<u32>::new(c).expect_err("bad"), want);
     }
+}
+
+#[test]
+fn a_peer_that_is_behind_is_asked_again_and_patience_bounds_the_wait() {
+    let patience = Duration::from_secs(3);
+    let config = SamplerConfig { patience, ..cfg() };
+    // Behind for a while (2.5 s), then caught up: available, without using up attempts.
+    let mut sim = Sim::new(
+        SamplerConfig {
+            patience: Duration::from_secs(10),
+            ..config.clone()
+        },
+        vec![Peer::Behind],
+        9,
+    );
+    sim.feed(Event::Header { height: 1, k: 4 });
+    let t0 = sim.now;
+    for _ in 0..5 {
+        let d = sim.sampler.next_deadline().expect("a retry is scheduled");
+        sim.now = d;
+        sim.feed(Event::Tick);
+    }
+    assert!(matches!(
+        sim.sampler.status(1),
+        Some(HeightStatus::Sampling { .. })
+    ));
+    sim.peers[0] = Peer::Honest;
+    let st = sim.run(1);
+    assert!(matches!(st, HeightStatus::Available { .. }), "{st:?}");
+    assert!(sim.now - t0 >= 5 * SamplerConfig::default().retry_delay);
+    // Never caught up: unavailable once the patience is spent, not before.
+    let mut sim = Sim::new(config, vec![Peer::Behind], 10);
+    sim.feed(Event::Header { height: 1, k: 4 });
+    let t0 = sim.now;
+    assert!(matches!(sim.run(1), HeightStatus::Unavailable { .. }));
+    assert!(sim.now - t0 >= patience);
 }

@@ -31,6 +31,7 @@ fn serve(mut events: mpsc::Receiver<NetworkEvent>, headers: mpsc::Sender<Vec<u8>
                             } else {
                                 Vec::new()
                             },
+                            has_height: s.height == 1,
                         }),
                         Request::Headers(h) => Response::Headers(pb::HeaderRangeResponse {
                             headers: (h.from..h.from + u64::from(h.count))

@@ -47,6 +47,8 @@ async fn post_and_get_through_the_cli() {
         demo_load_mib_s: 0.0,
         token: "secret".into(),
         light_clients: 0,
+        withhold: 0.0,
+        corrupt_proofs: false,
     })
     .await
     .expect("devnet");
