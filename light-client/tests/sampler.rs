@@ -393,7 +393,7 @@ fn a_peer_that_is_behind_is_asked_again_and_patience_bounds_the_wait() {
     let mut sim = Sim::new(
         SamplerConfig {
             patience: Duration::from_secs(10),
-            ..config.clone()
+            ..config
         },
         vec![Peer::Behind],
         9,
