@@ -305,6 +305,12 @@ async fn main() -> anyhow::Result<()> {
                             confidence * 100.0,
                             latency.as_millis()
                         ),
+                        da_light::sampler::HeightStatus::Unavailable { cell, done, failed, latency } => println!(
+                            "height {h:>6}  light client {i}: UNAVAILABLE, cell ({}, {}) served by no peer ({done} samples verified, {failed} failed, {} ms)",
+                            cell.row,
+                            cell.col,
+                            latency.as_millis()
+                        ),
                         other => println!("height {h:>6}  light client {i}: {other:?}"),
                     },
                 }

@@ -58,11 +58,13 @@ async fn run(
         tokio::select! {
             () = cancel.cancelled() => break,
             b = blocks.recv() => match b {
-                Ok(ev) => {
+                // The producer publishes; other nodes relay through gossip itself.
+                Ok(ev) if inner.config.role == crate::config::Role::Producer => {
                     if let Err(e) = client.publish_header(ev.header.to_bytes()).await {
                         debug!(height = ev.header.header.height, "header not gossiped: {e}");
                     }
                 }
+                Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => warn!("p2p publisher skipped {n} headers"),
                 Err(broadcast::error::RecvError::Closed) => break,
             },

@@ -548,14 +548,14 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
                 let Some(state) = h.cells.get(&cell) else {
                     continue;
                 };
-                if state.not_before.is_some_and(|t| t > now) {
-                    keep.push_back(cell);
-                    continue;
-                }
+                // A cell whose last peer did not have the block yet goes to another peer at
+                // once, and back to that one only after the retry delay.
+                let waiting = state.not_before.is_some_and(|t| t > now);
                 let np = self.peers.len();
                 let mut chosen = None;
                 // First pass avoids the peer asked last; the second allows it.
-                'passes: for avoid_last in [true, false] {
+                let passes: &[bool] = if waiting { &[true] } else { &[true, false] };
+                'passes: for &avoid_last in passes {
                     for step in 0..np {
                         let p = &self.peers[(self.next_peer + step) % np];
                         let in_batch = batches.get(p).map_or(0, Vec::len);
