@@ -109,22 +109,16 @@ impl Devnet {
         })
         .await
         .map_err(|e| NodeError::Internal(e.to_string()))?;
-        let addr = |off: u16| {
-            let port = if opts.base_port == 0 {
+        // Ports at fixed offsets from the base, or all ephemeral with base 0.
+        let port = |off: u16| {
+            if opts.base_port == 0 {
                 0
             } else {
                 opts.base_port + off
-            };
-            std::net::SocketAddr::from(([127, 0, 0, 1], port))
+            }
         };
-        let p2p_addr = |off: u16| {
-            let port = if opts.base_port == 0 {
-                0
-            } else {
-                opts.base_port + off
-            };
-            format!("/ip4/127.0.0.1/tcp/{port}")
-        };
+        let addr = |off: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port(off)));
+        let p2p_addr = |off: u16| format!("/ip4/127.0.0.1/tcp/{}", port(off));
         let producer_cfg = NodeConfig {
             chain_id: opts.chain_id.clone(),
             role: Role::Producer,
