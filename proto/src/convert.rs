@@ -116,13 +116,21 @@ pub fn sample_from_pb(s: &pb::Sample) -> Result<ProvenCell> {
     })
 }
 
+fn samples_to_pb(cells: &[ProvenCell]) -> Vec<pb::Sample> {
+    cells.iter().map(sample_to_pb).collect()
+}
+
+fn samples_from_pb(samples: &[pb::Sample]) -> Result<Vec<ProvenCell>> {
+    samples.iter().map(sample_from_pb).collect()
+}
+
 /// A blob proof against the header at `height` as a message.
 pub fn blob_proof_to_pb(p: &BlobProof, height: u64) -> pb::BlobProof {
     pb::BlobProof {
         height,
         entry: p.entry,
-        index_cells: p.index_cells.iter().map(sample_to_pb).collect(),
-        blob_cells: p.blob_cells.iter().map(sample_to_pb).collect(),
+        index_cells: samples_to_pb(&p.index_cells),
+        blob_cells: samples_to_pb(&p.blob_cells),
     }
 }
 
@@ -130,39 +138,23 @@ pub fn blob_proof_to_pb(p: &BlobProof, height: u64) -> pb::BlobProof {
 pub fn blob_proof_from_pb(p: &pb::BlobProof) -> Result<BlobProof> {
     Ok(BlobProof {
         entry: p.entry,
-        index_cells: p
-            .index_cells
-            .iter()
-            .map(sample_from_pb)
-            .collect::<Result<_>>()?,
-        blob_cells: p
-            .blob_cells
-            .iter()
-            .map(sample_from_pb)
-            .collect::<Result<_>>()?,
+        index_cells: samples_from_pb(&p.index_cells)?,
+        blob_cells: samples_from_pb(&p.blob_cells)?,
     })
 }
 
 /// A namespace proof as a message.
 pub fn namespace_proof_to_pb(p: &NamespaceProof) -> pb::NamespaceProof {
     pb::NamespaceProof {
-        index_cells: p.index_cells.iter().map(sample_to_pb).collect(),
-        blob_cells: p.blob_cells.iter().map(sample_to_pb).collect(),
+        index_cells: samples_to_pb(&p.index_cells),
+        blob_cells: samples_to_pb(&p.blob_cells),
     }
 }
 
 /// A message as a namespace proof.
 pub fn namespace_proof_from_pb(p: &pb::NamespaceProof) -> Result<NamespaceProof> {
     Ok(NamespaceProof {
-        index_cells: p
-            .index_cells
-            .iter()
-            .map(sample_from_pb)
-            .collect::<Result<_>>()?,
-        blob_cells: p
-            .blob_cells
-            .iter()
-            .map(sample_from_pb)
-            .collect::<Result<_>>()?,
+        index_cells: samples_from_pb(&p.index_cells)?,
+        blob_cells: samples_from_pb(&p.blob_cells)?,
     })
 }
