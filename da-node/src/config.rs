@@ -195,8 +195,14 @@ impl NodeConfig {
             );
         }
         if self.role == Role::Full {
-            if self.follow.is_none() {
-                return invalid("follow", "a full node needs a node to follow".into());
+            let p2p = !self.p2p_listen.is_empty() && !self.p2p_bootstrap.is_empty();
+            if self.follow.is_none() && !p2p {
+                return invalid(
+                    "follow",
+                    "a full node syncs over libp2p (set p2p_listen and p2p_bootstrap) or \
+                     follows a node over gRPC (set follow)"
+                        .into(),
+                );
             }
             if self.trusted_producers.is_empty() {
                 return invalid("trusted_producers", "a full node needs at least one".into());
@@ -217,7 +223,8 @@ impl NodeConfig {
 
 # Chain identifier, signed into every header.
 chain_id = "{chain_id}"
-# "producer" cuts and signs blocks; "full" follows `follow` and verifies.
+# "producer" cuts and signs blocks; "full" syncs over libp2p from `p2p_bootstrap` peers (or
+# over gRPC from `follow`), verifies, repairs and serves.
 role = "producer"
 # gRPC API (package da.v1, reflection and grpc.health.v1 on).
 grpc_addr = "{DEFAULT_GRPC_ADDR}"
@@ -235,7 +242,8 @@ mempool_max_blobs = {DEFAULT_MEMPOOL_BLOBS}
 # Retention window in seconds (7 days); `archival = true` keeps everything.
 retention_secs = {DEFAULT_RETENTION_SECS}
 archival = false
-# Full nodes: upstream gRPC URL and trusted producer keys (hex).
+# Full nodes: trusted producer keys (hex); `follow` = sync over gRPC from that node instead of
+# over libp2p.
 # follow = "http://127.0.0.1:26650"
 trusted_producers = []
 # Precompute prover tables (faster proofs, more memory).

@@ -33,11 +33,14 @@ pub struct DevnetOptions {
     pub token: String,
     /// Sampling light clients to run (over libp2p, bootstrapped from both nodes).
     pub light_clients: usize,
-    /// Fault injection: fraction of cells both nodes withhold over libp2p (a producer whose
-    /// data never reached honest nodes).
+    /// Fault injection: fraction of each extended square the producer withholds over libp2p,
+    /// as one rectangle (the data withholding attack). Up to 1/4 the full node repairs it and
+    /// serves everything; above 1/4 nobody can, and light clients must say unavailable.
     pub withhold: f64,
-    /// Fault injection: the producer serves corrupted proofs (the full node stays honest).
+    /// Fault injection: the full node serves corrupted proofs (the producer stays honest).
     pub corrupt_proofs: bool,
+    /// Sampling settings of the light clients.
+    pub light_sampler: da_light::SamplerConfig,
 }
 
 /// Endpoints of one devnet node.
@@ -102,7 +105,8 @@ pub struct Devnet {
 }
 
 impl Devnet {
-    /// Starts the producer, then the full node following it, and writes `devnet.json`.
+    /// Starts the producer, then the full node syncing from it over libp2p, the light clients
+    /// and the posting adapter, and writes `devnet.json`.
     pub async fn start(opts: DevnetOptions) -> Result<Self> {
         let kzg = tokio::task::spawn_blocking(|| {
             Arc::new(KzgContext::new(KzgConfig::DEFAULT.with_precompute(true)))
@@ -129,7 +133,6 @@ impl Devnet {
             auth_token: Some(opts.token.clone()),
             p2p_listen: vec![p2p_addr(30)],
             fault_withhold: opts.withhold,
-            fault_corrupt_proofs: opts.corrupt_proofs,
             ..NodeConfig::default()
         };
         let producer = start_with(producer_cfg, kzg.clone()).await?;
@@ -140,13 +143,12 @@ impl Devnet {
             data_dir: Some(opts.data_dir.join("full")),
             grpc_addr: addr(1),
             metrics_addr: addr(11),
-            follow: Some(format!("http://{}", producer.grpc_addr)),
             trusted_producers: vec![hex::encode(producer.inner.public_key())],
             auth_token: Some(opts.token.clone()),
             precompute: false,
             p2p_listen: vec![p2p_addr(31)],
             p2p_bootstrap: producer_p2p.clone(),
-            fault_withhold: opts.withhold,
+            fault_corrupt_proofs: opts.corrupt_proofs,
             ..NodeConfig::default()
         };
         let full = start_with(full_cfg, kzg.clone()).await?;
@@ -164,7 +166,7 @@ impl Devnet {
                     producers: vec![producer.inner.public_key()],
                     bootstrap,
                     listen: Vec::new(),
-                    sampler: da_light::SamplerConfig::default(),
+                    sampler: opts.light_sampler.clone(),
                     seed: None,
                 },
                 kzg.clone(),

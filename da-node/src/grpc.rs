@@ -11,7 +11,7 @@ use da_proto::v1::{
 use da_types::{
     consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
     layout::{
-        cells_for_byte_range, entry_byte_range, index_cells, unpack_cell, CellIndex, IndexEntry,
+        cells_for_byte_range, entry_byte_range, unpack_cell, CellIndex, IndexEntry,
     },
     Blob, BlobId, Namespace,
 };
@@ -135,37 +135,13 @@ impl Api {
         ))
     }
 
-    fn proven(&self, height: u64, k: usize, row: usize, col: usize) -> Result<ProvenCell> {
-        let missing = || NodeError::Internal(format!("cell ({row}, {col}) of {height} missing"));
-        let cell = self
-            .inner
-            .store
-            .cell(height, k, row, col)?
-            .ok_or_else(missing)?;
-        let proof = self.inner.store.proof(height, row, col)?;
-        Ok(ProvenCell {
-            index: CellIndex {
-                row: row as u32,
-                col: col as u32,
-            },
-            cell: da_kzg::Cell::from_slice(&cell)?,
-            proof: da_kzg::Proof(proof),
-        })
-    }
-
     fn original_cells(
         &self,
         height: u64,
         k: usize,
         cells: impl IntoIterator<Item = usize>,
     ) -> Result<Vec<ProvenCell>> {
-        cells
-            .into_iter()
-            .map(|n| {
-                let p = CellIndex::of_original(n);
-                self.proven(height, k, p.row as usize, p.col as usize)
-            })
-            .collect()
+        self.inner.original_cells(height, k, cells)
     }
 
     fn blob_bytes(&self, height: u64, k: usize, e: &IndexEntry) -> Result<Vec<u8>> {
@@ -619,7 +595,7 @@ impl pb::share_service_server::ShareService for Api {
                 .iter()
                 .map(|c| {
                     let i = CellIndex::new(c.row as usize, c.col as usize, k)?;
-                    self.proven(r.height, k, i.row as usize, i.col as usize)
+                    self.inner.proven(r.height, k, i.row as usize, i.col as usize)
                         .map(|p| convert::sample_to_pb(&p))
                 })
                 .collect::<Result<_>>()?;
@@ -639,7 +615,7 @@ impl pb::share_service_server::ShareService for Api {
             CellIndex::new(row, 0, k)?;
             let cells = (0..CELLS_PER_ROW)
                 .map(|c| {
-                    self.proven(r.height, k, row, c)
+                    self.inner.proven(r.height, k, row, c)
                         .map(|p| convert::sample_to_pb(&p))
                 })
                 .collect::<Result<_>>()?;
@@ -655,16 +631,11 @@ impl pb::share_service_server::ShareService for Api {
         let r = req.into_inner();
         let out = (|| {
             let ns = convert::namespace(&r.namespace)?;
-            let (k, index) = self.k_of(r.height)?;
+            let (k, index, proof) = self
+                .inner
+                .namespace_proof(r.height, &ns)?
+                .ok_or_else(|| self.not_stored(r.height))?;
             let mine: Vec<&IndexEntry> = index.iter().filter(|e| e.namespace == ns).collect();
-            let proof = da_kzg::NamespaceProof {
-                index_cells: self.original_cells(r.height, k, 0..index_cells(index.len()))?,
-                blob_cells: self.original_cells(
-                    r.height,
-                    k,
-                    mine.iter().flat_map(|e| e.cells()),
-                )?,
-            };
             let blobs = mine
                 .iter()
                 .map(|e| self.blob_data(r.height, k, e))

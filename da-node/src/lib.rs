@@ -20,6 +20,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 mod p2p;
+pub mod sync;
 pub mod store;
 
 pub use config::{NodeConfig, Role};

@@ -69,12 +69,13 @@ enum Command {
         /// Sampling light clients to run over libp2p.
         #[arg(long, default_value_t = 2)]
         light_clients: usize,
-        /// Fault injection: both nodes withhold this fraction of cells over libp2p (light
-        /// clients should then report blocks unavailable).
+        /// Fault injection: the producer withholds this fraction of every extended square over
+        /// libp2p (one rectangle). Up to 0.25 the full node repairs it and light clients find
+        /// every block available; above 0.25 blocks are unrecoverable and reported unavailable.
         #[arg(long, default_value_t = 0.0)]
         withhold: f64,
-        /// Fault injection: the producer serves corrupted proofs (light clients penalise it and
-        /// sample from the full node).
+        /// Fault injection: the full node serves corrupted proofs (light clients penalise it
+        /// and sample from the producer).
         #[arg(long)]
         corrupt_proofs: bool,
     },
@@ -257,6 +258,7 @@ async fn main() -> anyhow::Result<()> {
                 light_clients,
                 withhold,
                 corrupt_proofs,
+                light_sampler: Default::default(),
             })
             .await?;
             println!("devnet up; endpoints in {}", devnet.info_path.display());

@@ -4,9 +4,10 @@
 //! every `block_time` (or when the mempool fills a square): take blobs → lay out the square →
 //! commitments → signed header → all proofs → one atomic store write → notify subscribers.
 //!
-//! # Flow (full node, until the p2p network lands)
-//! poll the upstream's head over gRPC → fetch headers → check signature, parent link and
-//! `verify_extension` → fetch every row with proofs and verify every cell in a batch → decode and
+//! # Flow (full node)
+//! Over libp2p (`crate::sync`, the default) or, with `follow` set, over gRPC from one node:
+//! fetch headers → check signature, parent link and `verify_extension` → fetch every row with
+//! proofs and verify every cell in a batch (over libp2p: repair what peers withheld) → decode and
 //! check the index → one atomic store write → notify subscribers.
 
 use std::{
@@ -16,7 +17,9 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use da_kzg::{Cell, Commitment, KzgConfig, KzgContext, Proof, ProofStrategy};
+use da_kzg::{
+    Cell, Commitment, KzgConfig, KzgContext, NamespaceProof, Proof, ProofStrategy, ProvenCell,
+};
 use da_proto::v1 as pb;
 use da_types::{
     consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
@@ -225,7 +228,11 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
     }));
     match inner.config.role {
         Role::Producer => tasks.push(tokio::spawn(producer_loop(inner.clone(), cancel.clone()))),
-        Role::Full => tasks.push(tokio::spawn(follow_loop(inner.clone(), cancel.clone()))),
+        // Without `follow`, a full node syncs over libp2p (started with the network below).
+        Role::Full if inner.config.follow.is_some() => {
+            tasks.push(tokio::spawn(follow_loop(inner.clone(), cancel.clone())));
+        }
+        Role::Full => {}
     }
     if !inner.config.archival {
         tasks.push(tokio::spawn(prune_loop(inner.clone(), cancel.clone())));
@@ -341,10 +348,78 @@ impl NodeInner {
         let _ = self.blocks.send(Arc::new(BlockEvent { header, blobs }));
     }
 
-    /// Verifies and stores a block fetched from upstream: `rows[r]` holds row `r`'s 128 cells.
-    #[instrument(skip_all, name = "follower.import", fields(height = header.header.height))]
-    fn import(&self, header: SignedHeader, rows: Vec<Vec<(CellIndex, Cell, Proof)>>) -> Result<()> {
-        self.verifier.verify(&header)?;
+    /// Cell `(row, col)` of `height` with its proof, read from the store.
+    pub(crate) fn proven(&self, height: u64, k: usize, row: usize, col: usize) -> Result<ProvenCell> {
+        let missing = || NodeError::Internal(format!("cell ({row}, {col}) of {height} missing"));
+        let cell = self.store.cell(height, k, row, col)?.ok_or_else(missing)?;
+        let proof = self.store.proof(height, row, col)?;
+        Ok(ProvenCell {
+            index: CellIndex {
+                row: row as u32,
+                col: col as u32,
+            },
+            cell: Cell::from_slice(&cell)?,
+            proof: Proof(proof),
+        })
+    }
+
+    /// Original cells by number (`CellIndex::of_original`) with their proofs.
+    pub(crate) fn original_cells(
+        &self,
+        height: u64,
+        k: usize,
+        cells: impl IntoIterator<Item = usize>,
+    ) -> Result<Vec<ProvenCell>> {
+        cells
+            .into_iter()
+            .map(|n| {
+                let p = CellIndex::of_original(n);
+                self.proven(height, k, p.row as usize, p.col as usize)
+            })
+            .collect()
+    }
+
+    /// The completeness proof of `namespace` at `height` with the block's `k` and index, or
+    /// `None` when the block is not stored.
+    pub(crate) fn namespace_proof(
+        &self,
+        height: u64,
+        namespace: &da_types::Namespace,
+    ) -> Result<Option<(usize, Vec<IndexEntry>, NamespaceProof)>> {
+        let Some((k, index)) = self.store.block_index(height)? else {
+            return Ok(None);
+        };
+        let mine = index
+            .iter()
+            .filter(|e| e.namespace == *namespace)
+            .flat_map(|e| e.cells());
+        let proof = NamespaceProof {
+            index_cells: self.original_cells(height, k, 0..index_cells(index.len()))?,
+            blob_cells: self.original_cells(height, k, mine)?,
+        };
+        Ok(Some((k, index, proof)))
+    }
+
+    /// Checks a gossiped header before it is forwarded: a trusted signature and commitments
+    /// that are a valid extension (the parent link is checked at import).
+    pub(crate) fn check_gossiped(&self, header: &SignedHeader) -> Result<()> {
+        self.verifier.verify(header)?;
+        if !self
+            .kzg
+            .verify_extension(&Commitment::of_header(&header.header))?
+        {
+            return Err(NodeError::InvalidArgument(format!(
+                "header {}: commitments are not a valid extension",
+                header.header.height
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks a header a full node is about to import: trusted signature, link to the stored
+    /// parent, and commitments that are a valid extension. Returns the commitments.
+    pub(crate) fn check_header(&self, header: &SignedHeader) -> Result<Vec<Commitment>> {
+        self.verifier.verify(header)?;
         let h = header.header.height;
         if h > 1 {
             if let Some(parent) = self.store.header(h - 1)? {
@@ -362,6 +437,14 @@ impl NodeInner {
                 "header {h}: commitments are not a valid extension"
             )));
         }
+        Ok(commitments)
+    }
+
+    /// Verifies and stores a block fetched from upstream: `rows[r]` holds row `r`'s 128 cells.
+    #[instrument(skip_all, name = "follower.import", fields(height = header.header.height))]
+    fn import(&self, header: SignedHeader, rows: Vec<Vec<(CellIndex, Cell, Proof)>>) -> Result<()> {
+        let commitments = self.check_header(&header)?;
+        let h = header.header.height;
         let k = header.header.k as usize;
         if rows.len() != 2 * k || rows.iter().any(|r| r.len() != CELLS_PER_ROW) {
             return Err(NodeError::InvalidArgument(format!(
@@ -384,6 +467,28 @@ impl NodeInner {
             .iter()
             .map(|v| v.cell().as_bytes().to_vec())
             .collect();
+        self.store_verified(header, cells, proofs)
+    }
+
+    /// Stores a block whose header was checked and whose cells and proofs were verified against
+    /// it (or recomputed by repair): decodes the index, checks every blob against its id, writes
+    /// the block in one batch and notifies subscribers. `cells` are the `k × 128` cells of the
+    /// original rows, `proofs` all `2k × 128` proofs, both row-major.
+    pub(crate) fn store_verified(
+        &self,
+        header: SignedHeader,
+        cells: Vec<Vec<u8>>,
+        proofs: Vec<[u8; da_types::consts::BYTES_PER_G1]>,
+    ) -> Result<()> {
+        let h = header.header.height;
+        let k = header.header.k as usize;
+        if cells.len() != k * CELLS_PER_ROW || proofs.len() != 2 * k * CELLS_PER_ROW {
+            return Err(NodeError::Internal(format!(
+                "block {h}: {} cells and {} proofs for k = {k}",
+                cells.len(),
+                proofs.len()
+            )));
+        }
         let original = |n: usize| {
             let p = CellIndex::of_original(n);
             &cells[p.row as usize * CELLS_PER_ROW + p.col as usize]

@@ -40,6 +40,7 @@ async fn devnet(dir: &std::path::Path) -> Devnet {
         light_clients: 0,
         withhold: 0.0,
         corrupt_proofs: false,
+        light_sampler: Default::default(),
     })
     .await
     .expect("devnet starts")

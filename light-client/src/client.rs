@@ -196,12 +196,18 @@ impl Driver {
         match ev {
             NetworkEvent::PeerServes(p) => Some(Event::PeerUp(p)),
             NetworkEvent::PeerDisconnected(p) => Some(Event::PeerDown(p)),
-            NetworkEvent::Header { from, data } => {
+            NetworkEvent::Header { from, id, data } => {
                 let header = match self.verify_header(&data).await {
-                    Ok(h) => h,
+                    Ok(h) => {
+                        let _ = self.network.validate(id, from, true).await;
+                        h
+                    }
                     Err((offence, why)) => {
                         warn!(peer = %from, "rejected gossiped header: {why}");
-                        let _ = self.network.report(from, offence).await;
+                        let _ = self.network.validate(id, from, false).await;
+                        if offence != Offence::InvalidData {
+                            let _ = self.network.report(from, offence).await;
+                        }
                         return None;
                     }
                 };

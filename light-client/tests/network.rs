@@ -198,6 +198,7 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
         light_clients: 2,
         withhold: 0.0,
         corrupt_proofs: false,
+        light_sampler: Default::default(),
     })
     .await
     .expect("devnet");
@@ -248,6 +249,11 @@ async fn faulty_devnet(
         light_clients: 2,
         withhold,
         corrupt_proofs: corrupt,
+        // A full node that cannot repair a block says "not yet" forever: give up sooner.
+        light_sampler: da_light::SamplerConfig {
+            patience: Duration::from_secs(3),
+            ..Default::default()
+        },
     })
     .await
     .expect("devnet")
@@ -301,7 +307,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
         for (h, st) in v {
             assert!(
                 matches!(st, HeightStatus::Available { .. }),
-                "light client {i}, height {h}: {st:?} (the full node is honest)"
+                "light client {i}, height {h}: {st:?} (the producer is honest)"
             );
         }
     }
@@ -309,10 +315,41 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
     let full = net.full.p2p.as_ref().expect("p2p").peer_id();
     for lc in &net.light {
         assert!(
-            lc.network().score(producer).await.expect("score") < 0,
-            "the corrupting producer was not penalised"
+            lc.network().score(full).await.expect("score") < 0,
+            "the corrupting full node was not penalised"
         );
-        assert_eq!(lc.network().score(full).await.expect("score"), 0);
+        assert_eq!(lc.network().score(producer).await.expect("score"), 0);
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withholding_below_the_bound_is_repaired_by_the_full_node_and_available() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // The producer withholds 20% of every square (recoverable): the full node syncs over libp2p,
+    // repairs, and serves every cell, so light clients find every height available.
+    let net = faulty_devnet(dir.path(), 0.2, false).await;
+    for (i, v) in verdicts(&net, 3).await.iter().enumerate() {
+        for (h, st) in v {
+            assert!(
+                matches!(st, HeightStatus::Available { .. }),
+                "light client {i}, height {h}: {st:?} (recoverable withholding)"
+            );
+        }
+    }
+    // The full node stored every cell of what it imported, the withheld ones included.
+    let store = &net.full.inner.store;
+    let head = store.head().expect("head").expect("the full node imported blocks");
+    for h in 1..=head {
+        let (k, _) = store.block_index(h).expect("read").expect("stored");
+        for r in 0..2 * k {
+            for c in 0..da_types::consts::CELLS_PER_ROW {
+                assert!(
+                    store.cell(h, k, r, c).expect("read").is_some(),
+                    "height {h}: cell ({r}, {c}) missing at the full node"
+                );
+            }
+        }
     }
     net.shutdown().await;
 }

@@ -1,5 +1,6 @@
 //! The composed libp2p behaviour: identify, ping, Kademlia, gossipsub for headers and the three
-//! request-response protocols, each with its own codec bounds.
+//! request-response protocols (samples, header ranges, rows, namespaces), each with its own codec
+//! bounds.
 
 use std::{
     hash::{Hash, Hasher},
@@ -15,7 +16,9 @@ use libp2p::{
 use crate::{
     codec::ProtoCodec,
     error::{NetworkError, Result},
-    protocol::{Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, ROW_LIMITS, SAMPLE_LIMITS},
+    protocol::{
+        Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, NAMESPACE_LIMITS, ROW_LIMITS, SAMPLE_LIMITS,
+    },
 };
 
 /// Codec of `/sample/1`.
@@ -24,6 +27,8 @@ pub(crate) type SampleCodec = ProtoCodec<pb::SampleRequest, pb::SampleResponse>;
 pub(crate) type HeaderCodec = ProtoCodec<pb::HeaderRangeRequest, pb::HeaderRangeResponse>;
 /// Codec of `/row/1`.
 pub(crate) type RowCodec = ProtoCodec<pb::RowRequest, pb::RowResponse>;
+/// Codec of `/namespace/1`.
+pub(crate) type NamespaceCodec = ProtoCodec<pb::NamespaceRequest, pb::NamespaceResponse>;
 
 /// Every protocol a node speaks.
 #[derive(NetworkBehaviour)]
@@ -35,6 +40,7 @@ pub(crate) struct Behaviour {
     pub(crate) samples: request_response::Behaviour<SampleCodec>,
     pub(crate) headers: request_response::Behaviour<HeaderCodec>,
     pub(crate) rows: request_response::Behaviour<RowCodec>,
+    pub(crate) namespaces: request_response::Behaviour<NamespaceCodec>,
 }
 
 fn rr<C>(
@@ -73,6 +79,8 @@ impl Behaviour {
             .heartbeat_interval(Duration::from_millis(500))
             .max_transmit_size(MAX_GOSSIP_BYTES)
             .validation_mode(gossipsub::ValidationMode::Strict)
+            // Headers are forwarded only after the application verified them.
+            .validate_messages()
             // The same header from two publishers is one message.
             .message_id_fn(|m: &gossipsub::Message| {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -114,6 +122,12 @@ impl Behaviour {
             rows: rr(
                 &protocols.row,
                 RowCodec::new(ROW_LIMITS),
+                request_timeout,
+                serve,
+            ),
+            namespaces: rr(
+                &protocols.namespace,
+                NamespaceCodec::new(NAMESPACE_LIMITS),
                 request_timeout,
                 serve,
             ),

@@ -3,6 +3,8 @@
 
 use libp2p::StreamProtocol;
 
+use da_types::consts::{BYTES_PER_CELL, K_MAX, ORIGINAL_CELLS_PER_ROW};
+
 use crate::{codec::Limits, error::NetworkError};
 
 /// Largest number of cells in one sample request.
@@ -28,6 +30,13 @@ pub const ROW_LIMITS: Limits = Limits {
     response: 512 * 1024,
 };
 
+/// Bounds of `/namespace/1`: a namespace may fill a whole `K_MAX` square (its data cells with
+/// proofs, plus the index cells), so the bound is that square's original cells with framing.
+pub const NAMESPACE_LIMITS: Limits = Limits {
+    request: 128,
+    response: K_MAX * ORIGINAL_CELLS_PER_ROW * (BYTES_PER_CELL + 64) + 64 * 1024,
+};
+
 /// The protocol ids of one chain.
 #[derive(Clone, Debug)]
 pub struct Protocols {
@@ -37,6 +46,8 @@ pub struct Protocols {
     pub headers: StreamProtocol,
     /// `/da/<chain>/row/1`.
     pub row: StreamProtocol,
+    /// `/da/<chain>/namespace/1`.
+    pub namespace: StreamProtocol,
     /// `/da/<chain>/kad/1`.
     pub kad: StreamProtocol,
     /// `/da/<chain>/id/1` (identify).
@@ -66,6 +77,7 @@ impl Protocols {
             sample: p("sample")?,
             headers: p("headers")?,
             row: p("row")?,
+            namespace: p("namespace")?,
             kad: p("kad")?,
             identify: format!("/da/{chain}/id/1"),
             header_topic: format!("/da/{chain}/headers/1"),

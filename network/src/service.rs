@@ -39,6 +39,10 @@ use crate::{
 pub const BAN_SCORE: i32 = -100;
 /// Bound of the command and event channels.
 pub const CHANNEL_BOUND: usize = 256;
+/// Peers discovered through Kademlia are dialled while fewer than this many are connected.
+pub const DISCOVERY_TARGET_PEERS: usize = 32;
+/// How often a Kademlia bootstrap refreshes the routing table.
+const KAD_REFRESH: Duration = Duration::from_secs(60);
 
 /// What a peer did wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +80,9 @@ pub struct NetworkConfig {
     pub serve: bool,
     /// Timeout of an outbound request.
     pub request_timeout: Duration,
+    /// Run Kademlia queries and dial the peers they find (up to [`DISCOVERY_TARGET_PEERS`]);
+    /// off = talk only to the bootstrap peers and whoever dials in.
+    pub discover: bool,
 }
 
 impl NetworkConfig {
@@ -88,6 +95,7 @@ impl NetworkConfig {
             bootstrap: Vec::new(),
             serve,
             request_timeout: Duration::from_secs(5),
+            discover: true,
         }
     }
 }
@@ -101,6 +109,8 @@ pub enum Request {
     Headers(pb::HeaderRangeRequest),
     /// One extended row.
     Row(pb::RowRequest),
+    /// A namespace's blobs with their completeness proof.
+    Namespace(pb::NamespaceRequest),
 }
 
 /// A peer's answer.
@@ -112,6 +122,8 @@ pub enum Response {
     Headers(pb::HeaderRangeResponse),
     /// A row.
     Row(pb::RowResponse),
+    /// A namespace's completeness proof.
+    Namespace(pb::NamespaceResponse),
 }
 
 /// A request from a peer; answer on `respond` with the matching [`Response`] variant.
@@ -128,11 +140,14 @@ pub struct InboundRequest {
 /// What the network produces.
 #[derive(Debug)]
 pub enum NetworkEvent {
-    /// A gossiped header (bytes as published; the application verifies them and reports the
-    /// source if they are invalid).
+    /// A gossiped header (bytes as published). It is forwarded to other peers only once the
+    /// application verified it and called [`NetworkClient::validate`] with `accept = true`;
+    /// rejecting it penalises the forwarding peer.
     Header {
         /// The peer that forwarded it.
         from: PeerId,
+        /// The gossip message id, for [`NetworkClient::validate`].
+        id: gossipsub::MessageId,
         /// The payload.
         data: Vec<u8>,
     },
@@ -151,6 +166,7 @@ enum Command {
     Request(PeerId, Request, oneshot::Sender<Result<Response>>),
     Publish(Vec<u8>, oneshot::Sender<Result<()>>),
     Report(PeerId, Offence),
+    Validate(gossipsub::MessageId, PeerId, bool),
     Peers(oneshot::Sender<Vec<PeerId>>),
     Listening(oneshot::Sender<Vec<Multiaddr>>),
     Score(PeerId, oneshot::Sender<i32>),
@@ -204,6 +220,20 @@ impl NetworkClient {
     pub async fn report(&self, peer: PeerId, offence: Offence) -> Result<()> {
         self.commands
             .send(Command::Report(peer, offence))
+            .await
+            .map_err(|_| NetworkError::Stopped)
+    }
+
+    /// The verdict on a gossiped header: accepted headers are forwarded to the mesh, rejected
+    /// ones are dropped and their forwarder penalised as [`Offence::InvalidData`].
+    pub async fn validate(
+        &self,
+        id: gossipsub::MessageId,
+        from: PeerId,
+        accept: bool,
+    ) -> Result<()> {
+        self.commands
+            .send(Command::Validate(id, from, accept))
             .await
             .map_err(|_| NetworkError::Stopped)
     }
@@ -300,6 +330,8 @@ pub async fn start(config: NetworkConfig) -> Result<(NetworkClient, mpsc::Receiv
         scores: HashMap::new(),
         banned: HashSet::new(),
         sample_protocol: protocols.sample.clone(),
+        kad_bootstrapped: false,
+        discover: config.discover,
     };
     tokio::spawn(ev.run());
     Ok((
@@ -318,12 +350,14 @@ enum Kind {
     Samples,
     Headers,
     Row,
+    Namespace,
 }
 
 enum Channel {
     Samples(ResponseChannel<pb::SampleResponse>),
     Headers(ResponseChannel<pb::HeaderRangeResponse>),
     Row(ResponseChannel<pb::RowResponse>),
+    Namespace(ResponseChannel<pb::NamespaceResponse>),
 }
 
 type Answer = futures::future::BoxFuture<'static, (Channel, Option<Response>)>;
@@ -344,13 +378,18 @@ struct EventLoop {
     scores: HashMap<PeerId, i32>,
     banned: HashSet<PeerId>,
     sample_protocol: libp2p::StreamProtocol,
+    kad_bootstrapped: bool,
+    discover: bool,
 }
 
 impl EventLoop {
     async fn run(mut self) {
+        let mut refresh = tokio::time::interval(KAD_REFRESH);
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = self.cancel.cancelled() => break,
+                _ = refresh.tick() => self.kad_bootstrap(),
                 cmd = self.commands.recv() => match cmd {
                     Some(c) => self.command(c),
                     None => break,
@@ -362,6 +401,13 @@ impl EventLoop {
             }
         }
         debug!("network event loop stopped");
+    }
+
+    /// Asks the network for peers close to us (needs at least one known peer).
+    fn kad_bootstrap(&mut self) {
+        if self.discover && self.swarm.connected_peers().next().is_some() {
+            self.kad_bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
+        }
     }
 
     fn local_addrs(&self) -> Vec<Multiaddr> {
@@ -429,6 +475,13 @@ impl EventLoop {
                         Kind::Row,
                         self.swarm.behaviour_mut().rows.send_request(&peer, r),
                     ),
+                    Request::Namespace(r) => (
+                        Kind::Namespace,
+                        self.swarm
+                            .behaviour_mut()
+                            .namespaces
+                            .send_request(&peer, r),
+                    ),
                 };
                 self.pending.insert((kind, id), (peer, tx));
             }
@@ -443,6 +496,20 @@ impl EventLoop {
                 let _ = tx.send(r);
             }
             Command::Report(peer, offence) => self.penalise(peer, offence),
+            Command::Validate(id, from, accept) => {
+                let verdict = if accept {
+                    gossipsub::MessageAcceptance::Accept
+                } else {
+                    gossipsub::MessageAcceptance::Reject
+                };
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &from, verdict);
+                if !accept {
+                    self.penalise(from, Offence::InvalidData);
+                }
+            }
             Command::Peers(tx) => {
                 let _ = tx.send(self.swarm.connected_peers().copied().collect());
             }
@@ -476,6 +543,9 @@ impl EventLoop {
                 b.headers.send_response(ch, r).is_ok()
             }
             (Channel::Row(ch), Some(Response::Row(r))) => b.rows.send_response(ch, r).is_ok(),
+            (Channel::Namespace(ch), Some(Response::Namespace(r))) => {
+                b.namespaces.send_response(ch, r).is_ok()
+            }
             _ => false,
         };
     }
@@ -606,6 +676,9 @@ impl EventLoop {
                 if num_established.get() == 1 {
                     let _ = self.events.send(NetworkEvent::PeerConnected(peer_id)).await;
                 }
+                if !self.kad_bootstrapped {
+                    self.kad_bootstrap();
+                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -644,13 +717,14 @@ impl EventLoop {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
+                message_id,
                 message,
-                ..
             })) => {
                 let _ = self
                     .events
                     .send(NetworkEvent::Header {
                         from: propagation_source,
+                        id: message_id,
                         data: message.data,
                     })
                     .await;
@@ -679,10 +753,29 @@ impl EventLoop {
                 Response::Row,
                 Channel::Row,
             ),
+            SwarmEvent::Behaviour(BehaviourEvent::Namespaces(e)) => self.rr_event(
+                Kind::Namespace,
+                e,
+                |r| r.namespace.len() <= 64,
+                Request::Namespace,
+                Response::Namespace,
+                Channel::Namespace,
+            ),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) => {
                 debug!(%peer, "kademlia routing updated");
+                // Discovery: connect to peers we learn about, up to a bound.
+                let connected = self.swarm.connected_peers().count();
+                if self.discover
+                    && connected < DISCOVERY_TARGET_PEERS
+                    && peer != *self.swarm.local_peer_id()
+                    && !self.banned.contains(&peer)
+                    && !self.swarm.is_connected(&peer)
+                {
+                    debug!(%peer, "dialling a discovered peer");
+                    let _ = self.swarm.dial(peer);
+                }
             }
             _ => {}
         }

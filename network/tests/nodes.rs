@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use da_network::{
-    start, NetworkClient, NetworkConfig, NetworkError, NetworkEvent, Offence, Request, Response,
+    start, NetworkClient, NetworkConfig, NetworkError, NetworkEvent, Offence, PeerId, Request,
+    Response,
 };
 use da_proto::v1 as pb;
 use tokio::sync::mpsc;
@@ -18,8 +19,13 @@ fn sample(row: u32, col: u32) -> pb::Sample {
     }
 }
 
-/// Serves requests like a full node that has every cell of height 1 and nothing else.
-fn serve(mut events: mpsc::Receiver<NetworkEvent>, headers: mpsc::Sender<Vec<u8>>) {
+/// Serves requests like a full node that has every cell of height 1 and nothing else; accepts
+/// gossiped headers unless they start with `bad`.
+fn serve(
+    client: NetworkClient,
+    mut events: mpsc::Receiver<NetworkEvent>,
+    headers: mpsc::Sender<(PeerId, Vec<u8>)>,
+) {
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
             match ev {
@@ -45,11 +51,20 @@ fn serve(mut events: mpsc::Receiver<NetworkEvent>, headers: mpsc::Sender<Vec<u8>
                         Request::Row(_) => Response::Row(pb::RowResponse {
                             cells: (0..400).map(|c| sample(0, c)).collect(),
                         }),
+                        Request::Namespace(n) => Response::Namespace(pb::NamespaceResponse {
+                            has_height: n.height == 1,
+                            proof: Some(pb::NamespaceProof {
+                                index_cells: vec![sample(0, 0)],
+                                blob_cells: vec![sample(0, 1), sample(0, 2)],
+                            }),
+                        }),
                     };
                     let _ = r.respond.send(resp);
                 }
-                NetworkEvent::Header { data, .. } => {
-                    let _ = headers.send(data).await;
+                NetworkEvent::Header { from, id, data } => {
+                    let ok = !data.starts_with(b"bad");
+                    let _ = client.validate(id, from, ok).await;
+                    let _ = headers.send((from, data)).await;
                 }
                 _ => {}
             }
@@ -57,12 +72,16 @@ fn serve(mut events: mpsc::Receiver<NetworkEvent>, headers: mpsc::Sender<Vec<u8>
     });
 }
 
-async fn node(serve_requests: bool) -> (NetworkClient, mpsc::Receiver<Vec<u8>>) {
-    let (client, events) = start(NetworkConfig::local("nettest", serve_requests))
+async fn node(serve_requests: bool) -> (NetworkClient, mpsc::Receiver<(PeerId, Vec<u8>)>) {
+    node_with(NetworkConfig::local("nettest", serve_requests)).await
+}
+
+async fn node_with(config: NetworkConfig) -> (NetworkClient, mpsc::Receiver<(PeerId, Vec<u8>)>) {
+    let (client, events) = start(config)
         .await
         .expect("network starts");
     let (tx, rx) = mpsc::channel(16);
-    serve(events, tx);
+    serve(client.clone(), events, tx);
     (client, rx)
 }
 
@@ -192,7 +211,7 @@ async fn headers_are_gossiped_to_every_node() {
             .await
             .expect("header arrives")
             .expect("channel");
-        assert_eq!(got, header);
+        assert_eq!(got.1, header);
     }
 }
 
@@ -247,4 +266,139 @@ async fn repeated_offences_ban_a_peer_and_honest_peers_stay() {
         )
         .await
         .is_ok());
+}
+
+async fn publish_until_meshed(producer: &NetworkClient, header: &[u8]) {
+    // The mesh forms over a few heartbeats; publishing fails until a peer has subscribed.
+    for _ in 0..50 {
+        if producer.publish_header(header.to_vec()).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no peer subscribed to the header topic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_forward_only_headers_they_validated() {
+    // producer -- relay -- light: the light node hears only what the relay forwards.
+    // No discovery, or the light node and the producer would find each other.
+    let fixed = |serve| NetworkConfig {
+        discover: false,
+        ..NetworkConfig::local("nettest", serve)
+    };
+    let (producer, _) = node_with(fixed(true)).await;
+    let (relay, mut relay_headers) = node_with(fixed(true)).await;
+    let (light, mut light_headers) = node_with(fixed(false)).await;
+    connect(&relay, &producer).await;
+    connect(&light, &relay).await;
+    // Good headers until the light node hears one through the relay: the path is meshed.
+    publish_until_meshed(&producer, b"good header 0").await;
+    let mut meshed = false;
+    for i in 1..50 {
+        if let Ok(Some(_)) =
+            tokio::time::timeout(Duration::from_millis(200), light_headers.recv()).await
+        {
+            meshed = true;
+            break;
+        }
+        let _ = producer
+            .publish_header(format!("good header {i}").into_bytes())
+            .await;
+    }
+    assert!(meshed, "the light node never heard a header through the relay");
+    producer
+        .publish_header(b"bad header".to_vec())
+        .await
+        .expect("publish");
+    // The relay hears it, rejects it and penalises its forwarder...
+    loop {
+        let (_, data) = tokio::time::timeout(Duration::from_secs(10), relay_headers.recv())
+            .await
+            .expect("the relay hears the bad header")
+            .expect("channel");
+        if data == b"bad header" {
+            break;
+        }
+    }
+    let mut penalised = false;
+    for _ in 0..50 {
+        if relay.score(producer.peer_id()).await.expect("score") < 0 {
+            penalised = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(penalised, "the relay did not penalise the forwarder of a bad header");
+    // ...and never forwards it: the light node hears the next good header and nothing bad.
+    producer
+        .publish_header(b"good header last".to_vec())
+        .await
+        .expect("publish");
+    loop {
+        let (_, data) = tokio::time::timeout(Duration::from_secs(10), light_headers.recv())
+            .await
+            .expect("the light node hears the last good header")
+            .expect("channel");
+        assert_ne!(data, b"bad header", "the relay forwarded a header it rejected");
+        if data == b"good header last" {
+            break;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quic_carries_requests() {
+    let quic = |serve| {
+        let mut c = NetworkConfig::local("nettest", serve);
+        c.listen = vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("addr")];
+        c
+    };
+    let (full, events) = start(quic(true)).await.expect("starts");
+    let (tx, _rx) = mpsc::channel(16);
+    serve(full.clone(), events, tx);
+    let (light, _) = start(quic(false)).await.expect("starts");
+    let addr = full.listen_addrs().await.expect("addrs").remove(0);
+    assert!(addr.to_string().contains("/quic-v1/"), "{addr}");
+    light.dial(addr).await.expect("dial over QUIC");
+    let r = light
+        .request(
+            full.peer_id(),
+            Request::Namespace(pb::NamespaceRequest {
+                height: 1,
+                namespace: vec![0; 29],
+            }),
+        )
+        .await
+        .expect("answer over QUIC");
+    let Response::Namespace(r) = r else {
+        panic!("wrong response kind")
+    };
+    assert!(r.has_height);
+    assert_eq!(r.proof.expect("proof").blob_cells.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kademlia_discovers_peers_beyond_the_bootstrap_node() {
+    let (a, _) = node(true).await;
+    let (b, _) = node(true).await;
+    connect(&b, &a).await;
+    // The newcomer knows only `a`; it must find and connect to `b` by itself.
+    let mut config = NetworkConfig::local("nettest", false);
+    config.bootstrap = a.listen_addrs().await.expect("addrs");
+    let (newcomer, _events) = start(config).await.expect("starts");
+    let mut found = false;
+    for _ in 0..100 {
+        if newcomer
+            .peers()
+            .await
+            .expect("peers")
+            .contains(&b.peer_id())
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found, "the newcomer never connected to the peer it could only discover");
 }

@@ -1,0 +1,527 @@
+//! Full-node sync over libp2p (`specs/09-p2p.md`, "Full-node sync").
+//!
+//! # Flow
+//! - The target height is the newest verified header heard by gossip, or asked of a serving
+//!   peer (`/headers/1` with `from = 0`) when gossip is quiet (a node joining late).
+//! - Heights are imported in order. Headers come from gossip or from `/headers/1` ranges, and are
+//!   checked (trusted signature, link to the stored parent, `verify_extension`) before any row is
+//!   fetched.
+//! - The `2k` rows are fetched with `/row/1`, spread over the serving peers, a bounded number in
+//!   flight. Each answer's cells are verified in one batch against the row's commitment; a peer
+//!   whose answer fails is penalised and the row asked of another peer. Cells a peer withholds
+//!   are asked of the next peer.
+//! - When every row is complete the block is stored as fetched. When peers withheld cells, the
+//!   verified cells are repaired (rows and columns, `da_kzg::KzgContext::repair`, which also
+//!   recomputes every proof and checks the result against the commitments) and the repaired block
+//!   stored, so the node serves every cell from then on. A block that cannot be repaired yet is
+//!   retried after a pause.
+//!
+//! [`BlockFetch`] holds the per-block decisions (which row to ask of which peer, when a block is
+//! done) without I/O, so they are tested without sockets.
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
+
+use da_kzg::{Commitment, PartialSquare, VerifiedCell};
+use da_network::{NetworkClient, Offence, PeerId, Request, Response};
+use da_proto::{convert, v1 as pb};
+use da_types::{
+    consts::{BYTES_PER_G1, CELLS_PER_ROW},
+    CellIndex, SignedHeader,
+};
+use futures::{stream::FuturesUnordered, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::{
+    error::{NodeError, Result},
+    node::NodeInner,
+    p2p::ServingPeers,
+};
+
+/// Row requests in flight per block.
+pub const MAX_ROWS_IN_FLIGHT: usize = 16;
+/// Pause before retrying a block that could not be completed or repaired.
+pub const RETRY_PAUSE: Duration = Duration::from_secs(1);
+/// How often the head is asked of a peer when gossip brings nothing.
+pub const HEAD_POLL: Duration = Duration::from_secs(2);
+/// Headers asked for in one range request.
+const RANGE: u32 = 32;
+
+/// Row-fetching decisions for one block.
+#[derive(Clone, Debug)]
+pub struct BlockFetch<P> {
+    peers: Vec<P>,
+    rows: Vec<RowState<P>>,
+    inflight: usize,
+}
+
+#[derive(Clone, Debug)]
+struct RowState<P> {
+    have: [bool; CELLS_PER_ROW],
+    count: usize,
+    tried: HashSet<P>,
+    inflight: bool,
+}
+
+/// How a block's fetch ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchOutcome {
+    /// Every cell of every row arrived verified.
+    Complete,
+    /// Every peer was asked for every incomplete row; `missing` cells are still missing.
+    Partial {
+        /// Cells no peer gave.
+        missing: usize,
+    },
+}
+
+impl<P: Clone + Eq + std::hash::Hash> BlockFetch<P> {
+    /// A fetch of `rows` rows from `peers`.
+    pub fn new(rows: usize, peers: Vec<P>) -> Self {
+        Self {
+            peers,
+            rows: (0..rows)
+                .map(|_| RowState {
+                    have: [false; CELLS_PER_ROW],
+                    count: 0,
+                    tried: HashSet::new(),
+                    inflight: false,
+                })
+                .collect(),
+            inflight: 0,
+        }
+    }
+
+    /// The next `(row, peer)` requests, keeping at most `max_inflight` in flight. Rows are spread
+    /// over peers (row `r` starts at peer `r mod n`); a row is never asked twice of one peer.
+    pub fn next_requests(&mut self, max_inflight: usize) -> Vec<(usize, P)> {
+        let mut out = Vec::new();
+        let n = self.peers.len();
+        if n == 0 {
+            return out;
+        }
+        for (r, row) in self.rows.iter_mut().enumerate() {
+            if self.inflight >= max_inflight {
+                break;
+            }
+            if row.inflight || row.count == CELLS_PER_ROW {
+                continue;
+            }
+            let pick = (0..n)
+                .map(|i| &self.peers[(r + i) % n])
+                .find(|p| !row.tried.contains(*p));
+            if let Some(p) = pick {
+                row.inflight = true;
+                row.tried.insert(p.clone());
+                self.inflight += 1;
+                out.push((r, p.clone()));
+            }
+        }
+        out
+    }
+
+    /// An answer for `row`: the columns whose cells verified (an invalid or failed answer gives
+    /// none).
+    pub fn on_answer(&mut self, row: usize, verified_cols: &[usize]) {
+        let Some(state) = self.rows.get_mut(row) else {
+            return;
+        };
+        if state.inflight {
+            state.inflight = false;
+            self.inflight -= 1;
+        }
+        for &c in verified_cols {
+            if c < CELLS_PER_ROW && !state.have[c] {
+                state.have[c] = true;
+                state.count += 1;
+            }
+        }
+    }
+
+    /// `Some` once nothing is in flight and every row is complete or was asked of every peer.
+    pub fn outcome(&self) -> Option<FetchOutcome> {
+        if self.inflight > 0 {
+            return None;
+        }
+        let mut missing = 0;
+        for row in &self.rows {
+            if row.count < CELLS_PER_ROW {
+                if self.peers.iter().any(|p| !row.tried.contains(p)) {
+                    return None;
+                }
+                missing += CELLS_PER_ROW - row.count;
+            }
+        }
+        Some(if missing == 0 {
+            FetchOutcome::Complete
+        } else {
+            FetchOutcome::Partial { missing }
+        })
+    }
+}
+
+/// Runs the sync loop until `cancel`.
+pub(crate) async fn run(
+    inner: Arc<NodeInner>,
+    client: NetworkClient,
+    peers: ServingPeers,
+    mut gossip: mpsc::Receiver<SignedHeader>,
+    cancel: CancellationToken,
+) {
+    let mut sync = Syncer {
+        inner,
+        client,
+        peers,
+        headers: BTreeMap::new(),
+        target: 0,
+    };
+    loop {
+        // Take in whatever gossip brought.
+        while let Ok(h) = gossip.try_recv() {
+            sync.heard(h);
+        }
+        let next = match sync.inner.store.head() {
+            Ok(h) => h.map_or(1, |h| h + 1),
+            Err(e) => {
+                warn!("sync: reading the head failed: {e}");
+                1
+            }
+        };
+        sync.headers = sync.headers.split_off(&next);
+        if next > sync.target {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                h = gossip.recv() => match h {
+                    Some(h) => sync.heard(h),
+                    None => break,
+                },
+                () = tokio::time::sleep(HEAD_POLL) => sync.poll_head().await,
+            }
+            continue;
+        }
+        let step = tokio::select! {
+            () = cancel.cancelled() => break,
+            r = sync.sync_height(next) => r,
+        };
+        if let Err(e) = step {
+            warn!(height = next, "sync: {e}; retrying");
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(RETRY_PAUSE) => {}
+            }
+        }
+    }
+    debug!("sync stopped");
+}
+
+struct Syncer {
+    inner: Arc<NodeInner>,
+    client: NetworkClient,
+    peers: ServingPeers,
+    /// Headers known but not imported yet (signature and extension checked).
+    headers: BTreeMap<u64, SignedHeader>,
+    /// The newest height known to exist.
+    target: u64,
+}
+
+impl Syncer {
+    fn heard(&mut self, h: SignedHeader) {
+        let height = h.header.height;
+        self.target = self.target.max(height);
+        self.headers.entry(height).or_insert(h);
+    }
+
+    /// Asks a serving peer for its newest header (gossip may have nothing for a late joiner).
+    async fn poll_head(&mut self) {
+        for peer in self.peers.list() {
+            let req = Request::Headers(pb::HeaderRangeRequest { from: 0, count: 1 });
+            if let Ok(Response::Headers(r)) = self.client.request(peer, req).await {
+                if let Some(h) = r.headers.last() {
+                    self.target = self.target.max(h.height);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The header of `height`: known, or fetched in a range from a serving peer.
+    async fn header(&mut self, height: u64) -> Result<SignedHeader> {
+        if let Some(h) = self.headers.get(&height) {
+            return Ok(h.clone());
+        }
+        for peer in self.peers.list() {
+            let req = Request::Headers(pb::HeaderRangeRequest {
+                from: height,
+                count: RANGE,
+            });
+            let Ok(Response::Headers(r)) = self.client.request(peer, req).await else {
+                continue;
+            };
+            for h in &r.headers {
+                match convert::header_from_pb(h) {
+                    Ok(s) if s.header.height >= height => {
+                        self.target = self.target.max(s.header.height);
+                        self.headers.entry(s.header.height).or_insert(s);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        warn!(%peer, "sync: malformed header in a range: {e}");
+                        let _ = self.client.report(peer, Offence::Malformed).await;
+                        break;
+                    }
+                }
+            }
+            if let Some(h) = self.headers.get(&height) {
+                return Ok(h.clone());
+            }
+        }
+        Err(NodeError::Unavailable(format!(
+            "no serving peer has header {height}"
+        )))
+    }
+
+    /// Fetches, verifies (and repairs if needed) and stores block `height`.
+    async fn sync_height(&mut self, height: u64) -> Result<()> {
+        let header = self.header(height).await?;
+        let inner = self.inner.clone();
+        let h2 = header.clone();
+        let checked = tokio::task::spawn_blocking(move || inner.check_header(&h2))
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let commitments = match checked {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                // A bad header (or one that does not link): forget it and ask again.
+                self.headers.remove(&height);
+                return Err(e);
+            }
+        };
+        let k = usize::from(header.header.k);
+        let peers = self.peers.list();
+        if peers.is_empty() {
+            return Err(NodeError::Unavailable("no serving peer connected".into()));
+        }
+        let mut plan = BlockFetch::new(2 * k, peers);
+        let mut cells: HashMap<CellIndex, VerifiedCell> = HashMap::new();
+        let mut inflight = FuturesUnordered::new();
+        let outcome = loop {
+            for (row, peer) in plan.next_requests(MAX_ROWS_IN_FLIGHT) {
+                let (client, kzg, commitments) = (
+                    self.client.clone(),
+                    self.inner.kzg.clone(),
+                    commitments.clone(),
+                );
+                inflight.push(async move {
+                    let got = fetch_row(&client, &kzg, peer, height, row, commitments).await;
+                    (row, peer, got)
+                });
+            }
+            if let Some(o) = plan.outcome() {
+                break o;
+            }
+            let Some((row, peer, got)) = inflight.next().await else {
+                break plan.outcome().unwrap_or(FetchOutcome::Partial { missing: 0 });
+            };
+            let cols: Vec<usize> = match got {
+                RowAnswer::Cells(v) => {
+                    let cols = v.iter().map(|c| c.index().col as usize).collect();
+                    for c in v {
+                        cells.insert(c.index(), c);
+                    }
+                    cols
+                }
+                RowAnswer::Invalid(why) => {
+                    warn!(%peer, height, row, "sync: invalid row: {why}");
+                    let _ = self.client.report(peer, Offence::InvalidData).await;
+                    Vec::new()
+                }
+                RowAnswer::Failed => Vec::new(),
+            };
+            plan.on_answer(row, &cols);
+        };
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || store_fetched(&inner, header, &commitments, cells, outcome))
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+    }
+}
+
+enum RowAnswer {
+    Cells(Vec<VerifiedCell>),
+    Invalid(String),
+    Failed,
+}
+
+/// Asks `peer` for one row and verifies what it sends (cells of other rows or duplicates make
+/// the answer invalid).
+async fn fetch_row(
+    client: &NetworkClient,
+    kzg: &Arc<da_kzg::KzgContext>,
+    peer: PeerId,
+    height: u64,
+    row: usize,
+    commitments: Arc<Vec<Commitment>>,
+) -> RowAnswer {
+    let req = Request::Row(pb::RowRequest {
+        height,
+        row: row as u32,
+    });
+    let cells = match client.request(peer, req).await {
+        Ok(Response::Row(r)) => r.cells,
+        Ok(_) => return RowAnswer::Invalid("wrong response kind".into()),
+        Err(e) => {
+            debug!(%peer, height, row, "row request failed: {e}");
+            return RowAnswer::Failed;
+        }
+    };
+    if cells.is_empty() {
+        return RowAnswer::Cells(Vec::new());
+    }
+    let mut seen = HashSet::new();
+    let mut batch = Vec::with_capacity(cells.len());
+    for s in &cells {
+        match convert::sample_from_pb(s) {
+            Ok(p) if p.index.row as usize == row && seen.insert(p.index.col) => {
+                batch.push((p.index, p.cell, p.proof));
+            }
+            Ok(p) => {
+                return RowAnswer::Invalid(format!(
+                    "cell ({}, {}) in an answer for row {row}",
+                    p.index.row, p.index.col
+                ))
+            }
+            Err(e) => return RowAnswer::Invalid(e.to_string()),
+        }
+    }
+    let kzg = kzg.clone();
+    match tokio::task::spawn_blocking(move || kzg.verify_cells(&commitments, batch)).await {
+        Ok(Ok(v)) => RowAnswer::Cells(v),
+        Ok(Err(e)) => RowAnswer::Invalid(e.to_string()),
+        Err(e) => RowAnswer::Invalid(e.to_string()),
+    }
+}
+
+/// Stores a fetched block: as fetched when complete, repaired otherwise (blocking).
+fn store_fetched(
+    inner: &NodeInner,
+    header: SignedHeader,
+    commitments: &[Commitment],
+    mut cells: HashMap<CellIndex, VerifiedCell>,
+    outcome: FetchOutcome,
+) -> Result<()> {
+    let height = header.header.height;
+    let k = usize::from(header.header.k);
+    let at = |r: usize, c: usize| CellIndex {
+        row: r as u32,
+        col: c as u32,
+    };
+    if outcome == FetchOutcome::Complete && cells.len() == 2 * k * CELLS_PER_ROW {
+        let mut proofs: Vec<[u8; BYTES_PER_G1]> = Vec::with_capacity(2 * k * CELLS_PER_ROW);
+        let mut data = Vec::with_capacity(k * CELLS_PER_ROW);
+        for r in 0..2 * k {
+            for c in 0..CELLS_PER_ROW {
+                let v = cells
+                    .remove(&at(r, c))
+                    .ok_or_else(|| NodeError::Internal(format!("cell ({r}, {c}) lost")))?;
+                proofs.push(v.proof().0);
+                if r < k {
+                    data.push(v.cell().as_bytes().to_vec());
+                }
+            }
+        }
+        return inner.store_verified(header, data, proofs);
+    }
+    let have = cells.len();
+    let mut partial = PartialSquare::new(k)?;
+    for v in cells.values() {
+        partial.insert(v)?;
+    }
+    let square = inner.kzg.repair(partial, commitments).map_err(|e| {
+        NodeError::Unavailable(format!(
+            "block {height}: {have} of {} cells from peers and repair failed: {e}",
+            2 * k * CELLS_PER_ROW
+        ))
+    })?;
+    let mut proofs = Vec::with_capacity(2 * k * CELLS_PER_ROW);
+    let mut data = Vec::with_capacity(k * CELLS_PER_ROW);
+    for r in 0..2 * k {
+        for c in 0..CELLS_PER_ROW {
+            proofs.push(square.proof(r, c).0);
+            if r < k {
+                data.push(square.committed().cell(r, c).as_bytes().to_vec());
+            }
+        }
+    }
+    inner.store_verified(header, data, proofs)?;
+    info!(
+        height,
+        fetched = have,
+        repaired = 2 * k * CELLS_PER_ROW - have,
+        "block repaired from partial rows"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_cols() -> Vec<usize> {
+        (0..CELLS_PER_ROW).collect()
+    }
+
+    #[test]
+    fn rows_spread_over_peers_and_bounded() {
+        let mut f = BlockFetch::new(8, vec!['a', 'b', 'c']);
+        let first = f.next_requests(4);
+        assert_eq!(first, vec![(0, 'a'), (1, 'b'), (2, 'c'), (3, 'a')]);
+        assert!(f.next_requests(4).is_empty(), "bound of 4 in flight");
+        f.on_answer(1, &all_cols());
+        assert_eq!(f.next_requests(4), vec![(4, 'b')]);
+        assert_eq!(f.outcome(), None);
+    }
+
+    #[test]
+    fn withheld_cells_go_to_the_next_peer_and_complete() {
+        let mut f = BlockFetch::new(1, vec!['a', 'b']);
+        assert_eq!(f.next_requests(8), vec![(0, 'a')]);
+        f.on_answer(0, &(0..100).collect::<Vec<_>>());
+        assert_eq!(f.outcome(), None, "b was not asked yet");
+        assert_eq!(f.next_requests(8), vec![(0, 'b')]);
+        f.on_answer(0, &(90..128).collect::<Vec<_>>());
+        assert_eq!(f.outcome(), Some(FetchOutcome::Complete));
+        assert!(f.next_requests(8).is_empty());
+    }
+
+    #[test]
+    fn a_row_no_peer_completes_ends_partial_and_is_never_asked_twice() {
+        let mut f = BlockFetch::new(2, vec!['a', 'b']);
+        for _ in 0..3 {
+            for (r, _) in f.next_requests(8) {
+                // Row 0 comes back complete, row 1 always lacks 10 cells (or fails).
+                let cols: Vec<usize> = if r == 0 { all_cols() } else { (10..128).collect() };
+                f.on_answer(r, &cols);
+            }
+        }
+        assert_eq!(f.outcome(), Some(FetchOutcome::Partial { missing: 10 }));
+        assert!(f.next_requests(8).is_empty());
+    }
+
+    #[test]
+    fn no_peers_means_no_requests_and_a_partial_outcome() {
+        let mut f: BlockFetch<char> = BlockFetch::new(2, Vec::new());
+        assert!(f.next_requests(8).is_empty());
+        // With nobody to ask, every row counts as asked of everyone: the block ends partial.
+        assert_eq!(
+            f.outcome(),
+            Some(FetchOutcome::Partial {
+                missing: 2 * CELLS_PER_ROW
+            })
+        );
+    }
+}
