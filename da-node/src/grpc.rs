@@ -10,9 +10,7 @@ use da_proto::v1::{
 };
 use da_types::{
     consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
-    layout::{
-        cells_for_byte_range, entry_byte_range, unpack_cell, CellIndex, IndexEntry,
-    },
+    layout::{cells_for_byte_range, entry_byte_range, unpack_cell, CellIndex, IndexEntry},
     Blob, BlobId, Namespace,
 };
 use tokio::net::TcpListener;
@@ -595,7 +593,8 @@ impl pb::share_service_server::ShareService for Api {
                 .iter()
                 .map(|c| {
                     let i = CellIndex::new(c.row as usize, c.col as usize, k)?;
-                    self.inner.proven(r.height, k, i.row as usize, i.col as usize)
+                    self.inner
+                        .proven(r.height, k, i.row as usize, i.col as usize)
                         .map(|p| convert::sample_to_pb(&p))
                 })
                 .collect::<Result<_>>()?;
@@ -615,7 +614,8 @@ impl pb::share_service_server::ShareService for Api {
             CellIndex::new(row, 0, k)?;
             let cells = (0..CELLS_PER_ROW)
                 .map(|c| {
-                    self.inner.proven(r.height, k, row, c)
+                    self.inner
+                        .proven(r.height, k, row, c)
                         .map(|p| convert::sample_to_pb(&p))
                 })
                 .collect::<Result<_>>()?;

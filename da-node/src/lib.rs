@@ -20,8 +20,8 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 mod p2p;
-pub mod sync;
 pub mod store;
+pub mod sync;
 
 pub use config::{NodeConfig, Role};
 pub use error::{NodeError, Result, StoreError};

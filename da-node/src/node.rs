@@ -349,7 +349,13 @@ impl NodeInner {
     }
 
     /// Cell `(row, col)` of `height` with its proof, read from the store.
-    pub(crate) fn proven(&self, height: u64, k: usize, row: usize, col: usize) -> Result<ProvenCell> {
+    pub(crate) fn proven(
+        &self,
+        height: u64,
+        k: usize,
+        row: usize,
+        col: usize,
+    ) -> Result<ProvenCell> {
         let missing = || NodeError::Internal(format!("cell ({row}, {col}) of {height} missing"));
         let cell = self.store.cell(height, k, row, col)?.ok_or_else(missing)?;
         let proof = self.store.proof(height, row, col)?;

@@ -27,7 +27,10 @@ pub(crate) struct ServingPeers(Arc<Mutex<Vec<PeerId>>>);
 impl ServingPeers {
     /// A snapshot of the serving peers.
     pub(crate) fn list(&self) -> Vec<PeerId> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn add(&self, p: PeerId) {
@@ -86,7 +89,14 @@ pub(crate) async fn start(
         ));
     }
     let gossip = syncing.then_some(gossip_tx);
-    let task = tokio::spawn(run(inner.clone(), client.clone(), events, peers, gossip, cancel));
+    let task = tokio::spawn(run(
+        inner.clone(),
+        client.clone(),
+        events,
+        peers,
+        gossip,
+        cancel,
+    ));
     Ok((client, task))
 }
 
@@ -222,7 +232,9 @@ fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
             let mut headers = Vec::new();
             // `from = 0` asks for the newest `count` headers.
             let from = match (r.from, store.head()?) {
-                (0, Some(head)) => head.saturating_sub(u64::from(r.count).saturating_sub(1)).max(1),
+                (0, Some(head)) => head
+                    .saturating_sub(u64::from(r.count).saturating_sub(1))
+                    .max(1),
                 (0, None) => 1,
                 (f, _) => f,
             };
@@ -271,10 +283,16 @@ mod tests {
             };
             assert_eq!(rect(0.0), (0, 0));
             let (r, c) = rect(0.25);
-            assert!(r <= k && c <= 64, "k={k}: 25% must stay recoverable ({r}x{c})");
+            assert!(
+                r <= k && c <= 64,
+                "k={k}: 25% must stay recoverable ({r}x{c})"
+            );
             for f in [0.2501, 0.3, 0.5, 1.0] {
                 let (r, c) = rect(f);
-                assert!(r > k && c > 64, "k={k} f={f}: must be unrecoverable ({r}x{c})");
+                assert!(
+                    r > k && c > 64,
+                    "k={k} f={f}: must be unrecoverable ({r}x{c})"
+                );
             }
         }
     }

@@ -325,7 +325,9 @@ impl Syncer {
                 break o;
             }
             let Some((row, peer, got)) = inflight.next().await else {
-                break plan.outcome().unwrap_or(FetchOutcome::Partial { missing: 0 });
+                break plan
+                    .outcome()
+                    .unwrap_or(FetchOutcome::Partial { missing: 0 });
             };
             let cols: Vec<usize> = match got {
                 RowAnswer::Cells(v) => {
@@ -345,9 +347,11 @@ impl Syncer {
             plan.on_answer(row, &cols);
         };
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || store_fetched(&inner, header, &commitments, cells, outcome))
-            .await
-            .map_err(|e| NodeError::Internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            store_fetched(&inner, header, &commitments, cells, outcome)
+        })
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
     }
 }
 
@@ -504,7 +508,11 @@ mod tests {
         for _ in 0..3 {
             for (r, _) in f.next_requests(8) {
                 // Row 0 comes back complete, row 1 always lacks 10 cells (or fails).
-                let cols: Vec<usize> = if r == 0 { all_cols() } else { (10..128).collect() };
+                let cols: Vec<usize> = if r == 0 {
+                    all_cols()
+                } else {
+                    (10..128).collect()
+                };
                 f.on_answer(r, &cols);
             }
         }

@@ -21,6 +21,6 @@ pub mod types;
 
 pub use context::{Backend, KzgConfig, KzgContext};
 pub use error::{KzgError, Result};
-pub use inclusion::{BlobProof, NamespaceProof, ProvenCell};
+pub use inclusion::{BlobProof, NamespaceProof, ProvenBlob, ProvenCell};
 pub use square::{CommittedSquare, ExtendedSquare, PartialSquare, ProofStrategy};
 pub use types::{Cell, Commitment, Proof, VerifiedCell};

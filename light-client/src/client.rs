@@ -10,25 +10,34 @@
 //!   batch off the runtime: all good → verified, any bad → the whole answer is invalid and the
 //!   peer penalised; cells left out count as missing.
 //! - Status changes are kept per height and broadcast to subscribers.
+//! - Catch-up: once a serving peer is known, the newest header is asked for and the heights of
+//!   the sampling window below it fetched in ranges (newest first) and verified like gossip; the
+//!   sampler samples them behind the live head. Gaps in gossip are fetched the same way.
+//! - Namespace reads: [`LightClient::namespace_blobs`] fetches a namespace's completeness proof
+//!   from a serving peer and verifies it against the header.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
-use da_kzg::{Commitment, KzgContext};
+use da_kzg::{Commitment, KzgContext, ProvenBlob};
 use da_network::{
-    Multiaddr, NetworkClient, NetworkConfig, NetworkEvent, Offence, PeerId, Request, Response,
+    protocol::MAX_HEADERS_PER_RANGE, Multiaddr, NetworkClient, NetworkConfig, NetworkEvent,
+    Offence, PeerId, Request, Response,
 };
 use da_proto::{convert, v1 as pb};
-use da_types::{CellIndex, HeaderVerifier, ProducerSet, SignedHeader};
+use da_types::{CellIndex, HeaderVerifier, Namespace, ProducerSet, SignedHeader};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::sampler::{Action, Event, HeightStatus, Sampler, SamplerConfig, SamplerError};
+use crate::{
+    metrics::LightMetrics,
+    sampler::{Action, Event, HeightStatus, Sampler, SamplerConfig, SamplerError},
+};
 
 /// Why the light client could not start.
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +70,70 @@ pub struct LightConfig {
     pub seed: Option<u64>,
 }
 
+/// Traffic and verification work spent on one height.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HeightStats {
+    /// Bytes of cells and proofs received.
+    pub bytes: u64,
+    /// Time spent verifying its cells' proofs (CPU of one core).
+    pub verify: Duration,
+    /// Sample requests sent.
+    pub requests: u32,
+}
+
+/// Progress of the catch-up of older heights inside the sampling window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Newest verified header.
+    pub head: Option<u64>,
+    /// First height of the catch-up range (0 = no catch-up yet).
+    pub from: u64,
+    /// Last height of the catch-up range.
+    pub to: u64,
+    /// Heights of the range with a final verdict.
+    pub done: u64,
+    /// Heights in the range.
+    pub total: u64,
+}
+
+/// Why a namespace could not be fetched and verified.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No serving peer is connected.
+    #[error("no peer that serves data is connected")]
+    NoPeers,
+    /// No peer has the height, or none could prove its header.
+    #[error("no peer has height {0}")]
+    NotFound(u64),
+    /// Peers answered, but no answer verified.
+    #[error("no peer gave a namespace proof for height {height} that verifies: {why}")]
+    Unverified {
+        /// Height.
+        height: u64,
+        /// The last failure.
+        why: String,
+    },
+}
+
 #[derive(Debug, Default)]
 struct State {
     statuses: BTreeMap<u64, HeightStatus>,
+    headers: BTreeMap<u64, Arc<Vec<Commitment>>>,
+    stats: BTreeMap<u64, HeightStats>,
     head: Option<u64>,
+    serving: Vec<PeerId>,
+    catchup: Option<(u64, u64)>,
+}
+
+impl State {
+    /// Keeps only heights inside the window below `newest`.
+    fn trim(&mut self, window: u64) {
+        let Some(newest) = self.head else { return };
+        let floor = newest.saturating_sub(window);
+        self.statuses = self.statuses.split_off(&floor);
+        self.headers = self.headers.split_off(&floor);
+        self.stats = self.stats.split_off(&floor);
+    }
 }
 
 /// A running light client.
@@ -74,10 +143,15 @@ pub struct LightClient {
     state: Arc<Mutex<State>>,
     updates: broadcast::Sender<(u64, HeightStatus)>,
     cancel: CancellationToken,
+    kzg: Arc<KzgContext>,
+    verifier: Arc<ProducerSet>,
+    metrics: Arc<LightMetrics>,
+    window: u64,
 }
 
 impl LightClient {
-    /// Starts the network and the sampling loop.
+    /// Starts the network and the sampling loop; older heights inside the window are caught up
+    /// from the first serving peer's header ranges.
     pub async fn start(config: LightConfig, kzg: Arc<KzgContext>) -> Result<Self, LightError> {
         if config.producers.is_empty() {
             return Err(LightError::NoProducer);
@@ -94,24 +168,30 @@ impl LightClient {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_entropy(),
         };
-        let driver = Driver {
-            verifier: ProducerSet::new(config.chain_id.clone(), config.producers.clone()),
-            kzg,
-            network: network.clone(),
-            sampler,
-            rng,
-            headers: BTreeMap::new(),
-            state: state.clone(),
-            updates: updates.clone(),
-            window: config.sampler.window,
-        };
-        tokio::spawn(driver.run(events, cancel.clone()));
-        Ok(Self {
+        let verifier = Arc::new(ProducerSet::new(
+            config.chain_id.clone(),
+            config.producers.clone(),
+        ));
+        let metrics = Arc::new(LightMetrics::new());
+        let client = Self {
             network,
             state,
             updates,
-            cancel,
-        })
+            cancel: cancel.clone(),
+            kzg: kzg.clone(),
+            verifier,
+            metrics,
+            window: config.sampler.window,
+        };
+        let driver = Driver {
+            client: client.clone(),
+            sampler,
+            rng,
+            catchup_started: false,
+            requests: HashMap::new(),
+        };
+        tokio::spawn(driver.run(events, cancel));
+        Ok(client)
     }
 
     /// The status of `height`.
@@ -133,6 +213,39 @@ impl LightClient {
             .collect()
     }
 
+    /// Bytes received and verification time spent on `height`.
+    pub fn stats(&self, height: u64) -> Option<HeightStats> {
+        self.lock().stats.get(&height).copied()
+    }
+
+    /// Catch-up progress.
+    pub fn progress(&self) -> Progress {
+        let st = self.lock();
+        let Some((from, to)) = st.catchup else {
+            return Progress {
+                head: st.head,
+                ..Progress::default()
+            };
+        };
+        let done = st
+            .statuses
+            .range(from..=to)
+            .filter(|(_, s)| s.is_final())
+            .count() as u64;
+        Progress {
+            head: st.head,
+            from,
+            to,
+            done,
+            total: to + 1 - from,
+        }
+    }
+
+    /// Connected peers that serve data.
+    pub fn serving_peers(&self) -> Vec<PeerId> {
+        self.lock().serving.clone()
+    }
+
     /// Status changes as they happen.
     pub fn subscribe(&self) -> broadcast::Receiver<(u64, HeightStatus)> {
         self.updates.subscribe()
@@ -141,6 +254,86 @@ impl LightClient {
     /// The network handle (peers, scores, dialing).
     pub fn network(&self) -> &NetworkClient {
         &self.network
+    }
+
+    /// How many heights below the head are sampled and kept.
+    pub fn window(&self) -> u64 {
+        self.window
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &LightMetrics {
+        &self.metrics
+    }
+
+    /// Fetches every blob of `namespace` at `height` from a serving peer and verifies it against
+    /// the height's header: each cell's proof, the index, and completeness (no blob of the
+    /// namespace left out). A peer whose proof fails is penalised and the next one asked.
+    pub async fn namespace_blobs(
+        &self,
+        height: u64,
+        namespace: Namespace,
+    ) -> Result<Vec<ProvenBlob>, FetchError> {
+        let peers = self.serving_peers();
+        if peers.is_empty() {
+            return Err(FetchError::NoPeers);
+        }
+        let known = self.lock().headers.get(&height).cloned();
+        let commitments = match known {
+            Some(c) => c,
+            None => {
+                let h = fetch_headers(&self.network, &self.verifier, &self.kzg, &peers, height, 1)
+                    .await
+                    .into_iter()
+                    .find(|h| h.header.height == height)
+                    .ok_or(FetchError::NotFound(height))?;
+                Arc::new(Commitment::of_header(&h.header))
+            }
+        };
+        let mut why = None;
+        for peer in peers {
+            let req = Request::Namespace(pb::NamespaceRequest {
+                height,
+                namespace: namespace.as_bytes().to_vec(),
+            });
+            let r = match self.network.request(peer, req).await {
+                Ok(Response::Namespace(r)) if r.has_height => r,
+                Ok(_) => continue,
+                Err(e) => {
+                    debug!(%peer, "namespace request failed: {e}");
+                    continue;
+                }
+            };
+            let proof = match r.proof.as_ref().map(convert::namespace_proof_from_pb) {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    let _ = self.network.report(peer, Offence::Malformed).await;
+                    why = Some(e.to_string());
+                    continue;
+                }
+                None => {
+                    let _ = self.network.report(peer, Offence::Malformed).await;
+                    why = Some("answer without a proof".into());
+                    continue;
+                }
+            };
+            let (kzg, c) = (self.kzg.clone(), commitments.clone());
+            let verified =
+                tokio::task::spawn_blocking(move || proof.verify(&kzg, &c, &namespace)).await;
+            match verified {
+                Ok(Ok(blobs)) => return Ok(blobs),
+                Ok(Err(e)) => {
+                    warn!(%peer, height, "namespace proof failed: {e}");
+                    let _ = self.network.report(peer, Offence::InvalidData).await;
+                    why = Some(e.to_string());
+                }
+                Err(e) => why = Some(e.to_string()),
+            }
+        }
+        Err(match why {
+            Some(why) => FetchError::Unverified { height, why },
+            None => FetchError::NotFound(height),
+        })
     }
 
     /// Stops sampling and the network.
@@ -154,33 +347,58 @@ impl LightClient {
     }
 }
 
+/// A verified header and where it came from.
+enum Incoming {
+    /// The range catch-up will cover (set once the head is known).
+    CatchUpRange(u64, u64),
+    /// A header fetched in a range (already verified).
+    Header(SignedHeader),
+}
+
+/// What a finished sample request reports.
+struct Done {
+    event: Event<PeerId>,
+    height: u64,
+    bytes: u64,
+    verify: Duration,
+}
+
 struct Driver {
-    verifier: ProducerSet,
-    kzg: Arc<KzgContext>,
-    network: NetworkClient,
+    client: LightClient,
     sampler: Sampler<PeerId>,
     rng: StdRng,
-    headers: BTreeMap<u64, Arc<Vec<Commitment>>>,
-    state: Arc<Mutex<State>>,
-    updates: broadcast::Sender<(u64, HeightStatus)>,
-    window: u64,
+    catchup_started: bool,
+    /// Height of each request in flight (for per-height stats of failures).
+    requests: HashMap<crate::sampler::RequestId, u64>,
 }
 
 impl Driver {
     async fn run(mut self, mut events: mpsc::Receiver<NetworkEvent>, cancel: CancellationToken) {
-        let (results_tx, mut results) = mpsc::channel::<Event<PeerId>>(1024);
+        let (results_tx, mut results) = mpsc::channel::<Done>(1024);
+        let (fetched_tx, mut fetched) = mpsc::channel::<Incoming>(256);
         loop {
             let deadline = self.sampler.next_deadline();
             let event = tokio::select! {
                 () = cancel.cancelled() => break,
                 ev = events.recv() => match ev {
-                    Some(ev) => match self.network_event(ev).await {
+                    Some(ev) => match self.network_event(ev, &fetched_tx).await {
                         Some(e) => e,
                         None => continue,
                     },
                     None => break,
                 },
-                Some(e) = results.recv() => e,
+                Some(d) = results.recv() => self.finished(d),
+                Some(f) = fetched.recv() => match f {
+                    Incoming::CatchUpRange(from, to) => {
+                        self.client.lock().catchup = Some((from, to));
+                        self.client.metrics.catchup_remaining.set((to + 1 - from) as i64);
+                        continue;
+                    }
+                    Incoming::Header(h) => match self.register(h, &fetched_tx) {
+                        Some(e) => e,
+                        None => continue,
+                    },
+                },
                 () = sleep_until(deadline), if deadline.is_some() => Event::Tick,
             };
             let actions = self.sampler.handle(Instant::now(), &mut self.rng, event);
@@ -188,73 +406,130 @@ impl Driver {
                 self.act(a, &results_tx).await;
             }
         }
-        self.network.shutdown();
+        self.client.network.shutdown();
+    }
+
+    /// Accounts a finished request and hands its event to the sampler.
+    fn finished(&mut self, d: Done) -> Event<PeerId> {
+        let m = &self.client.metrics;
+        match &d.event {
+            Event::Response {
+                verified, invalid, ..
+            } => {
+                m.samples_verified.inc_by(verified.len() as u64);
+                if *invalid {
+                    m.samples_failed.inc();
+                }
+            }
+            Event::Failed(_) => {
+                m.samples_failed.inc();
+            }
+            _ => {}
+        }
+        m.bytes_received.inc_by(d.bytes);
+        let mut st = self.client.lock();
+        let s = st.stats.entry(d.height).or_default();
+        s.bytes += d.bytes;
+        s.verify += d.verify;
+        d.event
     }
 
     /// Turns a network event into a sampler event (verifying headers on the way).
-    async fn network_event(&mut self, ev: NetworkEvent) -> Option<Event<PeerId>> {
+    async fn network_event(
+        &mut self,
+        ev: NetworkEvent,
+        fetched: &mpsc::Sender<Incoming>,
+    ) -> Option<Event<PeerId>> {
         match ev {
-            NetworkEvent::PeerServes(p) => Some(Event::PeerUp(p)),
-            NetworkEvent::PeerDisconnected(p) => Some(Event::PeerDown(p)),
+            NetworkEvent::PeerServes(p) => {
+                let peers = {
+                    let mut st = self.client.lock();
+                    if !st.serving.contains(&p) {
+                        st.serving.push(p);
+                    }
+                    st.serving.clone()
+                };
+                self.client.metrics.peers.set(peers.len() as i64);
+                if !self.catchup_started {
+                    self.catchup_started = true;
+                    tokio::spawn(catch_up(self.client.clone(), peers, fetched.clone()));
+                }
+                Some(Event::PeerUp(p))
+            }
+            NetworkEvent::PeerDisconnected(p) => {
+                let n = {
+                    let mut st = self.client.lock();
+                    st.serving.retain(|q| *q != p);
+                    st.serving.len()
+                };
+                self.client.metrics.peers.set(n as i64);
+                Some(Event::PeerDown(p))
+            }
             NetworkEvent::Header { from, id, data } => {
-                let header = match self.verify_header(&data).await {
+                let c = &self.client;
+                let parsed = SignedHeader::from_bytes(&data)
+                    .map_err(|e| (Offence::Malformed, e.to_string()));
+                let checked = match parsed {
+                    Ok(h) => verify_header(&c.verifier, &c.kzg, h).await,
+                    Err(e) => Err(e),
+                };
+                let header = match checked {
                     Ok(h) => {
-                        let _ = self.network.validate(id, from, true).await;
+                        let _ = c.network.validate(id, from, true).await;
                         h
                     }
                     Err((offence, why)) => {
                         warn!(peer = %from, "rejected gossiped header: {why}");
-                        let _ = self.network.validate(id, from, false).await;
+                        let _ = c.network.validate(id, from, false).await;
                         if offence != Offence::InvalidData {
-                            let _ = self.network.report(from, offence).await;
+                            let _ = c.network.report(from, offence).await;
                         }
                         return None;
                     }
                 };
-                let height = header.header.height;
-                if self.headers.contains_key(&height) {
-                    return None;
-                }
-                let commitments = Commitment::of_header(&header.header);
-                self.headers.insert(height, Arc::new(commitments));
-                let floor = height.saturating_sub(self.window);
-                self.headers = self.headers.split_off(&floor);
-                {
-                    let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                    st.head = Some(st.head.map_or(height, |h| h.max(height)));
-                }
-                debug!(height, k = header.header.k, "header verified");
-                Some(Event::Header {
-                    height,
-                    k: usize::from(header.header.k),
-                })
+                self.register(header, fetched)
             }
             NetworkEvent::PeerConnected(_) | NetworkEvent::Inbound(_) => None,
         }
     }
 
-    async fn verify_header(&self, data: &[u8]) -> Result<SignedHeader, (Offence, String)> {
-        let header =
-            SignedHeader::from_bytes(data).map_err(|e| (Offence::Malformed, e.to_string()))?;
-        self.verifier
-            .verify(&header)
-            .map_err(|e| (Offence::InvalidData, e.to_string()))?;
-        let commitments = Commitment::of_header(&header.header);
-        let kzg = self.kzg.clone();
-        let ok = tokio::task::spawn_blocking(move || kzg.verify_extension(&commitments))
-            .await
-            .map_err(|e| (Offence::InvalidData, e.to_string()))?
-            .map_err(|e| (Offence::InvalidData, e.to_string()))?;
-        if !ok {
-            return Err((
-                Offence::InvalidData,
-                "commitments are not a valid extension".into(),
-            ));
+    /// Records a verified header; asks for the heights a jump in gossip skipped.
+    fn register(
+        &mut self,
+        header: SignedHeader,
+        fetched: &mpsc::Sender<Incoming>,
+    ) -> Option<Event<PeerId>> {
+        let height = header.header.height;
+        let c = &self.client;
+        let (gap, peers) = {
+            let mut st = c.lock();
+            if st.headers.contains_key(&height) {
+                return None;
+            }
+            let commitments = Commitment::of_header(&header.header);
+            st.headers.insert(height, Arc::new(commitments));
+            let prev = st.head;
+            st.head = Some(prev.map_or(height, |h| h.max(height)));
+            st.trim(c.window);
+            // Gossip jumped (missed headers): fetch the skipped ones inside the window.
+            let gap = prev
+                .filter(|&p| height > p + 1 && self.catchup_started)
+                .map(|p| ((p + 1).max(height.saturating_sub(c.window)), height - 1));
+            (gap, st.serving.clone())
+        };
+        c.metrics.head.set(c.lock().head.unwrap_or(0) as i64);
+        if let Some((from, to)) = gap {
+            let (client, tx) = (c.clone(), fetched.clone());
+            tokio::spawn(async move { fetch_range(&client, &peers, from, to, &tx).await });
         }
-        Ok(header)
+        debug!(height, k = header.header.k, "header verified");
+        Some(Event::Header {
+            height,
+            k: usize::from(header.header.k),
+        })
     }
 
-    async fn act(&mut self, a: Action<PeerId>, results: &mpsc::Sender<Event<PeerId>>) {
+    async fn act(&mut self, a: Action<PeerId>, results: &mpsc::Sender<Done>) {
         match a {
             Action::Request {
                 id,
@@ -263,12 +538,25 @@ impl Driver {
                 cells,
                 ..
             } => {
-                let Some(commitments) = self.headers.get(&height).cloned() else {
-                    let _ = results.send(Event::Failed(id)).await;
+                let commitments = self.client.lock().headers.get(&height).cloned();
+                let Some(commitments) = commitments else {
+                    let _ = results
+                        .send(Done {
+                            event: Event::Failed(id),
+                            height,
+                            bytes: 0,
+                            verify: Duration::ZERO,
+                        })
+                        .await;
                     return;
                 };
-                let (network, kzg, results) =
-                    (self.network.clone(), self.kzg.clone(), results.clone());
+                self.requests.insert(id, height);
+                self.client.lock().stats.entry(height).or_default().requests += 1;
+                let (network, kzg, results) = (
+                    self.client.network.clone(),
+                    self.client.kzg.clone(),
+                    results.clone(),
+                );
                 tokio::spawn(async move {
                     let req = pb::SampleRequest {
                         height,
@@ -280,11 +568,20 @@ impl Driver {
                             })
                             .collect(),
                     };
-                    let ev = match network.request(peer, Request::Samples(req)).await {
+                    let (mut bytes, mut verify) = (0, Duration::ZERO);
+                    let event = match network.request(peer, Request::Samples(req)).await {
                         // The peer has not imported the block yet: ask again later.
                         Ok(Response::Samples(r)) if !r.has_height => Event::Failed(id),
                         Ok(Response::Samples(r)) => {
-                            check_samples(id, &cells, r.samples, commitments, kzg).await
+                            bytes = r
+                                .samples
+                                .iter()
+                                .map(|s| (s.cell.len() + s.proof.len()) as u64)
+                                .sum();
+                            let started = Instant::now();
+                            let ev = check_samples(id, &cells, r.samples, commitments, kzg).await;
+                            verify = started.elapsed();
+                            ev
                         }
                         Ok(_) => Event::Response {
                             id,
@@ -297,35 +594,201 @@ impl Driver {
                             Event::Failed(id)
                         }
                     };
-                    let _ = results.send(ev).await;
+                    let _ = results
+                        .send(Done {
+                            event,
+                            height,
+                            bytes,
+                            verify,
+                        })
+                        .await;
                 });
             }
             Action::Penalize { peer, height } => {
                 warn!(%peer, height, "peer served invalid samples");
-                let _ = self.network.report(peer, Offence::InvalidData).await;
+                let _ = self.client.network.report(peer, Offence::InvalidData).await;
             }
-            Action::Status { height, status } => {
-                match &status {
-                    HeightStatus::Available {
-                        confidence,
-                        samples,
-                        latency,
-                        ..
-                    } => info!(height, confidence, samples, ?latency, "available"),
-                    HeightStatus::Unavailable { cell, latency, .. } => {
-                        warn!(height, ?cell, ?latency, "UNAVAILABLE")
-                    }
-                    _ => {}
-                }
-                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                st.statuses.insert(height, status.clone());
-                let floor = height.saturating_sub(self.window);
-                st.statuses = st.statuses.split_off(&floor);
-                drop(st);
-                let _ = self.updates.send((height, status));
-            }
+            Action::Status { height, status } => self.status(height, status),
         }
     }
+
+    fn status(&mut self, height: u64, status: HeightStatus) {
+        let m = &self.client.metrics;
+        match &status {
+            HeightStatus::Available {
+                confidence,
+                samples,
+                latency,
+                ..
+            } => {
+                info!(height, confidence, samples, ?latency, "available");
+                m.confidence.set(*confidence);
+                m.latency.observe(latency.as_secs_f64());
+                m.verdicts
+                    .get_or_create(&vec![("outcome".into(), "available".into())])
+                    .inc();
+            }
+            HeightStatus::Unavailable { cell, latency, .. } => {
+                warn!(height, ?cell, ?latency, "UNAVAILABLE");
+                m.latency.observe(latency.as_secs_f64());
+                m.verdicts
+                    .get_or_create(&vec![("outcome".into(), "unavailable".into())])
+                    .inc();
+            }
+            _ => {}
+        }
+        if status.is_final() {
+            self.requests.retain(|_, h| *h != height);
+            if height as i64 > m.sampled_head.get() {
+                m.sampled_head.set(height as i64);
+            }
+        }
+        let mut st = self.client.lock();
+        st.statuses.insert(height, status.clone());
+        st.trim(self.client.window);
+        if let Some((from, to)) = st.catchup {
+            let done = st
+                .statuses
+                .range(from..=to)
+                .filter(|(_, s)| s.is_final())
+                .count() as u64;
+            m.catchup_remaining.set((to + 1 - from - done) as i64);
+        }
+        drop(st);
+        let _ = self.client.updates.send((height, status));
+    }
+}
+
+/// Checks a header's signature and commitment extension (off the runtime).
+async fn verify_header(
+    verifier: &ProducerSet,
+    kzg: &Arc<KzgContext>,
+    header: SignedHeader,
+) -> Result<SignedHeader, (Offence, String)> {
+    verifier
+        .verify(&header)
+        .map_err(|e| (Offence::InvalidData, e.to_string()))?;
+    let commitments = Commitment::of_header(&header.header);
+    let kzg = kzg.clone();
+    let ok = tokio::task::spawn_blocking(move || kzg.verify_extension(&commitments))
+        .await
+        .map_err(|e| (Offence::InvalidData, e.to_string()))?
+        .map_err(|e| (Offence::InvalidData, e.to_string()))?;
+    if !ok {
+        return Err((
+            Offence::InvalidData,
+            "commitments are not a valid extension".into(),
+        ));
+    }
+    Ok(header)
+}
+
+/// Headers `from .. from + count` (`from = 0`: the newest `count`) from the first peer that has
+/// them, each verified; a peer sending a bad header is reported and the next one asked.
+async fn fetch_headers(
+    network: &NetworkClient,
+    verifier: &ProducerSet,
+    kzg: &Arc<KzgContext>,
+    peers: &[PeerId],
+    from: u64,
+    count: u32,
+) -> Vec<SignedHeader> {
+    'peers: for &peer in peers {
+        let req = Request::Headers(pb::HeaderRangeRequest { from, count });
+        let Ok(Response::Headers(r)) = network.request(peer, req).await else {
+            continue;
+        };
+        let mut out = Vec::with_capacity(r.headers.len());
+        for h in &r.headers {
+            let parsed =
+                convert::header_from_pb(h).map_err(|e| (Offence::Malformed, e.to_string()));
+            let checked = match parsed {
+                Ok(s)
+                    if from == 0 || (from..from + u64::from(count)).contains(&s.header.height) =>
+                {
+                    verify_header(verifier, kzg, s).await
+                }
+                Ok(s) => Err((
+                    Offence::Malformed,
+                    format!("header {} outside the range asked", s.header.height),
+                )),
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(s) => out.push(s),
+                Err((offence, why)) => {
+                    warn!(%peer, "bad header in a range: {why}");
+                    let _ = network.report(peer, offence).await;
+                    continue 'peers;
+                }
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    Vec::new()
+}
+
+/// Fetches heights `from..=to`, newest range first, and hands them to the driver.
+async fn fetch_range(
+    client: &LightClient,
+    peers: &[PeerId],
+    from: u64,
+    to: u64,
+    tx: &mpsc::Sender<Incoming>,
+) {
+    let mut hi = to;
+    while hi >= from && hi > 0 {
+        let lo = hi
+            .saturating_sub(u64::from(MAX_HEADERS_PER_RANGE) - 1)
+            .max(from);
+        let count = (hi - lo + 1) as u32;
+        let got = fetch_headers(
+            &client.network,
+            &client.verifier,
+            &client.kzg,
+            peers,
+            lo,
+            count,
+        )
+        .await;
+        if got.is_empty() {
+            debug!(lo, hi, "no peer had these headers");
+        }
+        for h in got {
+            if tx.send(Incoming::Header(h)).await.is_err() {
+                return;
+            }
+        }
+        if lo == from {
+            break;
+        }
+        hi = lo - 1;
+    }
+}
+
+/// Learns the head from the serving peers, then fetches the window below it.
+async fn catch_up(client: LightClient, peers: Vec<PeerId>, tx: mpsc::Sender<Incoming>) {
+    let newest = fetch_headers(&client.network, &client.verifier, &client.kzg, &peers, 0, 1).await;
+    let Some(head) = newest.into_iter().last() else {
+        debug!("catch-up: no peer has a header yet");
+        return;
+    };
+    let top = head.header.height;
+    if tx.send(Incoming::Header(head)).await.is_err() {
+        return;
+    }
+    if top <= 1 {
+        return;
+    }
+    let from = top.saturating_sub(client.window).max(1);
+    let to = top - 1;
+    info!(from, to, "catching up older heights");
+    if tx.send(Incoming::CatchUpRange(from, to)).await.is_err() {
+        return;
+    }
+    fetch_range(&client, &peers, from, to, &tx).await;
 }
 
 /// Checks a sample answer: only requested cells count; one batch verification decides.

@@ -2,13 +2,16 @@
 //!
 //! - [`sampler`]: the sans-IO state machine that decides what to sample, whom to ask, when to
 //!   retry and when a height is available;
-//! - [`client`]: the driver that runs it over libp2p, verifying headers and cells.
-//!
-//! Still to come (issue #4): header range sync for catch-up, the binary, its API and metrics.
+//! - [`client`]: the driver that runs it over libp2p, verifying headers and cells, catching up
+//!   older heights and fetching namespaces;
+//! - [`metrics`]: its Prometheus metrics;
+//! - [`api`]: the HTTP JSON API and metrics endpoint of the `light-client` binary.
 
+pub mod api;
 pub mod client;
+pub mod metrics;
 pub mod sampler;
 
-pub use client::{LightClient, LightConfig, LightError};
+pub use client::{FetchError, HeightStats, LightClient, LightConfig, LightError, Progress};
 
 pub use sampler::{Action, Event, HeightStatus, RequestId, Sampler, SamplerConfig, SamplerError};

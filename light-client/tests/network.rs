@@ -52,6 +52,18 @@ async fn light(node: &NodeHandle, kzg: Arc<KzgContext>, seed: u64, listen: bool)
     .expect("light client starts")
 }
 
+/// Waits until the light client's catch-up range is known and every height in it is final.
+async fn wait_caught_up(lc: &LightClient) -> da_light::Progress {
+    for _ in 0..600 {
+        let p = lc.progress();
+        if p.total > 0 && p.done == p.total {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("catch-up never finished: {:?}", lc.progress());
+}
+
 async fn wait_final(lc: &LightClient, height: u64) -> HeightStatus {
     for _ in 0..300 {
         if let Some(s) = lc.status(height).filter(HeightStatus::is_final) {
@@ -311,15 +323,58 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
             );
         }
     }
+    // Live sampling may finish on the producer before the full node has imported a block; a
+    // light client joining now catches up heights both nodes have, and meets the corruption.
     let producer = net.producer.p2p.as_ref().expect("p2p").peer_id();
     let full = net.full.p2p.as_ref().expect("p2p").peer_id();
-    for lc in &net.light {
-        assert!(
-            lc.network().score(full).await.expect("score") < 0,
-            "the corrupting full node was not penalised"
-        );
-        assert_eq!(lc.network().score(producer).await.expect("score"), 0);
+    let mut bootstrap = net
+        .producer
+        .p2p
+        .as_ref()
+        .expect("p2p")
+        .listen_addrs()
+        .await
+        .expect("a");
+    bootstrap.extend(
+        net.full
+            .p2p
+            .as_ref()
+            .expect("p2p")
+            .listen_addrs()
+            .await
+            .expect("a"),
+    );
+    let late = LightClient::start(
+        LightConfig {
+            chain_id: "devnet-faults".into(),
+            producers: vec![net.producer.inner.public_key()],
+            bootstrap,
+            listen: Vec::new(),
+            sampler: SamplerConfig::default(),
+            seed: Some(7),
+        },
+        Arc::new(KzgContext::new(KzgConfig::DEFAULT)),
+    )
+    .await
+    .expect("late light client");
+    let mut penalised = false;
+    for _ in 0..300 {
+        if late.network().score(full).await.expect("score") < 0 {
+            penalised = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(penalised, "the corrupting full node was not penalised");
+    let p = wait_caught_up(&late).await;
+    for h in p.from..=p.to {
+        match late.status(h) {
+            Some(HeightStatus::Available { .. }) => {}
+            other => panic!("late light client, height {h}: {other:?}"),
+        }
+    }
+    assert_eq!(late.network().score(producer).await.expect("score"), 0);
+    late.shutdown();
     net.shutdown().await;
 }
 
@@ -339,7 +394,10 @@ async fn withholding_below_the_bound_is_repaired_by_the_full_node_and_available(
     }
     // The full node stored every cell of what it imported, the withheld ones included.
     let store = &net.full.inner.store;
-    let head = store.head().expect("head").expect("the full node imported blocks");
+    let head = store
+        .head()
+        .expect("head")
+        .expect("the full node imported blocks");
     for h in 1..=head {
         let (k, _) = store.block_index(h).expect("read").expect("stored");
         for r in 0..2 * k {
@@ -352,4 +410,200 @@ async fn withholding_below_the_bound_is_repaired_by_the_full_node_and_available(
         }
     }
     net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_light_client_catches_up_the_window_behind_the_head() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let node = producer(dir.path(), kzg.clone()).await;
+    // Let the chain grow before the light client exists: it hears none of it by gossip.
+    for _ in 0..100 {
+        if node.inner.store.head().expect("head").unwrap_or(0) >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let p2p = node.p2p.as_ref().expect("p2p on");
+    let lc = LightClient::start(
+        LightConfig {
+            chain_id: CHAIN.into(),
+            producers: vec![node.inner.public_key()],
+            bootstrap: p2p.listen_addrs().await.expect("addrs"),
+            listen: Vec::new(),
+            sampler: SamplerConfig {
+                window: 5,
+                ..SamplerConfig::default()
+            },
+            seed: Some(3),
+        },
+        kzg,
+    )
+    .await
+    .expect("light client starts");
+    let p = wait_caught_up(&lc).await;
+    assert!(
+        p.to >= 7,
+        "catch-up must reach below the head it found: {p:?}"
+    );
+    assert_eq!(p.total, 5, "the window bounds the catch-up: {p:?}");
+    assert_eq!(p.from, p.to - 4);
+    for h in p.from..=p.to {
+        match lc.status(h) {
+            Some(HeightStatus::Available { .. }) => {}
+            other => panic!("height {h}: {other:?}"),
+        }
+        let stats = lc.stats(h).expect("stats");
+        assert!(stats.bytes > 0 && stats.requests > 0, "{stats:?}");
+    }
+    // Heights below the window are not sampled.
+    assert!(lc.status(p.from - 1).is_none());
+    lc.shutdown();
+    node.shutdown().await;
+}
+
+/// A raw HTTP/1.1 GET; returns status and body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text[9..12].parse().expect("status");
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let node = producer(dir.path(), kzg.clone()).await;
+    let lc = light(&node, kzg, 11, false).await;
+    let listener = da_light::api::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(da_light::api::serve(listener, lc.clone(), cancel.clone()));
+    let client =
+        DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
+    let ns = Namespace::new_v0(b"api-test").expect("ns");
+    let other = Namespace::new_v0(b"elsewhere").expect("ns");
+    for _ in 0..100 {
+        if !lc.serving_peers().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let blobs = vec![
+        (ns, b"first blob of the namespace".to_vec()),
+        (ns, vec![7u8; 5000]),
+        (other, b"not ours".to_vec()),
+    ];
+    let s = client.submit(&blobs, true).await.expect("submit");
+    let h = s.heights[0].expect("included");
+    wait_final(&lc, h).await;
+
+    // Namespace fetch-and-verify, in the library and over HTTP.
+    let got = lc.namespace_blobs(h, ns).await.expect("namespace");
+    let datas: Vec<&[u8]> = got.iter().map(|b| b.data.as_slice()).collect();
+    assert_eq!(datas.len(), 2);
+    assert!(datas.contains(&&b"first blob of the namespace"[..]));
+    assert!(datas.contains(&&vec![7u8; 5000][..]));
+    let empty = Namespace::new_v0(b"nobody").expect("ns");
+    assert!(lc
+        .namespace_blobs(h, empty)
+        .await
+        .expect("empty ns")
+        .is_empty());
+    let (code, body) = http_get(
+        addr,
+        &format!("/namespaces/{h}/{}", hex::encode(ns.as_bytes())),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["blobs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["availability"]["state"], "available");
+
+    let (code, body) = http_get(addr, "/status").await;
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(v["head"].as_u64().is_some_and(|x| x >= h), "{v}");
+    assert!(
+        v["heights"]["available"].as_u64().is_some_and(|x| x >= 1),
+        "{v}"
+    );
+    let (code, body) = http_get(addr, &format!("/heights/{h}")).await;
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["state"], "available");
+    assert!(v["confidence"].as_f64().is_some_and(|c| c >= 0.9999));
+    assert!(v["bytes_received"].as_u64().is_some_and(|b| b > 0));
+    let (code, body) = http_get(addr, "/metrics").await;
+    assert_eq!(code, 200);
+    for m in [
+        "da_light_head",
+        "da_light_samples_verified_total",
+        "da_light_latency_seconds_bucket",
+        "da_light_peers",
+    ] {
+        assert!(body.contains(m), "{m} missing from /metrics");
+    }
+    // Bad input gets a clear error with the right status.
+    for (path, want) in [
+        ("/heights/abc".to_string(), 400),
+        ("/heights/99999999".to_string(), 404),
+        (format!("/namespaces/{h}/zz"), 400),
+        (format!("/namespaces/{h}/00ff"), 400),
+        (
+            format!("/namespaces/99999999/{}", hex::encode(ns.as_bytes())),
+            404,
+        ),
+        ("/nope".to_string(), 404),
+    ] {
+        let (code, body) = http_get(addr, &path).await;
+        assert_eq!(code, want, "{path}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json error body");
+        assert!(
+            v["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{path}: {body}"
+        );
+    }
+    // The subscription streams verdicts as server-sent events.
+    let (code, body) = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /subscribe HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let mut buf = vec![0u8; 4096];
+        let mut text = String::new();
+        for _ in 0..50 {
+            let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+                .await
+                .expect("an event within 10 s")
+                .expect("read");
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if text.contains("event: status") {
+                break;
+            }
+        }
+        (text[9..12].parse::<u16>().expect("status"), text)
+    };
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("event: status") && body.contains("\"state\""),
+        "{body}"
+    );
+    cancel.cancel();
+    lc.shutdown();
+    node.shutdown().await;
 }

@@ -477,10 +477,7 @@ impl EventLoop {
                     ),
                     Request::Namespace(r) => (
                         Kind::Namespace,
-                        self.swarm
-                            .behaviour_mut()
-                            .namespaces
-                            .send_request(&peer, r),
+                        self.swarm.behaviour_mut().namespaces.send_request(&peer, r),
                     ),
                 };
                 self.pending.insert((kind, id), (peer, tx));

@@ -77,9 +77,7 @@ async fn node(serve_requests: bool) -> (NetworkClient, mpsc::Receiver<(PeerId, V
 }
 
 async fn node_with(config: NetworkConfig) -> (NetworkClient, mpsc::Receiver<(PeerId, Vec<u8>)>) {
-    let (client, events) = start(config)
-        .await
-        .expect("network starts");
+    let (client, events) = start(config).await.expect("network starts");
     let (tx, rx) = mpsc::channel(16);
     serve(client.clone(), events, tx);
     (client, rx)
@@ -306,7 +304,10 @@ async fn relays_forward_only_headers_they_validated() {
             .publish_header(format!("good header {i}").into_bytes())
             .await;
     }
-    assert!(meshed, "the light node never heard a header through the relay");
+    assert!(
+        meshed,
+        "the light node never heard a header through the relay"
+    );
     producer
         .publish_header(b"bad header".to_vec())
         .await
@@ -329,7 +330,10 @@ async fn relays_forward_only_headers_they_validated() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(penalised, "the relay did not penalise the forwarder of a bad header");
+    assert!(
+        penalised,
+        "the relay did not penalise the forwarder of a bad header"
+    );
     // ...and never forwards it: the light node hears the next good header and nothing bad.
     producer
         .publish_header(b"good header last".to_vec())
@@ -340,7 +344,10 @@ async fn relays_forward_only_headers_they_validated() {
             .await
             .expect("the light node hears the last good header")
             .expect("channel");
-        assert_ne!(data, b"bad header", "the relay forwarded a header it rejected");
+        assert_ne!(
+            data, b"bad header",
+            "the relay forwarded a header it rejected"
+        );
         if data == b"good header last" {
             break;
         }
@@ -400,5 +407,8 @@ async fn kademlia_discovers_peers_beyond_the_bootstrap_node() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(found, "the newcomer never connected to the peer it could only discover");
+    assert!(
+        found,
+        "the newcomer never connected to the peer it could only discover"
+    );
 }

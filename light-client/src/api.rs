@@ -1,0 +1,223 @@
+//! The light client's HTTP JSON API (`specs/10-light-client.md`): status, per-height results,
+//! a server-sent-event stream of verdicts, verified namespace reads, health and Prometheus
+//! metrics. Every error is a JSON body `{"error": "..."}` with a matching HTTP status.
+
+use std::{convert::Infallible, net::SocketAddr, time::Duration};
+
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{
+        sse::{Event as SseEvent, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    routing::get,
+    Json, Router,
+};
+use da_types::Namespace;
+use futures::{Stream, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::{client::FetchError, sampler::HeightStatus, HeightStats, LightClient};
+
+/// A height's status as JSON: `state` is `pending | sampling | available | unavailable`.
+pub fn status_json(height: u64, status: &HeightStatus, stats: Option<HeightStats>) -> Value {
+    let mut v = match status {
+        HeightStatus::Pending => json!({ "state": "pending" }),
+        HeightStatus::Sampling {
+            done,
+            total,
+            failed,
+        } => json!({ "state": "sampling", "samples_done": done, "samples_total": total,
+                     "samples_failed": failed }),
+        HeightStatus::Available {
+            confidence,
+            samples,
+            failed,
+            latency,
+        } => json!({ "state": "available", "confidence": confidence, "samples_done": samples,
+                     "samples_failed": failed, "latency_ms": ms(*latency) }),
+        HeightStatus::Unavailable {
+            cell,
+            done,
+            failed,
+            latency,
+        } => json!({ "state": "unavailable", "missing_cell": [cell.row, cell.col],
+                     "samples_done": done, "samples_failed": failed,
+                     "latency_ms": ms(*latency) }),
+    };
+    v["height"] = json!(height);
+    if let Some(s) = stats {
+        v["bytes_received"] = json!(s.bytes);
+        v["verify_ms"] = json!(ms(s.verify));
+        v["requests"] = json!(s.requests);
+    }
+    v
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// An API error: status and message.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad_request(what: String) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, what)
+}
+
+/// The router over a running light client.
+pub fn router(client: LightClient) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/status", get(status))
+        .route("/heights/{height}", get(height))
+        .route("/subscribe", get(subscribe))
+        .route("/namespaces/{height}/{namespace}", get(namespace))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                "no such endpoint: see /status, /heights/{height}, /subscribe, \
+                 /namespaces/{height}/{namespace hex}, /metrics, /health"
+                    .into(),
+            )
+        })
+        .with_state(client)
+}
+
+/// Serves the API on `listener` until `cancel`.
+pub async fn serve(
+    listener: TcpListener,
+    client: LightClient,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(client))
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
+}
+
+/// Binds the API address (an error names the address).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("bind {addr}: {e}")))
+}
+
+async fn status(State(c): State<LightClient>) -> Json<Value> {
+    let statuses = c.statuses();
+    let count = |f: fn(&HeightStatus) -> bool| statuses.iter().filter(|(_, s)| f(s)).count();
+    let sampled_head = statuses
+        .iter()
+        .rev()
+        .find(|(_, s)| s.is_final())
+        .map(|(h, _)| *h);
+    let p = c.progress();
+    let latest = statuses
+        .last()
+        .map(|(h, s)| status_json(*h, s, c.stats(*h)));
+    Json(json!({
+        "peer_id": c.network().peer_id().to_string(),
+        "head": p.head,
+        "sampled_head": sampled_head,
+        "serving_peers": c.serving_peers().len(),
+        "heights": {
+            "pending": count(|s| matches!(s, HeightStatus::Pending)),
+            "sampling": count(|s| matches!(s, HeightStatus::Sampling { .. })),
+            "available": count(|s| matches!(s, HeightStatus::Available { .. })),
+            "unavailable": count(|s| matches!(s, HeightStatus::Unavailable { .. })),
+        },
+        "catch_up": { "from": p.from, "to": p.to, "done": p.done, "total": p.total },
+        "latest": latest,
+    }))
+}
+
+async fn height(
+    State(c): State<LightClient>,
+    Path(h): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let h: u64 = h
+        .parse()
+        .map_err(|_| bad_request(format!("height {h:?} is not a number")))?;
+    let s = c.status(h).ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!(
+                "height {h} is unknown to this light client (head {:?}, window {})",
+                c.head(),
+                c.window()
+            ),
+        )
+    })?;
+    Ok(Json(status_json(h, &s, c.stats(h))))
+}
+
+async fn subscribe(
+    State(c): State<LightClient>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let events = BroadcastStream::new(c.subscribe()).map(move |item| {
+        Ok(match item {
+            Ok((h, s)) => SseEvent::default()
+                .event("status")
+                .data(status_json(h, &s, c.stats(h)).to_string()),
+            Err(_) => SseEvent::default()
+                .event("lagged")
+                .data(r#"{"error":"the subscriber fell behind; some updates were skipped"}"#),
+        })
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+async fn namespace(
+    State(c): State<LightClient>,
+    Path((h, ns)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let height: u64 = h
+        .parse()
+        .map_err(|_| bad_request(format!("height {h:?} is not a number")))?;
+    let bytes = hex::decode(ns.trim_start_matches("0x"))
+        .map_err(|e| bad_request(format!("namespace {ns:?} is not hex: {e}")))?;
+    let namespace =
+        Namespace::from_raw(&bytes).map_err(|e| bad_request(format!("namespace {ns:?}: {e}")))?;
+    let blobs = c
+        .namespace_blobs(height, namespace)
+        .await
+        .map_err(|e| match e {
+            FetchError::NoPeers => ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            FetchError::NotFound(_) => ApiError(StatusCode::NOT_FOUND, e.to_string()),
+            FetchError::Unverified { .. } => ApiError(StatusCode::BAD_GATEWAY, e.to_string()),
+        })?;
+    let availability = c
+        .status(height)
+        .map(|s| status_json(height, &s, c.stats(height)));
+    Ok(Json(json!({
+        "height": height,
+        "namespace": hex::encode(namespace.as_bytes()),
+        "verified": "every cell's proof, the index and completeness against the signed header",
+        "availability": availability,
+        "blobs": blobs.iter().map(|b| json!({
+            "blob_id": b.entry.blob_id.to_string(),
+            "len": b.data.len(),
+            "data_hex": hex::encode(&b.data),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+async fn metrics(State(c): State<LightClient>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        c.metrics().encode(),
+    )
+}
