@@ -31,6 +31,8 @@ pub struct Metrics {
     pub blocks: Counter,
     /// Blobs included.
     pub blobs_included: Counter,
+    /// Blocks a full node rebuilt from partial rows (cells withheld by every peer).
+    pub blocks_repaired: Counter,
     /// Seconds from cutting a block to its signed header.
     pub time_to_header: Histogram,
     /// Seconds from cutting a block to all its proofs.
@@ -64,6 +66,7 @@ impl Metrics {
             square_k: Gauge::default(),
             blocks: Counter::default(),
             blobs_included: Counter::default(),
+            blocks_repaired: Counter::default(),
             time_to_header: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             time_to_proofs: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             mempool_blobs: Gauge::default(),
@@ -73,6 +76,11 @@ impl Metrics {
             rpc_errors: Family::default(),
             registry: Registry::default(),
         };
+        registry.register(
+            "blocks_repaired",
+            "Blocks a full node rebuilt from partial rows",
+            m.blocks_repaired.clone(),
+        );
         registry.register(
             "head_height",
             "Highest stored height",

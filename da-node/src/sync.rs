@@ -45,8 +45,11 @@ use crate::{
 
 /// Row requests in flight per block.
 pub const MAX_ROWS_IN_FLIGHT: usize = 16;
-/// Pause before retrying a block that could not be completed or repaired.
+/// First pause before retrying a block that could not be completed or repaired; it doubles on
+/// each failure of the same height up to [`MAX_RETRY_PAUSE`].
 pub const RETRY_PAUSE: Duration = Duration::from_secs(1);
+/// Longest pause between retries of one height.
+pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(30);
 /// How often the head is asked of a peer when gossip brings nothing.
 pub const HEAD_POLL: Duration = Duration::from_secs(2);
 /// Headers asked for in one range request.
@@ -180,6 +183,7 @@ pub(crate) async fn run(
         headers: BTreeMap::new(),
         target: 0,
     };
+    let mut failing: Option<(u64, Duration)> = None;
     loop {
         // Take in whatever gossip brought.
         while let Ok(h) = gossip.try_recv() {
@@ -208,11 +212,19 @@ pub(crate) async fn run(
             () = cancel.cancelled() => break,
             r = sync.sync_height(next) => r,
         };
-        if let Err(e) = step {
-            warn!(height = next, "sync: {e}; retrying");
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(RETRY_PAUSE) => {}
+        match step {
+            Ok(()) => failing = None,
+            Err(e) => {
+                let pause = match failing {
+                    Some((h, p)) if h == next => (p * 2).min(MAX_RETRY_PAUSE),
+                    _ => RETRY_PAUSE,
+                };
+                failing = Some((next, pause));
+                warn!(height = next, "sync: {e}; retrying in {pause:?}");
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(pause) => {}
+                }
             }
         }
     }
@@ -462,6 +474,7 @@ fn store_fetched(
         }
     }
     inner.store_verified(header, data, proofs)?;
+    inner.metrics.blocks_repaired.inc();
     info!(
         height,
         fetched = have,

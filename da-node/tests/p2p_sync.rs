@@ -1,0 +1,158 @@
+//! Full nodes syncing over libp2p on 127.0.0.1: a node that joins late catches up every height
+//! from header ranges, repairs the cells the producer withholds (below the recovery bound) and
+//! then holds the same square as the producer; above the bound it imports nothing.
+
+use std::{sync::Arc, time::Duration};
+
+use da_client::{ClientConfig, DaClient};
+use da_kzg::{KzgConfig, KzgContext};
+use da_node::{config::Role, NodeConfig, NodeHandle};
+use da_types::{consts::CELLS_PER_ROW, Namespace};
+
+const CHAIN: &str = "sync-test";
+
+async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>, withhold: f64) -> NodeHandle {
+    da_node::start_with(
+        NodeConfig {
+            chain_id: CHAIN.into(),
+            role: Role::Producer,
+            data_dir: Some(dir.to_path_buf()),
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+            block_time_ms: 300,
+            precompute: false,
+            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            fault_withhold: withhold,
+            ..NodeConfig::default()
+        },
+        kzg,
+    )
+    .await
+    .expect("producer starts")
+}
+
+async fn full(dir: &std::path::Path, kzg: Arc<KzgContext>, upstream: &NodeHandle) -> NodeHandle {
+    let p2p = upstream.p2p.as_ref().expect("p2p on");
+    da_node::start_with(
+        NodeConfig {
+            chain_id: CHAIN.into(),
+            role: Role::Full,
+            data_dir: Some(dir.to_path_buf()),
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+            trusted_producers: vec![hex::encode(upstream.inner.public_key())],
+            precompute: false,
+            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            p2p_bootstrap: p2p
+                .listen_addrs()
+                .await
+                .expect("addrs")
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            ..NodeConfig::default()
+        },
+        kzg,
+    )
+    .await
+    .expect("full node starts")
+}
+
+/// Posts a few blobs so blocks have data, and waits until the producer has `height` blocks.
+async fn grow(node: &NodeHandle, height: u64) {
+    let client =
+        DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
+    let ns = Namespace::new_v0(b"sync").expect("ns");
+    for i in 0..3u8 {
+        let data: Vec<u8> = (0..150_000u32).map(|j| (j as u8) ^ i).collect();
+        client.submit(&[(ns, data)], true).await.expect("submit");
+    }
+    for _ in 0..200 {
+        if node.inner.store.head().expect("head").unwrap_or(0) >= height {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the producer did not reach height {height}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
+    let (pd, fd) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    // The producer serves only 80% of every square over libp2p: recoverable, not complete.
+    let producer = producer(pd.path(), kzg.clone(), 0.2).await;
+    grow(&producer, 6).await;
+    let target = producer.inner.store.head().expect("head").expect("blocks");
+    let late = full(fd.path(), kzg, &producer).await;
+    for _ in 0..300 {
+        if late.inner.store.head().expect("head").unwrap_or(0) >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        late.inner.store.head().expect("head").unwrap_or(0) >= target,
+        "the late full node did not catch up to {target}"
+    );
+    // Every height, every cell and proof equals the producer's (the withheld ones repaired).
+    let (a, b) = (&producer.inner.store, &late.inner.store);
+    let mut had_data = false;
+    for h in 1..=target {
+        assert_eq!(a.header(h).expect("read"), b.header(h).expect("read"));
+        let (k, index) = a.block_index(h).expect("read").expect("stored");
+        assert_eq!(
+            b.block_index(h).expect("read").map(|x| x.1),
+            Some(index.clone())
+        );
+        had_data |= !index.is_empty();
+        for r in 0..2 * k {
+            for c in 0..CELLS_PER_ROW {
+                assert_eq!(
+                    a.cell(h, k, r, c).expect("read"),
+                    b.cell(h, k, r, c).expect("read"),
+                    "height {h} cell ({r}, {c})"
+                );
+                assert_eq!(
+                    a.proof(h, r, c).expect("read"),
+                    b.proof(h, r, c).expect("read"),
+                    "height {h} proof ({r}, {c})"
+                );
+            }
+        }
+    }
+    assert!(
+        had_data,
+        "the chain carried no blob: the test proves nothing"
+    );
+    assert!(
+        late.inner.metrics.blocks_repaired.get() >= target,
+        "every block had withheld cells and must have been repaired"
+    );
+    late.shutdown().await;
+    producer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_node_imports_nothing_it_cannot_repair() {
+    let (pd, fd) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    // Above the bound: no node can rebuild these squares from what the producer serves.
+    let producer = producer(pd.path(), kzg.clone(), 0.3).await;
+    grow(&producer, 2).await;
+    let late = full(fd.path(), kzg, &producer).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        late.inner.store.head().expect("head"),
+        None,
+        "a block that cannot be repaired was imported"
+    );
+    late.shutdown().await;
+    producer.shutdown().await;
+}
