@@ -33,7 +33,7 @@ use da_types::{
     CellIndex, SignedHeader,
 };
 use futures::{stream::FuturesUnordered, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -54,6 +54,12 @@ pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(30);
 pub const HEAD_POLL: Duration = Duration::from_secs(2);
 /// Headers asked for in one range request.
 const RANGE: u32 = 32;
+
+/// Row batches verified at once: half the cores (at least one), so a syncing full node leaves
+/// CPU to serving samples and to the producer.
+fn verify_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
 
 /// Row-fetching decisions for one block.
 #[derive(Clone, Debug)]
@@ -182,6 +188,7 @@ pub(crate) async fn run(
         peers,
         headers: BTreeMap::new(),
         target: 0,
+        verify: Arc::new(Semaphore::new(verify_slots())),
     };
     let mut failing: Option<(u64, Duration)> = None;
     loop {
@@ -239,6 +246,8 @@ struct Syncer {
     headers: BTreeMap<u64, SignedHeader>,
     /// The newest height known to exist.
     target: u64,
+    /// Bounds concurrent row verifications.
+    verify: Arc<Semaphore>,
 }
 
 impl Syncer {
@@ -323,13 +332,15 @@ impl Syncer {
         let mut inflight = FuturesUnordered::new();
         let outcome = loop {
             for (row, peer) in plan.next_requests(MAX_ROWS_IN_FLIGHT) {
-                let (client, kzg, commitments) = (
+                let (client, kzg, commitments, slots) = (
                     self.client.clone(),
                     self.inner.kzg.clone(),
                     commitments.clone(),
+                    self.verify.clone(),
                 );
                 inflight.push(async move {
-                    let got = fetch_row(&client, &kzg, peer, height, row, commitments).await;
+                    let got =
+                        fetch_row(&client, &kzg, &slots, peer, height, row, commitments).await;
                     (row, peer, got)
                 });
             }
@@ -378,6 +389,7 @@ enum RowAnswer {
 async fn fetch_row(
     client: &NetworkClient,
     kzg: &Arc<da_kzg::KzgContext>,
+    slots: &Semaphore,
     peer: PeerId,
     height: u64,
     row: usize,
@@ -415,6 +427,9 @@ async fn fetch_row(
         }
     }
     let kzg = kzg.clone();
+    let Ok(_permit) = slots.acquire().await else {
+        return RowAnswer::Failed;
+    };
     match tokio::task::spawn_blocking(move || kzg.verify_cells(&commitments, batch)).await {
         Ok(Ok(v)) => RowAnswer::Cells(v),
         Ok(Err(e)) => RowAnswer::Invalid(e.to_string()),
