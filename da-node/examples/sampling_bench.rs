@@ -176,7 +176,11 @@ async fn miss() {
             continue;
         }
         done += 1;
-        for st in verdicts(&net, h, Duration::from_secs(30)).await.into_iter().flatten() {
+        for st in verdicts(&net, h, Duration::from_secs(30))
+            .await
+            .into_iter()
+            .flatten()
+        {
             trials += 1;
             if matches!(st, HeightStatus::Available { .. }) {
                 missed += 1;
@@ -196,6 +200,10 @@ async fn miss() {
 
 #[tokio::main]
 async fn main() {
+    // Logs only when asked (`RUST_LOG=...`): they would disturb the timings.
+    if let Ok(f) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt().with_env_filter(f).init();
+    }
     match std::env::args().nth(1).as_deref() {
         Some("miss") => miss().await,
         _ => latency().await,

@@ -469,22 +469,24 @@ impl NodeInner {
         }
         let verified = self.kzg.verify_cells(&commitments, all)?;
         let proofs = verified.iter().map(|v| v.proof().0).collect();
-        let cells: Vec<Vec<u8>> = verified[..k * CELLS_PER_ROW]
-            .iter()
-            .map(|v| v.cell().as_bytes().to_vec())
-            .collect();
-        self.store_verified(header, cells, proofs)
+        let (data, parity) = verified.split_at(k * CELLS_PER_ROW);
+        let bytes = |v: &[da_kzg::VerifiedCell]| -> Vec<Vec<u8>> {
+            v.iter().map(|c| c.cell().as_bytes().to_vec()).collect()
+        };
+        self.store_verified(header, bytes(data), proofs, bytes(parity))
     }
 
     /// Stores a block whose header was checked and whose cells and proofs were verified against
     /// it (or recomputed by repair): decodes the index, checks every blob against its id, writes
     /// the block in one batch and notifies subscribers. `cells` are the `k × 128` cells of the
-    /// original rows, `proofs` all `2k × 128` proofs, both row-major.
+    /// original rows, `proofs` all `2k × 128` proofs, `parity` the parity rows' cells if at
+    /// hand (cached for serving, not stored), all row-major.
     pub(crate) fn store_verified(
         &self,
         header: SignedHeader,
         cells: Vec<Vec<u8>>,
         proofs: Vec<[u8; da_types::consts::BYTES_PER_G1]>,
+        parity: Vec<Vec<u8>>,
     ) -> Result<()> {
         let h = header.header.height;
         let k = header.header.k as usize;
@@ -533,6 +535,7 @@ impl NodeInner {
             index,
             cells,
             proofs,
+            parity,
         };
         self.store.put_block(&block)?;
         info!(height = h, k, blobs = blobs.len(), "block imported");

@@ -128,7 +128,13 @@ async fn run(
                     let inner = inner.clone();
                     tokio::spawn(async move {
                         let request = r.request;
-                        let answer = tokio::task::spawn_blocking(move || serve(&inner, request)).await;
+                        let answer = tokio::task::spawn_blocking(move || {
+                            let t = std::time::Instant::now();
+                            let r = serve(&inner, request);
+                            debug!(us = t.elapsed().as_micros() as u64, "p2p request served");
+                            r
+                        })
+                        .await;
                         match answer {
                             Ok(Ok(resp)) => {
                                 let _ = r.respond.send(resp);

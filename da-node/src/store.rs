@@ -99,6 +99,10 @@ pub struct BlockData {
     pub cells: Vec<Vec<u8>>,
     /// The proofs of all `2k × 128` cells, row-major.
     pub proofs: Vec<[u8; BYTES_PER_G1]>,
+    /// The cells of parity rows `k..2k` (row-major) when the writer has them in memory, else
+    /// empty. Never stored (they are recomputed from columns); kept in a memory cache for the
+    /// newest blocks so serving them costs nothing.
+    pub parity: Vec<Vec<u8>>,
 }
 
 /// Lagrange rows `λ_{r,·}` by `(k, r)`.
@@ -120,6 +124,10 @@ impl BlockData {
                 .map(|(r, c)| square.committed().cell(r, c).as_bytes().to_vec())
                 .collect(),
             proofs: square.proofs().iter().map(|p| p.0).collect(),
+            parity: (k..2 * k)
+                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
+                .map(|(r, c)| square.committed().cell(r, c).as_bytes().to_vec())
+                .collect(),
         }
     }
 }
@@ -128,7 +136,18 @@ impl BlockData {
 pub struct Store {
     db: DB,
     lambdas: Mutex<LambdaCache>,
+    parity: Mutex<ParityCache>,
 }
+
+/// Parity rows of recent blocks by height (`k × 128` cells each, row-major).
+type ParityCache = std::collections::VecDeque<(u64, Arc<Vec<Vec<u8>>>)>;
+
+/// Newest blocks whose parity rows stay in memory after their write: they are what light
+/// clients sample and syncing full nodes fetch right after a block appears.
+pub const PARITY_CACHE_BLOCKS: usize = 2;
+/// Largest `k` whose parity rows are cached (`k × 128 × 2048` bytes: 16 MiB at 64, 64 MiB at
+/// 128); parity cells of other blocks are recomputed from their column on every read.
+pub const PARITY_CACHE_MAX_K: usize = 128;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -219,6 +238,7 @@ impl Store {
         Ok(Self {
             db,
             lambdas: Mutex::new(HashMap::new()),
+            parity: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -280,6 +300,14 @@ impl Store {
             b.put_cf(meta, KEY_LOWEST, h8(h));
         }
         self.db.write(b)?;
+        if k <= PARITY_CACHE_MAX_K && block.parity.len() == k * CELLS_PER_ROW {
+            let mut cache = self.parity.lock().unwrap_or_else(PoisonError::into_inner);
+            cache.retain(|(x, _)| *x != h);
+            cache.push_back((h, Arc::new(block.parity.clone())));
+            while cache.len() > PARITY_CACHE_BLOCKS {
+                cache.pop_front();
+            }
+        }
         Ok(())
     }
 
@@ -353,6 +381,11 @@ impl Store {
                 None => vec![0u8; BYTES_PER_CELL],
             }));
         }
+        if let Some(rows) = self.parity_rows(height) {
+            if let Some(c) = rows.get((row - k) * CELLS_PER_ROW + col) {
+                return Ok(Some(c.clone()));
+            }
+        }
         let keys: Vec<[u8; 11]> = (0..k).map(|i| cell_key(height, i, col)).collect();
         let cf = self.cf(CF_CELLS)?;
         let column = self.db.multi_get_cf(keys.iter().map(|key| (cf, &key[..])));
@@ -375,6 +408,16 @@ impl Store {
         let mut out = Vec::with_capacity(BYTES_PER_CELL);
         frs_to_bytes(&acc, &mut out);
         Ok(Some(out))
+    }
+
+    /// The cached parity rows of `height`, if its writer had them in memory (the newest
+    /// [`PARITY_CACHE_BLOCKS`] blocks).
+    fn parity_rows(&self, height: u64) -> Option<Arc<Vec<Vec<u8>>>> {
+        let cache = self.parity.lock().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .iter()
+            .find(|(h, _)| *h == height)
+            .map(|(_, r)| r.clone())
     }
 
     /// Lagrange weights giving parity row `row` from rows `0..k` (cached).
@@ -582,6 +625,35 @@ mod tests {
             }
         }
         assert!(packed > 0);
+        // Parity rows come from the write-time cache; after a reopen (empty cache) they are
+        // recomputed from their columns: both must give the extended square.
+        assert!(
+            store.parity_rows(1).is_some(),
+            "the writer's parity rows are cached"
+        );
+        let reopened = {
+            drop(store);
+            Store::open(dir.path()).expect("reopen")
+        };
+        assert!(reopened.parity_rows(1).is_none());
+        for r in 0..2 * k {
+            for c in 0..CELLS_PER_ROW {
+                let want = full.committed().cell(r, c).as_bytes().to_vec();
+                assert_eq!(
+                    reopened.cell(1, k, r, c).expect("cell").expect("some"),
+                    want
+                );
+                assert_eq!(reopened.proof(1, r, c).expect("proof"), full.proof(r, c).0);
+            }
+        }
+        let store = reopened;
+        store
+            .put_block(&BlockData::from_square(
+                store.header(1).expect("read").expect("header"),
+                square.index().to_vec(),
+                &full,
+            ))
+            .expect("rewrite caches");
         for r in 0..2 * k {
             for c in 0..CELLS_PER_ROW {
                 let cell = store.cell(1, k, r, c).expect("cell").expect("some");

@@ -16,6 +16,9 @@
 //!   stored, so the node serves every cell from then on. A block that cannot be repaired yet is
 //!   retried after a pause.
 //!
+//! The CPU work (header checks, row verification, repair) runs on a small pool of threads at a
+//! lower OS priority (nice 10), half the cores: a node catching up never starves serving.
+//!
 //! [`BlockFetch`] holds the per-block decisions (which row to ask of which peer, when a block is
 //! done) without I/O, so they are tested without sockets.
 
@@ -33,7 +36,7 @@ use da_types::{
     CellIndex, SignedHeader,
 };
 use futures::{stream::FuturesUnordered, StreamExt};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -55,10 +58,76 @@ pub const HEAD_POLL: Duration = Duration::from_secs(2);
 /// Headers asked for in one range request.
 const RANGE: u32 = 32;
 
-/// Row batches verified at once: half the cores (at least one), so a syncing full node leaves
-/// CPU to serving samples and to the producer.
-fn verify_slots() -> usize {
+/// Threads of the sync's verification pool: half the cores (at least one).
+fn verify_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
+/// Nice value of the verification threads: a full node's own catch-up yields the CPU to what
+/// others wait for (serving samples, rows and namespaces; producing blocks).
+const VERIFY_NICE: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A small pool of threads at a lower OS priority that runs the sync's CPU work: row batch
+/// verification, header checks and repair. The threads end when the pool is dropped.
+struct Background {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Background {
+    fn new(threads: usize) -> Self {
+        let (jobs, rx) = mpsc::channel::<Job>(4 * threads);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("da-sync-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = rx
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .blocking_recv();
+                        match job {
+                            Some(j) => j(),
+                            None => break,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                warn!("sync: could not start a verification thread: {e}");
+            }
+        }
+        Self { jobs }
+    }
+
+    /// Runs `f` on the pool and waits for its result.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        let gone = || NodeError::Internal("sync verification pool stopped".into());
+        self.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: the nice value is per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority only reads its integer arguments.
+        let r = unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, VERIFY_NICE)
+        };
+        if r != 0 {
+            debug!("sync: could not lower the verification threads' priority");
+        }
+    }
 }
 
 /// Row-fetching decisions for one block.
@@ -188,7 +257,7 @@ pub(crate) async fn run(
         peers,
         headers: BTreeMap::new(),
         target: 0,
-        verify: Arc::new(Semaphore::new(verify_slots())),
+        pool: Arc::new(Background::new(verify_threads())),
     };
     let mut failing: Option<(u64, Duration)> = None;
     loop {
@@ -246,8 +315,8 @@ struct Syncer {
     headers: BTreeMap<u64, SignedHeader>,
     /// The newest height known to exist.
     target: u64,
-    /// Bounds concurrent row verifications.
-    verify: Arc<Semaphore>,
+    /// Where the CPU work runs (low priority).
+    pool: Arc<Background>,
 }
 
 impl Syncer {
@@ -311,9 +380,7 @@ impl Syncer {
         let header = self.header(height).await?;
         let inner = self.inner.clone();
         let h2 = header.clone();
-        let checked = tokio::task::spawn_blocking(move || inner.check_header(&h2))
-            .await
-            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let checked = self.pool.run(move || inner.check_header(&h2)).await?;
         let commitments = match checked {
             Ok(c) => Arc::new(c),
             Err(e) => {
@@ -332,15 +399,14 @@ impl Syncer {
         let mut inflight = FuturesUnordered::new();
         let outcome = loop {
             for (row, peer) in plan.next_requests(MAX_ROWS_IN_FLIGHT) {
-                let (client, kzg, commitments, slots) = (
+                let (client, kzg, commitments, pool) = (
                     self.client.clone(),
                     self.inner.kzg.clone(),
                     commitments.clone(),
-                    self.verify.clone(),
+                    self.pool.clone(),
                 );
                 inflight.push(async move {
-                    let got =
-                        fetch_row(&client, &kzg, &slots, peer, height, row, commitments).await;
+                    let got = fetch_row(&client, &kzg, &pool, peer, height, row, commitments).await;
                     (row, peer, got)
                 });
             }
@@ -370,11 +436,9 @@ impl Syncer {
             plan.on_answer(row, &cols);
         };
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            store_fetched(&inner, header, &commitments, cells, outcome)
-        })
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
+        self.pool
+            .run(move || store_fetched(&inner, header, &commitments, cells, outcome))
+            .await?
     }
 }
 
@@ -389,7 +453,7 @@ enum RowAnswer {
 async fn fetch_row(
     client: &NetworkClient,
     kzg: &Arc<da_kzg::KzgContext>,
-    slots: &Semaphore,
+    pool: &Background,
     peer: PeerId,
     height: u64,
     row: usize,
@@ -427,13 +491,13 @@ async fn fetch_row(
         }
     }
     let kzg = kzg.clone();
-    let Ok(_permit) = slots.acquire().await else {
-        return RowAnswer::Failed;
-    };
-    match tokio::task::spawn_blocking(move || kzg.verify_cells(&commitments, batch)).await {
+    match pool
+        .run(move || kzg.verify_cells(&commitments, batch))
+        .await
+    {
         Ok(Ok(v)) => RowAnswer::Cells(v),
         Ok(Err(e)) => RowAnswer::Invalid(e.to_string()),
-        Err(e) => RowAnswer::Invalid(e.to_string()),
+        Err(_) => RowAnswer::Failed,
     }
 }
 
@@ -454,18 +518,22 @@ fn store_fetched(
     if outcome == FetchOutcome::Complete && cells.len() == 2 * k * CELLS_PER_ROW {
         let mut proofs: Vec<[u8; BYTES_PER_G1]> = Vec::with_capacity(2 * k * CELLS_PER_ROW);
         let mut data = Vec::with_capacity(k * CELLS_PER_ROW);
+        let mut parity = Vec::with_capacity(k * CELLS_PER_ROW);
         for r in 0..2 * k {
             for c in 0..CELLS_PER_ROW {
                 let v = cells
                     .remove(&at(r, c))
                     .ok_or_else(|| NodeError::Internal(format!("cell ({r}, {c}) lost")))?;
                 proofs.push(v.proof().0);
+                let bytes = v.cell().as_bytes().to_vec();
                 if r < k {
-                    data.push(v.cell().as_bytes().to_vec());
+                    data.push(bytes);
+                } else {
+                    parity.push(bytes);
                 }
             }
         }
-        return inner.store_verified(header, data, proofs);
+        return inner.store_verified(header, data, proofs, parity);
     }
     let have = cells.len();
     let mut partial = PartialSquare::new(k)?;
@@ -480,15 +548,19 @@ fn store_fetched(
     })?;
     let mut proofs = Vec::with_capacity(2 * k * CELLS_PER_ROW);
     let mut data = Vec::with_capacity(k * CELLS_PER_ROW);
+    let mut parity = Vec::with_capacity(k * CELLS_PER_ROW);
     for r in 0..2 * k {
         for c in 0..CELLS_PER_ROW {
             proofs.push(square.proof(r, c).0);
+            let bytes = square.committed().cell(r, c).as_bytes().to_vec();
             if r < k {
-                data.push(square.committed().cell(r, c).as_bytes().to_vec());
+                data.push(bytes);
+            } else {
+                parity.push(bytes);
             }
         }
     }
-    inner.store_verified(header, data, proofs)?;
+    inner.store_verified(header, data, proofs, parity)?;
     inner.metrics.blocks_repaired.inc();
     info!(
         height,
