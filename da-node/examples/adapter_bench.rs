@@ -103,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         light_clients: 0,
         withhold: 0.0,
         corrupt_proofs: false,
+        withhold_heights: Vec::new(),
         light_sampler: Default::default(),
     })
     .await?;

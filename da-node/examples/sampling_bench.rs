@@ -45,6 +45,7 @@ async fn devnet(lcs: usize, block_ms: u64, withhold: f64, sampler: SamplerConfig
         light_clients: lcs,
         withhold,
         corrupt_proofs: false,
+        withhold_heights: Vec::new(),
         light_sampler: sampler,
     })
     .await

@@ -79,9 +79,11 @@ pub struct NodeConfig {
     pub p2p_listen: Vec<String>,
     /// libp2p addresses dialled at start (`/ip4/…/tcp/…/p2p/<peer id>`).
     pub p2p_bootstrap: Vec<String>,
-    /// Fault injection for tests and demos: the fraction of cells (chosen by a hash of height,
-    /// row and column) this node refuses to serve over libp2p. 0 = honest.
+    /// Fault injection for tests and demos: the fraction of every extended square (one
+    /// rectangle, `specs/09-p2p.md`) this node refuses to serve over libp2p. 0 = honest.
     pub fault_withhold: f64,
+    /// Fault injection: the heights `fault_withhold` applies to (empty = every height).
+    pub fault_withhold_heights: Vec<u64>,
     /// Fault injection: serve corrupted proofs over libp2p.
     pub fault_corrupt_proofs: bool,
 }
@@ -111,6 +113,7 @@ impl Default for NodeConfig {
             p2p_listen: Vec::new(),
             p2p_bootstrap: Vec::new(),
             fault_withhold: 0.0,
+            fault_withhold_heights: Vec::new(),
             fault_corrupt_proofs: false,
         }
     }
@@ -251,9 +254,10 @@ precompute = true
 # libp2p: listen addresses (empty = no p2p) and peers to dial at start.
 p2p_listen = []
 p2p_bootstrap = []
-# Fault injection for demos and tests (never on a real node): withhold this fraction of cells
-# over libp2p, and/or serve corrupted proofs.
+# Fault injection for demos and tests (never on a real node): withhold this fraction of every
+# square over libp2p (at the listed heights; empty = all), and/or serve corrupted proofs.
 fault_withhold = 0.0
+fault_withhold_heights = []
 fault_corrupt_proofs = false
 "#
         )

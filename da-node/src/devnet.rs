@@ -37,6 +37,8 @@ pub struct DevnetOptions {
     /// as one rectangle (the data withholding attack). Up to 1/4 the full node repairs it and
     /// serves everything; above 1/4 nobody can, and light clients must say unavailable.
     pub withhold: f64,
+    /// The heights `withhold` applies to (empty = every height).
+    pub withhold_heights: Vec<u64>,
     /// Fault injection: the full node serves corrupted proofs (the producer stays honest).
     pub corrupt_proofs: bool,
     /// Sampling settings of the light clients.
@@ -133,6 +135,7 @@ impl Devnet {
             auth_token: Some(opts.token.clone()),
             p2p_listen: vec![p2p_addr(30)],
             fault_withhold: opts.withhold,
+            fault_withhold_heights: opts.withhold_heights.clone(),
             ..NodeConfig::default()
         };
         let producer = start_with(producer_cfg, kzg.clone()).await?;

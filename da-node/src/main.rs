@@ -74,6 +74,9 @@ enum Command {
         /// every block available; above 0.25 blocks are unrecoverable and reported unavailable.
         #[arg(long, default_value_t = 0.0)]
         withhold: f64,
+        /// Only at these heights (comma-separated; default every height).
+        #[arg(long, value_delimiter = ',')]
+        withhold_heights: Vec<u64>,
         /// Fault injection: the full node serves corrupted proofs (light clients penalise it
         /// and sample from the producer).
         #[arg(long)]
@@ -238,6 +241,7 @@ async fn main() -> anyhow::Result<()> {
             token,
             light_clients,
             withhold,
+            withhold_heights,
             corrupt_proofs,
         } => {
             let data_dir = data_dir.unwrap_or_else(|| {
@@ -257,6 +261,7 @@ async fn main() -> anyhow::Result<()> {
                 token: token.clone(),
                 light_clients,
                 withhold,
+                withhold_heights,
                 corrupt_proofs,
                 light_sampler: Default::default(),
             })

@@ -195,12 +195,17 @@ pub(crate) fn withheld(fraction: f64, k: usize, row: usize, col: usize) -> bool 
 /// Answers one request from the store (blocking), applying configured faults.
 fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
     let store = &inner.store;
-    let (withhold, corrupt) = (
-        inner.config.fault_withhold,
-        inner.config.fault_corrupt_proofs,
-    );
+    let c = &inner.config;
+    let corrupt = c.fault_corrupt_proofs;
+    let withhold = |height: u64| {
+        if c.fault_withhold_heights.is_empty() || c.fault_withhold_heights.contains(&height) {
+            c.fault_withhold
+        } else {
+            0.0
+        }
+    };
     let cell = |height: u64, k: usize, row: usize, col: usize| -> Result<Option<pb::Sample>> {
-        if row >= 2 * k || col >= CELLS_PER_ROW || withheld(withhold, k, row, col) {
+        if row >= 2 * k || col >= CELLS_PER_ROW || withheld(withhold(height), k, row, col) {
             return Ok(None);
         }
         let Some(bytes) = store.cell(height, k, row, col)? else {

@@ -40,6 +40,7 @@ async fn devnet(dir: &std::path::Path) -> Devnet {
         light_clients: 0,
         withhold: 0.0,
         corrupt_proofs: false,
+        withhold_heights: Vec::new(),
         light_sampler: Default::default(),
     })
     .await

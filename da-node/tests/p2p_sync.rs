@@ -31,8 +31,14 @@ async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>, withhold: f64) ->
     .expect("producer starts")
 }
 
-async fn full(dir: &std::path::Path, kzg: Arc<KzgContext>, upstream: &NodeHandle) -> NodeHandle {
-    let p2p = upstream.p2p.as_ref().expect("p2p on");
+/// A full node trusting `producer`'s key and bootstrapped from `via`.
+async fn full(
+    dir: &std::path::Path,
+    kzg: Arc<KzgContext>,
+    producer: &NodeHandle,
+    via: &NodeHandle,
+) -> NodeHandle {
+    let p2p = via.p2p.as_ref().expect("p2p on");
     da_node::start_with(
         NodeConfig {
             chain_id: CHAIN.into(),
@@ -40,7 +46,7 @@ async fn full(dir: &std::path::Path, kzg: Arc<KzgContext>, upstream: &NodeHandle
             data_dir: Some(dir.to_path_buf()),
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             metrics_addr: "127.0.0.1:0".parse().expect("addr"),
-            trusted_producers: vec![hex::encode(upstream.inner.public_key())],
+            trusted_producers: vec![hex::encode(producer.inner.public_key())],
             precompute: false,
             p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
             p2p_bootstrap: p2p
@@ -87,7 +93,7 @@ async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
     let producer = producer(pd.path(), kzg.clone(), 0.2).await;
     grow(&producer, 6).await;
     let target = producer.inner.store.head().expect("head").expect("blocks");
-    let late = full(fd.path(), kzg, &producer).await;
+    let late = full(fd.path(), kzg, &producer, &producer).await;
     for _ in 0..300 {
         if late.inner.store.head().expect("head").unwrap_or(0) >= target {
             break;
@@ -146,7 +152,7 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
     // Above the bound: no node can rebuild these squares from what the producer serves.
     let producer = producer(pd.path(), kzg.clone(), 0.3).await;
     grow(&producer, 2).await;
-    let late = full(fd.path(), kzg, &producer).await;
+    let late = full(fd.path(), kzg, &producer, &producer).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(
         late.inner.store.head().expect("head"),
@@ -154,5 +160,44 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
         "a block that cannot be repaired was imported"
     );
     late.shutdown().await;
+    producer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_full_nodes_one_late_sync_from_any_peer() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let producer = producer(dirs[0].path(), kzg.clone(), 0.2).await;
+    let first = full(dirs[1].path(), kzg.clone(), &producer, &producer).await;
+    grow(&producer, 4).await;
+    let target = producer.inner.store.head().expect("head").expect("blocks");
+    // The late node knows only the first full node: everything comes from it or from peers
+    // it discovers through it.
+    let late = full(dirs[2].path(), kzg, &producer, &first).await;
+    for _ in 0..300 {
+        if late.inner.store.head().expect("head").unwrap_or(0) >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for h in 1..=target {
+        let (k, _) = producer
+            .inner
+            .store
+            .block_index(h)
+            .expect("read")
+            .expect("stored");
+        for r in 0..2 * k {
+            for c in 0..CELLS_PER_ROW {
+                assert_eq!(
+                    producer.inner.store.cell(h, k, r, c).expect("read"),
+                    late.inner.store.cell(h, k, r, c).expect("read"),
+                    "height {h} cell ({r}, {c})"
+                );
+            }
+        }
+    }
+    late.shutdown().await;
+    first.shutdown().await;
     producer.shutdown().await;
 }

@@ -210,6 +210,7 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
         light_clients: 2,
         withhold: 0.0,
         corrupt_proofs: false,
+        withhold_heights: Vec::new(),
         light_sampler: Default::default(),
     })
     .await
@@ -251,6 +252,15 @@ async fn faulty_devnet(
     withhold: f64,
     corrupt: bool,
 ) -> da_node::devnet::Devnet {
+    faulty_devnet_at(dir, withhold, Vec::new(), corrupt).await
+}
+
+async fn faulty_devnet_at(
+    dir: &std::path::Path,
+    withhold: f64,
+    heights: Vec<u64>,
+    corrupt: bool,
+) -> da_node::devnet::Devnet {
     da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
         data_dir: dir.to_path_buf(),
         chain_id: "devnet-faults".into(),
@@ -261,6 +271,7 @@ async fn faulty_devnet(
         light_clients: 2,
         withhold,
         corrupt_proofs: corrupt,
+        withhold_heights: heights,
         // A full node that cannot repair a block says "not yet" forever: give up sooner.
         light_sampler: da_light::SamplerConfig {
             patience: Duration::from_secs(3),
@@ -606,4 +617,33 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
     cancel.cancel();
     lc.shutdown();
     node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_withheld_heights_are_unavailable() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Heights 3 and 4 lose half of every square (unrecoverable); the rest is served whole.
+    let net = faulty_devnet_at(dir.path(), 0.5, vec![3, 4], false).await;
+    for _ in 0..300 {
+        let done = net
+            .light
+            .iter()
+            .all(|lc| (1..=6).all(|h| lc.status(h).is_some_and(|s| s.is_final())));
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (i, lc) in net.light.iter().enumerate() {
+        for h in 1..=6u64 {
+            let st = lc.status(h);
+            let withheld = h == 3 || h == 4;
+            match st {
+                Some(HeightStatus::Unavailable { .. }) if withheld => {}
+                Some(HeightStatus::Available { .. }) if !withheld => {}
+                other => panic!("light client {i}, height {h} (withheld: {withheld}): {other:?}"),
+            }
+        }
+    }
+    net.shutdown().await;
 }

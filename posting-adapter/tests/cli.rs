@@ -49,6 +49,7 @@ async fn post_and_get_through_the_cli() {
         light_clients: 0,
         withhold: 0.0,
         corrupt_proofs: false,
+        withhold_heights: Vec::new(),
         light_sampler: Default::default(),
     })
     .await
