@@ -279,6 +279,18 @@ impl KzgContext {
         cells: &[&[u8]],
         proofs: &[&[u8]],
     ) -> Result<bool> {
+        self.verify_cell_batch_with(self.backend, commitments, cell_indices, cells, proofs)
+    }
+
+    /// [`Self::verify_cell_kzg_proof_batch`] on a given backend.
+    pub(crate) fn verify_cell_batch_with(
+        &self,
+        backend: Backend,
+        commitments: &[&[u8]],
+        cell_indices: &[u64],
+        cells: &[&[u8]],
+        proofs: &[&[u8]],
+    ) -> Result<bool> {
         let n = cells.len();
         if commitments.len() != n || cell_indices.len() != n || proofs.len() != n {
             return Err(KzgError::LengthMismatch {
@@ -309,7 +321,7 @@ impl KzgContext {
             .iter()
             .map(|c| cell_ref(c))
             .collect::<Result<Vec<_>>>()?;
-        match self.backend {
+        match backend {
             Backend::CKzg => {
                 let coms: Vec<c_kzg::Bytes48> =
                     coms.iter().map(|c| c_kzg::Bytes48::new(**c)).collect();

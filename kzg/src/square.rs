@@ -25,6 +25,7 @@ use ekzg_multi_open::ProverInput;
 use rayon::prelude::*;
 
 use crate::{
+    context::Backend,
     context::KzgContext,
     error::{KzgError, Result},
     types::{to_projective, Cell, Commitment, Proof, VerifiedCell},
@@ -204,7 +205,10 @@ impl KzgContext {
         let idx: Vec<u64> = cells.iter().map(|(i, _, _)| u64::from(i.col)).collect();
         let cs: Vec<&[u8]> = cells.iter().map(|(_, c, _)| c.as_bytes()).collect();
         let ps: Vec<&[u8]> = cells.iter().map(|(_, _, p)| &p.0[..]).collect();
-        if !self.verify_cell_kzg_proof_batch(&coms, &idx, &cs, &ps)? {
+        // c-kzg whatever the configured backend: on these cores it verifies a batch of 16 cells
+        // in 7.0 ms against rust_eth_kzg's 8.4 ms, 31 cells in 10.7 vs 13.8 ms, on one thread
+        // (`specs/03-kzg.md`).
+        if !self.verify_cell_batch_with(Backend::CKzg, &coms, &idx, &cs, &ps)? {
             return Err(KzgError::InvalidProof(format!(
                 "batch of {} cells does not verify",
                 cells.len()
