@@ -406,6 +406,11 @@ impl NodeInner {
         Ok(Some((k, index, proof)))
     }
 
+    /// Checks only the header's signature against the trusted producers (cheap).
+    pub(crate) fn verify_signature(&self, header: &SignedHeader) -> Result<()> {
+        Ok(self.verifier.verify(header)?)
+    }
+
     /// Checks a gossiped header before it is forwarded: a trusted signature and commitments
     /// that are a valid extension (the parent link is checked at import).
     pub(crate) fn check_gossiped(&self, header: &SignedHeader) -> Result<()> {

@@ -331,9 +331,18 @@ impl Syncer {
         for peer in self.peers.list() {
             let req = Request::Headers(pb::HeaderRangeRequest { from: 0, count: 1 });
             if let Ok(Response::Headers(r)) = self.client.request(peer, req).await {
-                if let Some(h) = r.headers.last() {
-                    self.target = self.target.max(h.height);
-                    return;
+                // Only a header signed by a trusted producer moves the target: a peer cannot
+                // send the node chasing heights that do not exist.
+                match r.headers.last().map(convert::header_from_pb) {
+                    Some(Ok(h)) if self.inner.verify_signature(&h).is_ok() => {
+                        self.heard(h);
+                        return;
+                    }
+                    Some(_) => {
+                        warn!(%peer, "sync: the head a peer sent is malformed or not signed");
+                        let _ = self.client.report(peer, Offence::InvalidData).await;
+                    }
+                    None => {}
                 }
             }
         }
@@ -355,6 +364,11 @@ impl Syncer {
             for h in &r.headers {
                 match convert::header_from_pb(h) {
                     Ok(s) if s.header.height >= height => {
+                        if self.inner.verify_signature(&s).is_err() {
+                            warn!(%peer, "sync: unsigned header in a range");
+                            let _ = self.client.report(peer, Offence::InvalidData).await;
+                            break;
+                        }
                         self.target = self.target.max(s.header.height);
                         self.headers.entry(s.header.height).or_insert(s);
                     }
