@@ -17,7 +17,7 @@
 //!   from a serving peer and verifies it against the header.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
@@ -188,7 +188,6 @@ impl LightClient {
             sampler,
             rng,
             catchup_started: false,
-            requests: HashMap::new(),
         };
         tokio::spawn(driver.run(events, cancel));
         Ok(client)
@@ -368,8 +367,6 @@ struct Driver {
     sampler: Sampler<PeerId>,
     rng: StdRng,
     catchup_started: bool,
-    /// Height of each request in flight (for per-height stats of failures).
-    requests: HashMap<crate::sampler::RequestId, u64>,
 }
 
 impl Driver {
@@ -550,7 +547,6 @@ impl Driver {
                         .await;
                     return;
                 };
-                self.requests.insert(id, height);
                 self.client.lock().stats.entry(height).or_default().requests += 1;
                 let (network, kzg, results) = (
                     self.client.network.clone(),
@@ -637,11 +633,8 @@ impl Driver {
             }
             _ => {}
         }
-        if status.is_final() {
-            self.requests.retain(|_, h| *h != height);
-            if height as i64 > m.sampled_head.get() {
-                m.sampled_head.set(height as i64);
-            }
+        if status.is_final() && height as i64 > m.sampled_head.get() {
+            m.sampled_head.set(height as i64);
         }
         let mut st = self.client.lock();
         st.statuses.insert(height, status.clone());
