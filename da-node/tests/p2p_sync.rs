@@ -201,3 +201,95 @@ async fn two_full_nodes_one_late_sync_from_any_peer() {
     first.shutdown().await;
     producer.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignored() {
+    use da_network::{NetworkConfig, NetworkEvent, Request, Response};
+    use da_proto::v1 as pb;
+    let (pd, fd) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let producer = producer(pd.path(), kzg.clone(), 0.0).await;
+    // A serving peer whose "newest header" is a far-future one signed by someone else.
+    let forged = da_types::Header {
+        chain_id: CHAIN.into(),
+        height: 1_000_000,
+        parent_hash: [0; 32],
+        timestamp_ms: 0,
+        k: 1,
+        commitments: vec![[0xc0; 48]; 2],
+        blob_count: 0,
+    }
+    .sign(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]))
+    .expect("sign");
+    let (liar, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
+        .await
+        .expect("network");
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let NetworkEvent::Inbound(r) = ev {
+                let resp = match r.request {
+                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
+                        headers: vec![da_proto::convert::header_to_pb(&forged)],
+                    }),
+                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
+                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
+                    Request::Namespace(_) => {
+                        Response::Namespace(pb::NamespaceResponse::default())
+                    }
+                };
+                let _ = r.respond.send(resp);
+            }
+        }
+    });
+    // The full node knows only the liar at first.
+    let late = da_node::start_with(
+        NodeConfig {
+            chain_id: CHAIN.into(),
+            role: Role::Full,
+            data_dir: Some(fd.path().to_path_buf()),
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+            trusted_producers: vec![hex::encode(producer.inner.public_key())],
+            precompute: false,
+            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            p2p_bootstrap: liar
+                .listen_addrs()
+                .await
+                .expect("addrs")
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            ..NodeConfig::default()
+        },
+        kzg,
+    )
+    .await
+    .expect("full node starts");
+    let late_p2p = late.p2p.as_ref().expect("p2p");
+    let mut penalised = false;
+    for _ in 0..100 {
+        if late_p2p.score(liar.peer_id()).await.expect("score") < 0 {
+            penalised = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(penalised, "the peer sending an unsigned head was not penalised");
+    assert_eq!(late.inner.store.head().expect("head"), None);
+    // Given an honest peer, the node follows the real chain.
+    for a in producer.p2p.as_ref().expect("p2p").listen_addrs().await.expect("addrs") {
+        late_p2p.dial(a).await.expect("dial the producer");
+    }
+    grow(&producer, 3).await;
+    let target = producer.inner.store.head().expect("head").expect("blocks");
+    for _ in 0..200 {
+        if late.inner.store.head().expect("head").unwrap_or(0) >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(late.inner.store.head().expect("head").unwrap_or(0) >= target);
+    liar.shutdown();
+    late.shutdown().await;
+    producer.shutdown().await;
+}
