@@ -206,7 +206,10 @@ async fn two_full_nodes_one_late_sync_from_any_peer() {
 async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignored() {
     use da_network::{NetworkConfig, NetworkEvent, Request, Response};
     use da_proto::v1 as pb;
-    let (pd, fd) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let (pd, fd) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
     let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
     let producer = producer(pd.path(), kzg.clone(), 0.0).await;
     // A serving peer whose "newest header" is a far-future one signed by someone else.
@@ -233,9 +236,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
                     }),
                     Request::Row(_) => Response::Row(pb::RowResponse::default()),
                     Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
-                    Request::Namespace(_) => {
-                        Response::Namespace(pb::NamespaceResponse::default())
-                    }
+                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
                 };
                 let _ = r.respond.send(resp);
             }
@@ -274,10 +275,20 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(penalised, "the peer sending an unsigned head was not penalised");
+    assert!(
+        penalised,
+        "the peer sending an unsigned head was not penalised"
+    );
     assert_eq!(late.inner.store.head().expect("head"), None);
     // Given an honest peer, the node follows the real chain.
-    for a in producer.p2p.as_ref().expect("p2p").listen_addrs().await.expect("addrs") {
+    for a in producer
+        .p2p
+        .as_ref()
+        .expect("p2p")
+        .listen_addrs()
+        .await
+        .expect("addrs")
+    {
         late_p2p.dial(a).await.expect("dial the producer");
     }
     grow(&producer, 3).await;
