@@ -94,17 +94,9 @@ async fn main() -> anyhow::Result<()> {
     let block_ms: u64 = args.next().map_or(Ok(500), |a| a.parse())?;
     let dir = tempfile::tempdir()?;
     let net = Devnet::start(DevnetOptions {
-        data_dir: dir.path().to_path_buf(),
-        chain_id: "bench".into(),
         block_time_ms: block_ms,
-        base_port: 0,
-        demo_load_mib_s: 0.0,
         token: "t".into(),
-        light_clients: 0,
-        withhold: 0.0,
-        corrupt_proofs: false,
-        withhold_heights: Vec::new(),
-        light_sampler: Default::default(),
+        ..DevnetOptions::local(dir.path().to_path_buf(), "bench")
     })
     .await?;
     let adapter: SocketAddr = net.adapter_addr;

@@ -36,17 +36,12 @@ async fn devnet(lcs: usize, block_ms: u64, withhold: f64, sampler: SamplerConfig
     let dir = std::env::temp_dir().join(format!("sampling-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let net = Devnet::start(DevnetOptions {
-        data_dir: dir,
-        chain_id: "bench".into(),
         block_time_ms: block_ms,
-        base_port: 0,
-        demo_load_mib_s: 0.0,
         token: "bench".into(),
         light_clients: lcs,
         withhold,
-        corrupt_proofs: false,
-        withhold_heights: Vec::new(),
         light_sampler: sampler,
+        ..DevnetOptions::local(dir, "bench")
     })
     .await
     .expect("devnet starts");
@@ -59,6 +54,17 @@ async fn devnet(lcs: usize, block_ms: u64, withhold: f64, sampler: SamplerConfig
         }
     }
     net
+}
+
+/// `k` of the producer's block at `h`.
+fn k_of(net: &Devnet, h: u64) -> usize {
+    net.producer
+        .inner
+        .store
+        .block_index(h)
+        .expect("read")
+        .expect("stored")
+        .0
 }
 
 fn client(net: &Devnet) -> DaClient {
@@ -100,13 +106,7 @@ async fn latency() {
         let payload: usize = blobs.iter().map(|(_, d)| d.len()).sum();
         let s = c.submit(&blobs, true).await.expect("submit");
         let h = s.heights[0].expect("included");
-        let (k, _) = net
-            .producer
-            .inner
-            .store
-            .block_index(h)
-            .expect("read")
-            .expect("stored");
+        let k = k_of(&net, h);
         let v = verdicts(&net, h, Duration::from_secs(60)).await;
         let mut line = Vec::new();
         for (lc, st) in net.light.iter().zip(&v) {
@@ -166,13 +166,7 @@ async fn miss() {
             .await
             .expect("submit");
         let h = r.heights[0].expect("included");
-        let (got_k, _) = net
-            .producer
-            .inner
-            .store
-            .block_index(h)
-            .expect("read")
-            .expect("stored");
+        let got_k = k_of(&net, h);
         if got_k != k {
             continue;
         }

@@ -45,6 +45,26 @@ pub struct DevnetOptions {
     pub light_sampler: da_light::SamplerConfig,
 }
 
+impl DevnetOptions {
+    /// A devnet under `data_dir` on ephemeral ports: 300 ms blocks, no demo load, no light
+    /// clients, no faults, token `devnet`. Tests and benchmarks override what they need.
+    pub fn local(data_dir: PathBuf, chain_id: &str) -> Self {
+        Self {
+            data_dir,
+            chain_id: chain_id.into(),
+            block_time_ms: 300,
+            base_port: 0,
+            demo_load_mib_s: 0.0,
+            token: "devnet".into(),
+            light_clients: 0,
+            withhold: 0.0,
+            withhold_heights: Vec::new(),
+            corrupt_proofs: false,
+            light_sampler: da_light::SamplerConfig::default(),
+        }
+    }
+}
+
 /// Endpoints of one devnet node.
 #[derive(Debug, Serialize)]
 pub struct Endpoint {

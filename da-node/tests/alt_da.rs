@@ -31,17 +31,9 @@ const OCTETS: (&str, &str) = ("Content-Type", "application/octet-stream");
 
 async fn devnet(dir: &std::path::Path) -> Devnet {
     Devnet::start(DevnetOptions {
-        data_dir: dir.to_path_buf(),
-        chain_id: "altda".into(),
         block_time_ms: 200,
-        base_port: 0,
-        demo_load_mib_s: 0.0,
         token: "tok".into(),
-        light_clients: 0,
-        withhold: 0.0,
-        corrupt_proofs: false,
-        withhold_heights: Vec::new(),
-        light_sampler: Default::default(),
+        ..DevnetOptions::local(dir.to_path_buf(), "altda")
     })
     .await
     .expect("devnet starts")

@@ -38,7 +38,23 @@ async fn full(
     producer: &NodeHandle,
     via: &NodeHandle,
 ) -> NodeHandle {
-    let p2p = via.p2p.as_ref().expect("p2p on");
+    let addrs = via
+        .p2p
+        .as_ref()
+        .expect("p2p on")
+        .listen_addrs()
+        .await
+        .expect("addrs");
+    full_from(dir, kzg, producer, &addrs).await
+}
+
+/// A full node trusting `producer`'s key and bootstrapped from `bootstrap`.
+async fn full_from(
+    dir: &std::path::Path,
+    kzg: Arc<KzgContext>,
+    producer: &NodeHandle,
+    bootstrap: &[da_network::Multiaddr],
+) -> NodeHandle {
     da_node::start_with(
         NodeConfig {
             chain_id: CHAIN.into(),
@@ -49,13 +65,7 @@ async fn full(
             trusted_producers: vec![hex::encode(producer.inner.public_key())],
             precompute: false,
             p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            p2p_bootstrap: p2p
-                .listen_addrs()
-                .await
-                .expect("addrs")
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            p2p_bootstrap: bootstrap.iter().map(ToString::to_string).collect(),
             ..NodeConfig::default()
         },
         kzg,
@@ -243,29 +253,8 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
         }
     });
     // The full node knows only the liar at first.
-    let late = da_node::start_with(
-        NodeConfig {
-            chain_id: CHAIN.into(),
-            role: Role::Full,
-            data_dir: Some(fd.path().to_path_buf()),
-            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
-            trusted_producers: vec![hex::encode(producer.inner.public_key())],
-            precompute: false,
-            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            p2p_bootstrap: liar
-                .listen_addrs()
-                .await
-                .expect("addrs")
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            ..NodeConfig::default()
-        },
-        kzg,
-    )
-    .await
-    .expect("full node starts");
+    let liar_addrs = liar.listen_addrs().await.expect("addrs");
+    let late = full_from(fd.path(), kzg, &producer, &liar_addrs).await;
     let late_p2p = late.p2p.as_ref().expect("p2p");
     let mut penalised = false;
     for _ in 0..100 {

@@ -201,17 +201,10 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
 async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
     let dir = tempfile::tempdir().expect("tmp");
     let net = da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
-        data_dir: dir.path().to_path_buf(),
-        chain_id: "devnet-lc".into(),
         block_time_ms: 300,
-        base_port: 0,
-        demo_load_mib_s: 0.0,
         token: "t".into(),
         light_clients: 2,
-        withhold: 0.0,
-        corrupt_proofs: false,
-        withhold_heights: Vec::new(),
-        light_sampler: Default::default(),
+        ..da_node::devnet::DevnetOptions::local(dir.path().to_path_buf(), "devnet-lc")
     })
     .await
     .expect("devnet");
@@ -262,11 +255,6 @@ async fn faulty_devnet_at(
     corrupt: bool,
 ) -> da_node::devnet::Devnet {
     da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
-        data_dir: dir.to_path_buf(),
-        chain_id: "devnet-faults".into(),
-        block_time_ms: 300,
-        base_port: 0,
-        demo_load_mib_s: 0.0,
         token: "t".into(),
         light_clients: 2,
         withhold,
@@ -277,6 +265,7 @@ async fn faulty_devnet_at(
             patience: Duration::from_secs(3),
             ..Default::default()
         },
+        ..da_node::devnet::DevnetOptions::local(dir.to_path_buf(), "devnet-faults")
     })
     .await
     .expect("devnet")

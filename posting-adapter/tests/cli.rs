@@ -40,17 +40,9 @@ fn text(b: &[u8]) -> String {
 async fn post_and_get_through_the_cli() {
     let dir = tempfile::tempdir().expect("tmp");
     let net = Devnet::start(DevnetOptions {
-        data_dir: dir.path().join("net"),
-        chain_id: "cli".into(),
         block_time_ms: 200,
-        base_port: 0,
-        demo_load_mib_s: 0.0,
         token: "secret".into(),
-        light_clients: 0,
-        withhold: 0.0,
-        corrupt_proofs: false,
-        withhold_heights: Vec::new(),
-        light_sampler: Default::default(),
+        ..DevnetOptions::local(dir.path().join("net"), "cli")
     })
     .await
     .expect("devnet");
