@@ -12,6 +12,7 @@ use ekzg_polynomial::{domain::Domain, CosetFFT};
 use crate::{
     error::{ErasureError, Result},
     field::{bit_reverse, reverse_bits, root_of_unity, Fr, G1},
+    g1fft::G1Fft,
 };
 
 /// Encoder and decoder of the `[2k, k]` column code.
@@ -20,6 +21,7 @@ pub struct ColumnCodec {
     k: usize,
     domain: Option<Domain>,
     coset: CosetFFT,
+    g1fft: G1Fft,
     points: Vec<Fr>,
 }
 
@@ -37,6 +39,7 @@ impl ColumnCodec {
             k,
             domain: (k > 1).then(|| Domain::new(k)),
             coset: CosetFFT::new(w),
+            g1fft: G1Fft::new(k),
             points,
         })
     }
@@ -83,22 +86,20 @@ impl ColumnCodec {
         let Some(domain) = &self.domain else {
             return Ok(original.to_vec());
         };
-        // IFFT(v)[j] = FFT(v)[(k - j) mod k] / k: one forward FFT, then the 1/k and the coset
-        // shift ω_{2k}^j fused into a single scalar multiplication per point (G1 scalar
-        // multiplications dominate; this saves k of them per column).
-        let mut natural = original.to_vec();
-        bit_reverse(&mut natural);
-        let fwd = domain.fft_g1(natural);
-        let k = self.k;
-        let mut coeffs = Vec::with_capacity(k);
+        // G1 scalar multiplications dominate: the unscaled inverse FFT and the forward FFT skip
+        // unit twiddles (`G1Fft`), and the 1/k and the coset shift ω_{2k}^j are fused into a
+        // single multiplication per coefficient.
+        let mut v = original.to_vec();
+        bit_reverse(&mut v);
+        self.g1fft.ifft_unscaled(&mut v);
         let mut scale = domain.domain_size_inv;
-        for j in 0..k {
-            coeffs.push(fwd[(k - j) % k] * scale);
+        for c in &mut v {
+            *c *= scale;
             scale *= self.coset.generator;
         }
-        let mut parity = domain.fft_g1(coeffs);
-        bit_reverse(&mut parity);
-        Ok(parity)
+        self.g1fft.fft(&mut v);
+        bit_reverse(&mut v);
+        Ok(v)
     }
 
     /// Lagrange coefficients that give each row in `missing` from the values at `known` (exactly

@@ -7,12 +7,13 @@
 use std::sync::{Arc, OnceLock};
 
 use da_erasure::field::frs_from_bytes;
-use da_types::consts::{BYTES_PER_CELL, BYTES_PER_ROW, CELLS_PER_ROW, FIELD_ELEMENTS_PER_CELL};
+use da_types::consts::{BYTES_PER_CELL, BYTES_PER_ROW, CELLS_PER_ROW};
 use ekzg_bls12_381::fixed_base_msm::UsePrecomp;
-use ekzg_multi_open::{commit_key::CommitKey, Prover as Fk20Prover, ProverInput};
+use ekzg_multi_open::commit_key::CommitKey;
 
 use crate::{
     error::{KzgError, Result},
+    fk20::Fk20,
     types::{Cell, Commitment, Proof},
 };
 
@@ -71,7 +72,8 @@ pub struct KzgContext {
     backend: Backend,
     pub(crate) ckzg: &'static c_kzg::KzgSettings,
     eth: rust_eth_kzg::DASContext,
-    pub(crate) fk20: Fk20Prover,
+    pub(crate) fk20: Fk20,
+    commit_key: CommitKey,
 }
 
 impl std::fmt::Debug for KzgContext {
@@ -150,25 +152,16 @@ impl KzgContext {
         } else {
             0
         };
-        let use_precomp = if config.precompute {
-            UsePrecomp::Yes {
-                width: PRECOMP_WIDTH,
-            }
-        } else {
-            UsePrecomp::No
-        };
         let setup = rust_eth_kzg::TrustedSetup::default();
-        let fk20 = Fk20Prover::new(
-            CommitKey::new(setup.g1_monomial.clone()),
-            da_types::consts::FIELD_ELEMENTS_PER_ROW,
-            FIELD_ELEMENTS_PER_CELL,
-            da_types::consts::FIELD_ELEMENTS_PER_EXT_ROW,
-            use_precomp,
+        let fk20 = Fk20::new(
+            &setup.g1_monomial,
+            config.precompute.then_some(PRECOMP_WIDTH),
         );
         Self {
             backend: config.backend,
             ckzg: c_kzg::ethereum_kzg_settings(precompute),
             eth: rust_eth_kzg::DASContext::new(&setup, UsePrecomp::No),
+            commit_key: CommitKey::new(setup.g1_monomial.clone()),
             fk20,
         }
     }
@@ -200,9 +193,9 @@ impl KzgContext {
                 Ok(Commitment(c.to_bytes().into_inner()))
             }
             Backend::RustEthKzg => {
-                let scalars = frs_from_bytes(blob)?;
+                let coefficients = self.fk20.coefficients(&frs_from_bytes(blob)?);
                 Ok(Commitment::from_point(
-                    &self.fk20.commit(ProverInput::Data(scalars)),
+                    &self.commit_key.commit_g1(&coefficients).into(),
                 ))
             }
         }
@@ -218,15 +211,17 @@ impl KzgContext {
                 Ok(from_ckzg(&cells[..], &proofs[..]))
             }
             Backend::RustEthKzg => {
-                // rust-eth-kzg's FK20 prover, held here so that it honours this context's
-                // precomputation setting (its DASContext is built without tables).
-                let scalars = frs_from_bytes(blob)?;
-                let (proofs, cosets) = self
-                    .fk20
-                    .compute_multi_opening_proofs(ProverInput::Data(scalars));
+                // Our FK20 (`fk20.rs`: rust-eth-kzg's algorithm, faster MSM and G1 FFTs), which
+                // honours this context's precomputation setting.
+                let coefficients = self.fk20.coefficients(&frs_from_bytes(blob)?);
+                let proofs = self.fk20.prove_coefficients(coefficients.clone());
                 Ok((
-                    cosets.iter().map(|c| Cell::from_frs(c)).collect(),
-                    proofs.iter().map(Proof::from_point).collect(),
+                    self.fk20
+                        .cells(coefficients)
+                        .iter()
+                        .map(|c| Cell::from_frs(c))
+                        .collect(),
+                    Proof::from_projective(&proofs),
                 ))
             }
         }

@@ -14,6 +14,7 @@
 
 pub mod context;
 pub mod error;
+mod fk20;
 pub mod inclusion;
 pub mod pure;
 pub mod square;

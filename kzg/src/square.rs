@@ -21,14 +21,13 @@ use da_types::{
     CellIndex, IndexEntry, OriginalSquare,
 };
 use ekzg_bls12_381::{ff::Field, group::Group, lincomb::g1_lincomb, reduce_bytes_to_scalar_bias};
-use ekzg_multi_open::ProverInput;
 use rayon::prelude::*;
 
 use crate::{
     context::Backend,
     context::KzgContext,
     error::{KzgError, Result},
-    types::{to_projective, Cell, Commitment, Proof, VerifiedCell},
+    types::{Cell, Commitment, Proof, VerifiedCell},
 };
 
 /// How [`CommittedSquare::prove`] computes the extended rows' proofs.
@@ -48,6 +47,9 @@ pub struct CommittedSquare {
     data: ExtendedData,
     commitments: Vec<Commitment>,
     index: Vec<IndexEntry>,
+    /// FK20's first phase of each original row, when it produced the commitments (contexts
+    /// with prover tables); [`CommittedSquare::prove`] then only runs the second phase.
+    fk20_h: Option<Vec<Vec<G1>>>,
 }
 
 /// A square with every cell proof: what full nodes store and serve.
@@ -80,21 +82,48 @@ impl KzgContext {
         let codec = ColumnCodec::new(k)?;
         let orig = parse_rows(k, square.rows())?;
         let data = ExtendedData::encode(&codec, &orig)?;
-        let commitments = self.commit_rows(&codec, &data)?;
+        let (commitments, fk20_h) = self.commit_rows(&codec, &data)?;
         Ok(CommittedSquare {
             codec,
             data,
             commitments,
             index: square.index().to_vec(),
+            fk20_h,
         })
     }
 
-    /// Commits to the `k` original rows and extends the commitments.
+    /// Commits to the `k` original rows and extends the commitments; also returns FK20's first
+    /// phase of every original row when it produced the commitments.
     ///
-    /// The original rows go through c-kzg's `blob_to_kzg_commitment` (a single-threaded
-    /// Pippenger MSM over the Lagrange points), one row per core: on this machine that is ~30%
-    /// less wall time than blstrs' internally threaded MSM per row (`benches/RESULTS.md`).
-    fn commit_rows(&self, codec: &ColumnCodec, data: &ExtendedData) -> Result<Vec<Commitment>> {
+    /// With prover tables, each row runs FK20's first phase, which yields the commitment almost
+    /// for free (`fk20.rs`) and leaves `prove` only the final FFTs. Without them, the rows go
+    /// through c-kzg's `blob_to_kzg_commitment` (a single-threaded Pippenger MSM over the
+    /// Lagrange points), one row per core: on this machine that is ~30% less wall time than
+    /// blstrs' internally threaded MSM per row (`benches/RESULTS.md`).
+    #[allow(clippy::type_complexity)]
+    fn commit_rows(
+        &self,
+        codec: &ColumnCodec,
+        data: &ExtendedData,
+    ) -> Result<(Vec<Commitment>, Option<Vec<Vec<G1>>>)> {
+        if self.fk20.has_tables() {
+            let rows: Vec<(G1, Vec<G1>)> = (0..codec.k())
+                .into_par_iter()
+                .map(|r| {
+                    let row = data.row_blob(r);
+                    if is_zero_row(row) {
+                        // The zero polynomial: identity commitment, `h` and proofs.
+                        return (G1::identity(), Vec::new());
+                    }
+                    self.fk20.commit_and_h(self.fk20.coefficients(row))
+                })
+                .collect();
+            let (orig, h): (Vec<G1>, Vec<Vec<G1>>) = rows.into_iter().unzip();
+            let parity = codec.extend_g1(&orig)?;
+            let mut all = orig;
+            all.extend(parity);
+            return Ok((Commitment::from_projective(&all), Some(h)));
+        }
         let orig: Vec<G1> = (0..codec.k())
             .into_par_iter()
             .map(|r| {
@@ -121,7 +150,7 @@ impl KzgContext {
         let parity = codec.extend_g1(&orig)?;
         let mut all = orig;
         all.extend(parity);
-        Ok(Commitment::from_projective(&all))
+        Ok((Commitment::from_projective(&all), None))
     }
 
     /// Extends `k` original row commitments to all `2k` by linearity.
@@ -276,7 +305,7 @@ impl KzgContext {
         }
         let codec = ColumnCodec::new(k)?;
         let data = partial.data.repair(&codec)?;
-        let recomputed = self.commit_rows(&codec, &data)?;
+        let (recomputed, fk20_h) = self.commit_rows(&codec, &data)?;
         if recomputed != commitments {
             return Err(KzgError::InvalidProof(
                 "repaired data does not match the row commitments".into(),
@@ -287,6 +316,7 @@ impl KzgContext {
             data,
             commitments: recomputed,
             index: Vec::new(),
+            fk20_h,
         };
         committed.prove(self, ProofStrategy::Linear)
     }
@@ -326,7 +356,9 @@ impl CommittedSquare {
     }
 
     /// Computes every cell proof.
-    pub fn prove(self, ctx: &KzgContext, strategy: ProofStrategy) -> Result<ExtendedSquare> {
+    pub fn prove(mut self, ctx: &KzgContext, strategy: ProofStrategy) -> Result<ExtendedSquare> {
+        // FK20's first phase is only needed here; do not keep it with the proven square.
+        let fk20_h = self.fk20_h.take();
         let k = self.k();
         let rows = match strategy {
             ProofStrategy::Linear => k,
@@ -339,10 +371,10 @@ impl CommittedSquare {
                     // Padding rows (k is a power of two) have identity proofs: skip FK20.
                     return vec![G1::identity(); CELLS_PER_ROW];
                 }
-                let (p, _) = ctx.fk20.compute_multi_opening_proofs(ProverInput::Data(
-                    self.data.row_blob(r).to_vec(),
-                ));
-                to_projective(&p)
+                match fk20_h.as_ref().and_then(|h| h.get(r)) {
+                    Some(h) => ctx.fk20.proofs_from_h(h.clone()),
+                    None => ctx.fk20.prove(self.data.row_blob(r)),
+                }
             })
             .collect();
         if strategy == ProofStrategy::Linear {

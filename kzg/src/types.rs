@@ -146,11 +146,6 @@ impl VerifiedCell {
     }
 }
 
-/// Converts a batch of points to projective form.
-pub(crate) fn to_projective(points: &[G1Point]) -> Vec<G1> {
-    points.iter().map(G1::from).collect()
-}
-
 impl Commitment {
     /// The `2k` row commitments a header carries (checked when used).
     pub fn of_header(header: &da_types::Header) -> Vec<Self> {

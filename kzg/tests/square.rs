@@ -74,6 +74,44 @@ fn linear_and_per_row_proofs_match_c_kzg_on_every_row() {
 }
 
 #[test]
+fn prover_tables_give_the_same_commitments_and_proofs() {
+    // With tables, commitments come out of FK20's first phase and `prove` runs only its second
+    // phase: both must equal c-kzg's per-row results (`naive_square`), padding rows included.
+    let tables = KzgContext::new(KzgConfig::DEFAULT.with_precompute(true));
+    let padded = vec![Blob::new(ns(3), data(5, 129 * PAYLOAD_BYTES_PER_CELL)).expect("blob")];
+    for blobs in [blobs(), padded] {
+        let sq = SquareLayout::build(&blobs).expect("layout");
+        let (naive_coms, naive_proofs) = ctx().naive_square(&sq).expect("naive");
+        let committed = tables.commit_square(&sq).expect("commit");
+        assert_eq!(committed.commitments(), &naive_coms[..]);
+        let proven = committed
+            .prove(&tables, ProofStrategy::Linear)
+            .expect("linear");
+        assert_eq!(proven.proofs(), &naive_proofs[..]);
+        // Repair takes the same path and must agree too.
+        let mut partial = PartialSquare::new(sq.k()).expect("partial");
+        let original: Vec<_> = (0..sq.k() * CELLS_PER_ROW)
+            .map(|n| {
+                let idx =
+                    CellIndex::new(n / CELLS_PER_ROW, n % CELLS_PER_ROW, sq.k()).expect("index");
+                let (cell, proof) = proven.sample(idx).expect("sample");
+                (idx, cell, proof)
+            })
+            .collect();
+        for v in tables
+            .verify_cells(proven.commitments(), original)
+            .expect("verify")
+        {
+            partial.insert(&v).expect("insert");
+        }
+        let repaired = tables
+            .repair(partial, proven.commitments())
+            .expect("repair");
+        assert_eq!(repaired.proofs(), &naive_proofs[..]);
+    }
+}
+
+#[test]
 fn verify_extension_accepts_valid_and_rejects_any_tampered_commitment() {
     let sq = SquareLayout::build(&blobs()).expect("layout");
     let coms = ctx()
