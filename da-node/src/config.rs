@@ -15,6 +15,11 @@ pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:26650";
 pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:26660";
 /// Default largest blob (2 MiB, like Celestia's practical blob limit).
 pub const DEFAULT_MAX_BLOB_BYTES: usize = 2 * 1024 * 1024;
+/// Default largest square a producer cuts: `k = 64` (8.1 MB of payload). Bigger squares are
+/// allowed by the protocol (up to `K_MAX`) but cost more per byte and, on a small producer,
+/// take longer to prove than a block time: under load a backlog would turn into partly filled
+/// `k = 128` squares that prove slower per byte than full `k = 64` ones (`benches/RESULTS.md`).
+pub const DEFAULT_MAX_SQUARE_K: usize = 64;
 /// Default mempool byte bound (two full squares).
 pub const DEFAULT_MEMPOOL_BYTES: usize = 64 * 1024 * 1024;
 /// Default mempool blob-count bound.
@@ -63,6 +68,8 @@ pub struct NodeConfig {
     pub mempool_max_bytes: usize,
     /// Mempool bound in blobs.
     pub mempool_max_blobs: usize,
+    /// Producers: the largest square to cut (`k`, a power of two up to `K_MAX`).
+    pub max_square_k: usize,
     /// Bearer token required by write methods, if set.
     pub auth_token: Option<String>,
     /// Keep heights for this long (ignored when archival).
@@ -104,6 +111,7 @@ impl Default for NodeConfig {
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             mempool_max_bytes: DEFAULT_MEMPOOL_BYTES,
             mempool_max_blobs: DEFAULT_MEMPOOL_BLOBS,
+            max_square_k: DEFAULT_MAX_SQUARE_K,
             auth_token: None,
             retention_secs: DEFAULT_RETENTION_SECS,
             archival: false,
@@ -178,7 +186,18 @@ impl NodeConfig {
                 format!("{} not in 10..=600000", self.block_time_ms),
             );
         }
-        let square = crate::mempool::SQUARE_CELLS * da_types::consts::PAYLOAD_BYTES_PER_CELL;
+        if !self.max_square_k.is_power_of_two() || self.max_square_k > da_types::consts::K_MAX {
+            return invalid(
+                "max_square_k",
+                format!(
+                    "{} is not a power of two in 1..={}",
+                    self.max_square_k,
+                    da_types::consts::K_MAX
+                ),
+            );
+        }
+        let square = crate::mempool::square_cells(self.max_square_k)
+            * da_types::consts::PAYLOAD_BYTES_PER_CELL;
         if self.max_blob_bytes == 0 || self.max_blob_bytes > square / 2 {
             return invalid(
                 "max_blob_bytes",
@@ -240,6 +259,10 @@ max_blob_bytes = {DEFAULT_MAX_BLOB_BYTES}
 # Mempool bounds.
 mempool_max_bytes = {DEFAULT_MEMPOOL_BYTES}
 mempool_max_blobs = {DEFAULT_MEMPOOL_BLOBS}
+# Producers: the largest square to cut (k rows of original data; a power of two up to 256).
+# Bigger squares hold more per block but prove slower per byte; raise it on a bigger machine.
+# max_blob_bytes must fit in half of such a square.
+max_square_k = {DEFAULT_MAX_SQUARE_K}
 # Bearer token for Submit; leave unset for an open node.
 # auth_token = "change-me"
 # Retention window in seconds (7 days); `archival = true` keeps everything.

@@ -104,6 +104,9 @@ struct RunArgs {
     block_time_ms: Option<u64>,
     #[arg(long, env = "DA_NODE_MAX_BLOB_BYTES")]
     max_blob_bytes: Option<usize>,
+    /// Producer: largest square to cut (k, a power of two up to 256).
+    #[arg(long, env = "DA_NODE_MAX_SQUARE_K")]
+    max_square_k: Option<usize>,
     #[arg(long, env = "DA_NODE_AUTH_TOKEN")]
     auth_token: Option<String>,
     #[arg(long, env = "DA_NODE_RETENTION_SECS")]
@@ -174,6 +177,9 @@ fn merged_config(a: RunArgs) -> anyhow::Result<NodeConfig> {
     }
     if let Some(v) = a.max_blob_bytes {
         c.max_blob_bytes = v;
+    }
+    if let Some(v) = a.max_square_k {
+        c.max_square_k = v;
     }
     if a.auth_token.is_some() {
         c.auth_token = a.auth_token;

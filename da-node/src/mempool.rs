@@ -48,10 +48,17 @@ pub struct Mempool {
     inner: Mutex<Inner>,
     max_bytes: usize,
     max_blobs: usize,
+    /// Original cells of the largest square this producer cuts.
+    square_cells: usize,
 }
 
-/// Original cells a square can hold.
-pub const SQUARE_CELLS: usize = K_MAX * ORIGINAL_CELLS_PER_ROW;
+/// Original cells the largest square (`K_MAX`) can hold.
+pub const SQUARE_CELLS: usize = square_cells(K_MAX);
+
+/// Original cells a square of `k` rows can hold.
+pub const fn square_cells(k: usize) -> usize {
+    k * ORIGINAL_CELLS_PER_ROW
+}
 
 impl Mempool {
     /// An empty mempool with the given limits.
@@ -60,7 +67,14 @@ impl Mempool {
             inner: Mutex::new(Inner::default()),
             max_bytes,
             max_blobs,
+            square_cells: SQUARE_CELLS,
         }
+    }
+
+    /// Caps the squares [`take_for_block`](Self::take_for_block) fills at `k` rows.
+    pub fn with_max_square_k(mut self, k: usize) -> Self {
+        self.square_cells = square_cells(k.clamp(1, K_MAX));
+        self
     }
 
     /// Locks the state; a poisoned lock is recovered (the collections stay consistent because
@@ -101,7 +115,7 @@ impl Mempool {
                 continue;
             };
             let cells = cells_for_bytes(len);
-            if index_cells(taken.len() + 1) + data_cells + cells <= SQUARE_CELLS {
+            if index_cells(taken.len() + 1) + data_cells + cells <= self.square_cells {
                 data_cells += cells;
                 if let Some(b) = g.blobs.remove(&id) {
                     g.bytes -= len;
@@ -135,7 +149,7 @@ impl Mempool {
             .values()
             .map(|b| cells_for_bytes(b.data().len()))
             .sum();
-        cells + index_cells(g.blobs.len()) >= SQUARE_CELLS
+        cells + index_cells(g.blobs.len()) >= self.square_cells
     }
 
     /// Number of pending blobs.
@@ -195,5 +209,21 @@ mod tests {
         let taken = m.take_for_block();
         assert_eq!(taken.len(), 2);
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn a_capped_square_takes_only_what_fits_in_k_rows() {
+        let rows = 1984 * 64; // one row of payload
+        let m = Mempool::new(usize::MAX, 100).with_max_square_k(64);
+        for i in 0..3u8 {
+            m.insert(blob(i + 1, 30 * rows)).expect("insert");
+        }
+        assert!(m.fills_square());
+        // Two 30-row blobs fit in 64 rows with their index; the third waits.
+        let taken = m.take_for_block();
+        assert_eq!(taken.len(), 2);
+        assert!(!m.fills_square());
+        let layout = da_types::SquareLayout::build(&taken).expect("layout");
+        assert_eq!(layout.k(), 64);
     }
 }

@@ -159,7 +159,8 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
         .map_err(|e| NodeError::Startup(format!("{}: {e}", dir.display())))?;
     let key = load_or_create_key(&dir.join("node.key"))?;
     let store = Store::open(&dir.join("db"))?;
-    let mempool = Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs);
+    let mempool = Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
+        .with_max_square_k(config.max_square_k);
     let mut restored = 0;
     for blob in store.mempool_all()? {
         if store.blob_height(&blob.id())?.is_none() && mempool.insert(blob).is_ok() {
