@@ -102,6 +102,37 @@ impl ColumnCodec {
         Ok(v)
     }
 
+    /// [`extend_g1`](Self::extend_g1) of many columns at once, with every layer's
+    /// multiplications by one twiddle batched across the columns (`G1Fft::fft_many`).
+    pub fn extend_g1_many(&self, columns: &mut [Vec<G1>]) -> Result<()> {
+        for c in columns.iter() {
+            self.check_len(c.len())?;
+        }
+        let Some(domain) = &self.domain else {
+            return Ok(());
+        };
+        for c in columns.iter_mut() {
+            bit_reverse(c);
+        }
+        self.g1fft.ifft_unscaled_many(columns);
+        let mut scale = domain.domain_size_inv;
+        let mut batch = Vec::with_capacity(columns.len());
+        for j in 0..self.k {
+            batch.clear();
+            batch.extend(columns.iter().map(|c| c[j]));
+            crate::batch_mul::mul_many(&mut batch, &scale);
+            for (c, p) in columns.iter_mut().zip(&batch) {
+                c[j] = *p;
+            }
+            scale *= self.coset.generator;
+        }
+        self.g1fft.fft_many(columns);
+        for c in columns.iter_mut() {
+            bit_reverse(c);
+        }
+        Ok(())
+    }
+
     /// Lagrange coefficients that give each row in `missing` from the values at `known` (exactly
     /// `k` distinct rows): `value[m] = Σ_j out[m][j] · value[known[j]]`.
     pub fn recovery_matrix(&self, known: &[usize], missing: &[usize]) -> Result<Vec<Vec<Fr>>> {
@@ -144,6 +175,23 @@ mod tests {
 
     fn eval(coeffs: &[Fr], x: Fr) -> Fr {
         coeffs.iter().rev().fold(Fr::ZERO, |acc, c| acc * x + c)
+    }
+
+    #[test]
+    fn batched_g1_extension_equals_one_column_at_a_time() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        for k in [1usize, 2, 8] {
+            let codec = ColumnCodec::new(k).expect("codec");
+            let cols: Vec<Vec<G1>> = (0..6)
+                .map(|_| (0..k).map(|_| G1::random(&mut rng)).collect())
+                .collect();
+            let mut many = cols.clone();
+            codec.extend_g1_many(&mut many).expect("many");
+            for (c, got) in cols.iter().zip(&many) {
+                assert_eq!(got, &codec.extend_g1(c).expect("one"), "k={k}");
+            }
+        }
     }
 
     #[test]

@@ -160,7 +160,36 @@ impl Fk20 {
     /// discards, is `Σ_{t < N − L} c_t·[τ^t]` (the Toeplitz row above the first), so only the top
     /// `L` coefficients need their own (64-point) MSM. This replaces a 4096-point MSM per row
     /// (`specs/03-kzg.md`).
-    pub(crate) fn commit_and_h(&self, mut coeffs: Vec<Fr>) -> (G1, Vec<G1>) {
+    pub(crate) fn commit_and_h(&self, coeffs: Vec<Fr>) -> (G1, Vec<G1>) {
+        let (top, mut h) = self.h_hat(coeffs);
+        self.g1fft.ifft_unscaled(&mut h);
+        Self::finish_h(top, h)
+    }
+
+    /// [`commit_and_h`](Self::commit_and_h) for many rows: the MSM stages in parallel, then
+    /// the inverse FFTs batched (`G1Fft::ifft_unscaled_many`) in one chunk per thread.
+    pub(crate) fn commit_and_h_many(&self, rows: Vec<Vec<Fr>>) -> Vec<(G1, Vec<G1>)> {
+        let (tops, mut hats): (Vec<G1>, Vec<Vec<G1>>) =
+            rows.into_par_iter().map(|c| self.h_hat(c)).unzip();
+        let chunk = hats.len().div_ceil(rayon::current_num_threads()).max(1);
+        hats.par_chunks_mut(chunk)
+            .for_each(|c| self.g1fft.ifft_unscaled_many(c));
+        tops.into_iter()
+            .zip(hats)
+            .map(|(top, h)| Self::finish_h(top, h))
+            .collect()
+    }
+
+    /// The commitment (spare output plus the top coefficients' part) and `h`.
+    fn finish_h(top: G1, mut h: Vec<G1>) -> (G1, Vec<G1>) {
+        let commitment = h[SLOTS - 1] + top;
+        h.truncate(M);
+        (commitment, h)
+    }
+
+    /// The MSM stage: the top coefficients' part of the commitment and `ĥ` (before the inverse
+    /// FFT, whose `1/SLOTS` is already applied).
+    fn h_hat(&self, mut coeffs: Vec<Fr>) -> (G1, Vec<G1>) {
         assert_eq!(coeffs.len(), N, "FK20 polynomial of the wrong length");
         let top = g1_lincomb(&self.top_srs, &coeffs[N - L..]).unwrap_or(G1::identity());
         // The circulant product ends with an inverse FFT whose 1/SLOTS is applied here, in Fr.
@@ -186,7 +215,7 @@ impl Fk20 {
         let scalars: Vec<Vec<Fr>> = (0..SLOTS)
             .map(|i| ffts.iter().map(|f| f[i]).collect())
             .collect();
-        let mut h = match &self.bases {
+        let h = match &self.bases {
             Bases::Plain(per_slot) => per_slot
                 .iter()
                 .zip(&scalars)
@@ -194,10 +223,23 @@ impl Fk20 {
                 .collect(),
             Bases::Tables(t) => t.msms(&scalars),
         };
-        self.g1fft.ifft_unscaled(&mut h);
-        let commitment = h[SLOTS - 1] + top;
-        h.truncate(M);
-        (commitment, h)
+        (top, h)
+    }
+
+    /// [`proofs_from_h`](Self::proofs_from_h) for many rows, the FFTs batched in one chunk per
+    /// thread.
+    pub(crate) fn proofs_from_h_many(&self, mut hs: Vec<Vec<G1>>) -> Vec<Vec<G1>> {
+        for h in &mut hs {
+            h.resize(PROOFS, G1::identity());
+        }
+        let chunk = hs.len().div_ceil(rayon::current_num_threads()).max(1);
+        hs.par_chunks_mut(chunk).for_each(|c| {
+            self.g1fft.fft_many(c);
+            for h in c {
+                bit_reverse(h);
+            }
+        });
+        hs
     }
 
     /// FK20's second phase: the 128 cell proofs (cell order) from `h`.
@@ -500,7 +542,11 @@ mod tests {
                     c, commitment,
                     "commitment from the circulant's spare output"
                 );
-                assert_eq!(fk.proofs_from_h(h), want);
+                assert_eq!(fk.proofs_from_h(h.clone()), want);
+                let many = fk.commit_and_h_many(vec![fk.coefficients(&data); 3]);
+                assert!(many.iter().all(|(c2, h2)| *c2 == c && *h2 == h));
+                let proofs = fk.proofs_from_h_many(vec![h; 3]);
+                assert!(proofs.iter().all(|p| *p == want));
             }
         }
     }

@@ -107,18 +107,20 @@ impl KzgContext {
         data: &ExtendedData,
     ) -> Result<(Vec<Commitment>, Option<Vec<Vec<G1>>>)> {
         if self.fk20.has_tables() {
-            let rows: Vec<(G1, Vec<G1>)> = (0..codec.k())
-                .into_par_iter()
-                .map(|r| {
-                    let row = data.row_blob(r);
-                    if is_zero_row(row) {
-                        // The zero polynomial: identity commitment, `h` and proofs.
-                        return (G1::identity(), Vec::new());
-                    }
-                    self.fk20.commit_and_h(self.fk20.coefficients(row))
-                })
+            // Padding rows commit to the zero polynomial: identity commitment, empty `h`.
+            let live: Vec<usize> = (0..codec.k())
+                .filter(|&r| !is_zero_row(data.row_blob(r)))
                 .collect();
-            let (orig, h): (Vec<G1>, Vec<Vec<G1>>) = rows.into_iter().unzip();
+            let coefficients = live
+                .par_iter()
+                .map(|&r| self.fk20.coefficients(data.row_blob(r)))
+                .collect();
+            let mut orig = vec![G1::identity(); codec.k()];
+            let mut h = vec![Vec::new(); codec.k()];
+            for (&r, (c, hr)) in live.iter().zip(self.fk20.commit_and_h_many(coefficients)) {
+                orig[r] = c;
+                h[r] = hr;
+            }
             let parity = codec.extend_g1(&orig)?;
             let mut all = orig;
             all.extend(parity);
@@ -364,27 +366,34 @@ impl CommittedSquare {
             ProofStrategy::Linear => k,
             ProofStrategy::PerRow => 2 * k,
         };
-        let mut proofs: Vec<G1> = (0..rows)
+        // Rows whose FK20 first phase came with the commitments finish in one batch; the
+        // others (no prover tables, or the parity rows of `PerRow`) run FK20 whole.
+        let zero = |r: usize| is_zero_row(self.data.row_blob(r));
+        let mut proofs = vec![G1::identity(); rows * CELLS_PER_ROW];
+        let (batched, whole): (Vec<usize>, Vec<usize>) = (0..rows)
+            .filter(|&r| !zero(r))
+            .partition(|&r| fk20_h.as_ref().is_some_and(|h| r < h.len()));
+        if let Some(h) = &fk20_h {
+            let hs = batched.iter().map(|&r| h[r].clone()).collect();
+            for (&r, p) in batched.iter().zip(ctx.fk20.proofs_from_h_many(hs)) {
+                proofs[r * CELLS_PER_ROW..][..CELLS_PER_ROW].copy_from_slice(&p);
+            }
+        }
+        let computed: Vec<(usize, Vec<G1>)> = whole
             .into_par_iter()
-            .flat_map_iter(|r| {
-                if is_zero_row(self.data.row_blob(r)) {
-                    // Padding rows (k is a power of two) have identity proofs: skip FK20.
-                    return vec![G1::identity(); CELLS_PER_ROW];
-                }
-                match fk20_h.as_ref().and_then(|h| h.get(r)) {
-                    Some(h) => ctx.fk20.proofs_from_h(h.clone()),
-                    None => ctx.fk20.prove(self.data.row_blob(r)),
-                }
-            })
+            .map(|r| (r, ctx.fk20.prove(self.data.row_blob(r))))
             .collect();
+        for (r, p) in computed {
+            proofs[r * CELLS_PER_ROW..][..CELLS_PER_ROW].copy_from_slice(&p);
+        }
         if strategy == ProofStrategy::Linear {
-            let columns: Vec<Vec<G1>> = (0..CELLS_PER_ROW)
-                .into_par_iter()
-                .map(|c| {
-                    let col: Vec<G1> = (0..k).map(|r| proofs[r * CELLS_PER_ROW + c]).collect();
-                    self.codec.extend_g1(&col)
-                })
-                .collect::<std::result::Result<_, _>>()?;
+            let mut columns: Vec<Vec<G1>> = (0..CELLS_PER_ROW)
+                .map(|c| (0..k).map(|r| proofs[r * CELLS_PER_ROW + c]).collect())
+                .collect();
+            let chunk = CELLS_PER_ROW.div_ceil(rayon::current_num_threads());
+            columns
+                .par_chunks_mut(chunk)
+                .try_for_each(|cs| self.codec.extend_g1_many(cs))?;
             for i in 0..k {
                 proofs.extend(columns.iter().map(|col| col[i]));
             }
