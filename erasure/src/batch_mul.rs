@@ -155,7 +155,7 @@ pub fn mul_many(points: &mut [G1], k: &Fr) {
         .collect();
     if live.len() < MIN_BATCH {
         for &i in &live {
-            points[i] = points[i] * k;
+            points[i] *= k;
         }
         return;
     }
@@ -168,7 +168,7 @@ pub fn mul_many(points: &mut [G1], k: &Fr) {
     // Odd multiples P, 3P, …, 15P of every point (affine, batched).
     let mut twice = base.clone();
     batch_step(&mut twice, &mut bad, &mut den, |_| Step::Double);
-    let mut table: Vec<Vec<G1Affine>> = vec![base.clone()];
+    let mut table: Vec<Vec<G1Affine>> = vec![base];
     for _ in 1..TABLE {
         let mut next = table[table.len() - 1].clone();
         batch_step(&mut next, &mut bad, &mut den, |i| Step::Add(twice[i]));
