@@ -171,6 +171,18 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
     }
     assert!(sent >= 2, "forged headers were never published");
     assert!(lc.network().score(forger.peer_id()).await.expect("score") <= BAN_SCORE);
+    // The ban disconnects the forger; the connection close may land a moment after the score.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while lc
+        .network()
+        .peers()
+        .await
+        .expect("peers")
+        .contains(&forger.peer_id())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(!lc
         .network()
         .peers()
