@@ -56,9 +56,30 @@ async fn connect(port: u16) -> tonic::transport::Channel {
     panic!("node on {addr} never came up");
 }
 
+/// The seeds to run: `DA_CRASH_SEEDS` as `A-B` (inclusive range) or a comma list; default 1-3.
+/// The soak outside CI: `DA_CRASH_SEEDS=1-200 cargo test --release -p da-node --test crash`.
+fn seeds() -> Vec<u64> {
+    let Ok(spec) = std::env::var("DA_CRASH_SEEDS") else {
+        return vec![1, 2, 3];
+    };
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .unwrap_or_else(|e| panic!("DA_CRASH_SEEDS={spec:?}: {s:?} is not a seed: {e}"))
+    };
+    match spec.split_once('-') {
+        Some((a, b)) => (parse(a)..=parse(b)).collect(),
+        None => spec.split(',').map(parse).collect(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
-    for seed in [1u64, 2, 3] {
+    let seeds = seeds();
+    assert!(!seeds.is_empty(), "DA_CRASH_SEEDS selects no seed");
+    let mut acked_total = 0usize;
+    let mut blocks_total = 0u64;
+    for seed in seeds.iter().copied() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let dir = tempfile::tempdir().expect("tmp");
         let port = free_port();
@@ -69,12 +90,15 @@ async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
         // Submit concurrently; remember what was acknowledged with its height.
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
         let mut tasks = Vec::new();
-        for w in 0..4u8 {
+        // The seed picks the number of writers, their blob sizes and the moment of the kill.
+        let writers = rng.gen_range(2..=6u8);
+        for w in 0..writers {
             let mut c = blobs.clone();
             let tx = tx.clone();
+            let (step, offset) = (rng.gen_range(1..4096usize), rng.gen_range(0..60_000usize));
             tasks.push(tokio::spawn(async move {
                 for i in 0..10_000u32 {
-                    let mut data = vec![w; 1000 + (i as usize * 97) % 60_000];
+                    let mut data = vec![w; 4 + (offset + i as usize * step) % 60_000];
                     data[..4].copy_from_slice(&i.to_be_bytes());
                     let n = ns(w);
                     match c.submit(submit(&[(n.clone(), data.clone())], true)).await {
@@ -155,5 +179,16 @@ async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
         }
         child.kill().expect("kill");
         let _ = child.wait();
+        acked_total += acked.len();
+        blocks_total += head.height;
+        eprintln!(
+            "seed {seed}: killed after {delay} ms; {} acknowledged blobs found, {} blocks whole",
+            acked.len(),
+            head.height
+        );
     }
+    eprintln!(
+        "{} seeds: {acked_total} acknowledged blobs found, {blocks_total} blocks whole",
+        seeds.len()
+    );
 }

@@ -64,8 +64,12 @@ impl Default for KzgConfig {
     }
 }
 
-/// Window of the fixed-base tables when precomputing (rust-eth-kzg's and c-kzg's recommended 8).
+/// Window of c-kzg's fixed-base tables when precomputing (its recommended 8).
 const PRECOMP_WIDTH: usize = 8;
+/// Window of our FK20's tables: 10 bits, ~400 MB in 2 MiB pages. Against 8 bits (~100 MB) it
+/// makes a k = 64 square 11% faster (`benches/RESULTS.md`); 11 and 12 bits add 0.4 and 1.2 GB
+/// for 1–2% more.
+const FK20_WINDOW_BITS: usize = 10;
 
 /// The trusted setup and every KZG operation; build once, share with `Arc`.
 pub struct KzgContext {
@@ -147,7 +151,9 @@ fn b48<'a>(what: &'static str, b: &'a [u8]) -> Result<&'a [u8; 48]> {
 impl KzgContext {
     /// Builds a context from the embedded Ethereum mainnet trusted setup.
     pub fn new(config: KzgConfig) -> Self {
-        let precompute = if config.precompute {
+        // c-kzg's tables only speed up its own FK20 (cells, proofs, recovery), which runs only
+        // with the c-kzg backend; the default backend uses ours (`fk20.rs`).
+        let precompute = if config.precompute && matches!(config.backend, Backend::CKzg) {
             PRECOMP_WIDTH as u64
         } else {
             0
@@ -155,7 +161,7 @@ impl KzgContext {
         let setup = rust_eth_kzg::TrustedSetup::default();
         let fk20 = Fk20::new(
             &setup.g1_monomial,
-            config.precompute.then_some(PRECOMP_WIDTH),
+            config.precompute.then_some(FK20_WINDOW_BITS),
         );
         Self {
             backend: config.backend,

@@ -38,6 +38,8 @@ const SLOTS: usize = 2 * M;
 
 /// Below this many pairs a tree level is cheaper in projective additions than with one inversion.
 const BATCH_MIN_PAIRS: usize = 16;
+/// Bases whose table rows are built together (one inversion per step per chunk).
+const TABLE_BUILD_CHUNK: usize = 512;
 /// MSM slots gathered and summed together.
 const SLOTS_PER_BATCH: usize = 4;
 
@@ -84,7 +86,7 @@ impl std::fmt::Debug for Fk20 {
 
 impl Fk20 {
     /// Builds the prover from the monomial SRS (`N` points); `window_bits` builds the fixed-base
-    /// tables (`Some(8)`: ~100 MB, about a second on two cores), `None` keeps only the bases.
+    /// tables (`Some(10)`: ~400 MB, about a second on two cores), `None` keeps only the bases.
     pub(crate) fn new(g1_monomial: &[G1Point], window_bits: Option<usize>) -> Self {
         assert!(g1_monomial.len() >= N, "the SRS is shorter than a row");
         let circulant = Domain::new(SLOTS);
@@ -257,16 +259,14 @@ impl Tables {
         let per_base = 1usize << (wbits - 1);
         let bases: Vec<G1Point> = per_slot.iter().flatten().copied().collect();
         let identity = bases.iter().map(|b| bool::from(b.is_identity())).collect();
-        let table = bases
-            .par_iter()
-            .flat_map_iter(|b| {
-                let p = G1::from(*b);
-                let multiples: Vec<G1> = std::iter::successors(Some(p), |acc| Some(acc + p))
-                    .take(per_base)
-                    .collect();
-                g1_batch_normalize(&multiples)
-            })
-            .collect();
+        let mut table: Vec<G1Point> = Vec::with_capacity(bases.len() * per_base);
+        advise_huge_pages(&table);
+        table.resize(bases.len() * per_base, G1Point::identity());
+        let chunk = TABLE_BUILD_CHUNK.min(bases.len().max(1));
+        table
+            .par_chunks_mut(chunk * per_base)
+            .zip(bases.par_chunks(chunk))
+            .for_each(|(t, b)| multiples(b, per_base, t));
         Self {
             wbits,
             per_base,
@@ -275,9 +275,10 @@ impl Tables {
         }
     }
 
-    /// Number of signed windows of a 255-bit scalar (one more than `⌈255 / w⌉` for the carry).
+    /// Number of signed windows of a scalar below `2^255`: `⌈256 / w⌉`. The top window holds at
+    /// most `w − 1` of the scalar's bits, so with the carry from below it stays `≤ 2^(w−1)`.
     fn windows(&self) -> usize {
-        255usize.div_ceil(self.wbits) + 1
+        256usize.div_ceil(self.wbits)
     }
 
     /// One MSM per slot: `Σ_l scalars[slot][l] · B[slot][l]`.
@@ -328,6 +329,63 @@ impl Tables {
             }));
         }
         out
+    }
+}
+
+/// Writes `(m + 1)·B` for `m < per_base` of every base `B` into `out` (`[base][m]`), all bases
+/// stepping together so that each step's additions share one field inversion. The identity's
+/// multiples are the identity.
+fn multiples(bases: &[G1Point], per_base: usize, out: &mut [G1Point]) {
+    let live: Vec<usize> = (0..bases.len())
+        .filter(|&b| !bool::from(bases[b].is_identity()))
+        .collect();
+    for &b in &live {
+        out[b * per_base] = bases[b];
+    }
+    let mut inv: Vec<Fp> = Vec::with_capacity(live.len());
+    for m in 1..per_base {
+        // Step `m`: `(m + 1)·B = m·B + B`. For `m = 1` that is a doubling; for `m ≥ 2` the two
+        // x-coordinates differ (`m·B = ±B` would need `m ∓ 1 ≡ 0` modulo the group order).
+        inv.clear();
+        inv.extend(live.iter().map(|&b| {
+            let (p, q) = (out[b * per_base + m - 1], bases[b]);
+            if m == 1 {
+                p.y().double()
+            } else {
+                q.x() - p.x()
+            }
+        }));
+        batch_inverse(&mut inv);
+        for (&b, i) in live.iter().zip(&inv) {
+            let (p, q) = (out[b * per_base + m - 1], bases[b]);
+            let lambda = if m == 1 {
+                let xx = p.x().square();
+                (xx.double() + xx) * i
+            } else {
+                (q.y() - p.y()) * i
+            };
+            let x = lambda.square() - p.x() - q.x();
+            let y = lambda * (p.x() - x) - p.y();
+            out[b * per_base + m] = G1Point::from_raw_unchecked(x, y, false);
+        }
+    }
+}
+
+/// Asks the kernel to back `v`'s allocation with 2 MiB pages (transparent huge pages in
+/// `madvise` mode, the common default). The tables are read at random: with 4 KiB pages nearly
+/// every lookup also misses the TLB. Best effort; must run before the memory is first touched.
+fn advise_huge_pages<T>(v: &Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_ptr() as usize;
+        let end = start + v.capacity() * std::mem::size_of::<T>();
+        let (lo, hi) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if hi > lo {
+            // SAFETY: [lo, hi) lies inside `v`'s live allocation; MADV_HUGEPAGE only changes how
+            // the kernel backs those pages, never their contents or validity.
+            let _ = unsafe { libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE) };
+        }
     }
 }
 
@@ -456,8 +514,9 @@ mod tests {
     #[test]
     fn signed_digits_recompose_the_scalar() {
         let mut r = rng(1);
-        for wbits in [2usize, 5, 8, 10] {
-            let windows = 255usize.div_ceil(wbits) + 1;
+        for wbits in [2usize, 5, 8, 10, 11, 12, 16] {
+            // As many windows as the tables use (`Tables::windows`).
+            let windows = 256usize.div_ceil(wbits);
             let mut d = vec![0; windows];
             for s in [
                 Fr::ZERO,
@@ -475,6 +534,27 @@ mod tests {
                     acc * radix + if x < 0 { -digit } else { digit }
                 });
                 assert_eq!(back, s, "w={wbits}");
+            }
+        }
+    }
+
+    #[test]
+    fn table_rows_are_the_multiples_of_their_base() {
+        let mut r = rng(4);
+        let p = G1::random(&mut r);
+        let bases = g1_batch_normalize(&[p, G1::identity(), -p, G1::random(&mut r)]);
+        let per_base = 9;
+        let mut out = vec![G1Point::default(); bases.len() * per_base];
+        multiples(&bases, per_base, &mut out);
+        for (b, base) in bases.iter().enumerate() {
+            for m in 0..per_base {
+                let want = G1::from(*base) * Fr::from(m as u64 + 1);
+                assert_eq!(
+                    G1::from(out[b * per_base + m]),
+                    want,
+                    "base {b}, {}·B",
+                    m + 1
+                );
             }
         }
     }
@@ -523,6 +603,7 @@ mod tests {
         );
         let plain = Fk20::new(&setup.g1_monomial, None);
         let tables = Fk20::new(&setup.g1_monomial, Some(4));
+        let odd_tables = Fk20::new(&setup.g1_monomial, Some(7));
         let mut r = rng(3);
         let random: Vec<Fr> = (0..N).map(|_| Fr::random(&mut r)).collect();
         let mut sparse = vec![Fr::ZERO; N];
@@ -534,6 +615,7 @@ mod tests {
             let want: Vec<G1> = want.iter().map(|p| G1::from(*p)).collect();
             assert_eq!(plain.prove(&data), want);
             assert_eq!(tables.prove(&data), want);
+            assert_eq!(odd_tables.prove(&data), want);
             assert_eq!(plain.cells(plain.coefficients(&data)), want_cells);
             let commitment = G1::from(reference.commit(ProverInput::Data(data.clone())));
             for fk in [&plain, &tables] {
