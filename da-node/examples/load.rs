@@ -116,6 +116,27 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    // The producer's own pace: payload of whole blocks over the time between their cuts, from the
+    // headers. Skips the first two blocks (warm-up) and the last (it may be a partial drain).
+    let mut cuts = Vec::new();
+    for h in 1..=max_h {
+        if let Some(sh) = node.inner.store.header(h)? {
+            cuts.push((sh.header.timestamp_ms, u64::from(sh.header.blob_count), sh.header.k));
+        }
+    }
+    if cuts.len() >= 5 {
+        let window = &cuts[2..cuts.len() - 1];
+        let (first, last) = (window[0].0, window[window.len() - 1].0);
+        let blobs: u64 = window[..window.len() - 1].iter().map(|c| c.1).sum();
+        let secs = (last.saturating_sub(first)) as f64 / 1000.0;
+        let mib = blobs as f64 * blob as f64 / (1024.0 * 1024.0);
+        println!(
+            "producer pace: {:.3} MiB/s ({mib:.1} MiB in {} blocks over {secs:.1} s between cuts; k of those blocks: {:?})",
+            mib / secs.max(1e-9),
+            window.len() - 1,
+            window[..window.len() - 1].iter().map(|c| c.2).collect::<Vec<_>>()
+        );
+    }
     println!("offered {rate} MiB/s for {secs} s in {kib} KiB blobs: {n} submitted, {} included in {max_h} blocks", lat.len());
     println!(
         "submit->inclusion latency p50 {:.2?} p99 {:.2?} max {:.2?}",

@@ -32,16 +32,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("trusted setup + prover tables: {:.2?}", t.elapsed());
 
     let t = Instant::now();
+    let cpu = cpu_time::ProcessTime::now();
     let square = SquareLayout::build(&blobs)?;
     let committed = ctx.commit_square(&square)?;
     let header_ready = t.elapsed();
     let t = Instant::now();
     let full = committed.prove(&ctx, ProofStrategy::Linear)?;
     let k = full.k();
+    let proofs = t.elapsed();
+    let busy = cpu.elapsed().as_secs_f64() / (header_ready + proofs).as_secs_f64();
     println!(
-        "{n} blobs x {kib} KiB -> k = {k} ({} x 128 cells): header-ready {header_ready:.2?}, all proofs {:.2?}",
+        "{n} blobs x {kib} KiB -> k = {k} ({} x 128 cells): header-ready {header_ready:.2?}, all proofs {proofs:.2?} (cores busy {busy:.2} of {})",
         2 * k,
-        t.elapsed()
+        rayon::current_num_threads()
     );
 
     let t = Instant::now();
