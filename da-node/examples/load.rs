@@ -121,7 +121,11 @@ async fn main() -> anyhow::Result<()> {
     let mut cuts = Vec::new();
     for h in 1..=max_h {
         if let Some(sh) = node.inner.store.header(h)? {
-            cuts.push((sh.header.timestamp_ms, u64::from(sh.header.blob_count), sh.header.k));
+            cuts.push((
+                sh.header.timestamp_ms,
+                u64::from(sh.header.blob_count),
+                sh.header.k,
+            ));
         }
     }
     if cuts.len() >= 5 {

@@ -80,7 +80,7 @@ pub struct NodeConfig {
     pub follow: Option<String>,
     /// Full nodes: hex ed25519 public keys of trusted producers.
     pub trusted_producers: Vec<String>,
-    /// Precompute prover tables (producers; ~hundreds of MiB, faster proofs).
+    /// Precompute prover tables (producers only; ~400 MB, ~6% faster squares).
     pub precompute: bool,
     /// libp2p listen addresses (empty = no p2p), e.g. `/ip4/0.0.0.0/tcp/26656`.
     pub p2p_listen: Vec<String>,
@@ -272,7 +272,7 @@ archival = false
 # over libp2p.
 # follow = "http://127.0.0.1:26650"
 trusted_producers = []
-# Precompute prover tables (faster proofs, more memory).
+# Precompute prover tables (producers only: ~400 MB in 2 MiB pages, ~6% faster squares).
 precompute = true
 # libp2p: listen addresses (empty = no p2p) and peers to dial at start.
 p2p_listen = []

@@ -67,7 +67,7 @@ impl Default for KzgConfig {
 /// Window of c-kzg's fixed-base tables when precomputing (its recommended 8).
 const PRECOMP_WIDTH: usize = 8;
 /// Window of our FK20's tables: 10 bits, ~400 MB in 2 MiB pages. Against 8 bits (~100 MB) it
-/// makes a k = 64 square 11% faster (`benches/RESULTS.md`); 11 and 12 bits add 0.4 and 1.2 GB
+/// makes a k = 64 square ~6% faster (`benches/RESULTS.md`); 11 and 12 bits add 0.4 and 1.2 GB
 /// for 1–2% more.
 const FK20_WINDOW_BITS: usize = 10;
 
