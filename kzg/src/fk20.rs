@@ -364,11 +364,18 @@ fn multiples(bases: &[G1Point], per_base: usize, out: &mut [G1Point]) {
             } else {
                 (q.y() - p.y()) * i
             };
-            let x = lambda.square() - p.x() - q.x();
-            let y = lambda * (p.x() - x) - p.y();
-            out[b * per_base + m] = G1Point::from_raw_unchecked(x, y, false);
+            out[b * per_base + m] = chord_point(lambda, &p, &q.x());
         }
     }
+}
+
+/// The affine sum (or double) of `p` and a point with x-coordinate `qx`, from the slope
+/// `lambda` of the line through them (the tangent for a doubling, where `qx = p.x`).
+#[inline]
+fn chord_point(lambda: Fp, p: &G1Point, qx: &Fp) -> G1Point {
+    let x = lambda.square() - p.x() - qx;
+    let y = lambda * (p.x() - x) - p.y();
+    G1Point::from_raw_unchecked(x, y, false)
 }
 
 /// Asks the kernel to back `v`'s allocation with 2 MiB pages (transparent huge pages in
@@ -476,9 +483,7 @@ fn batch_sums(points: &mut [G1Point], lens: &mut [usize], stride: usize) -> Vec<
                         (xx.double() + xx) * inv
                     }
                 };
-                let x = lambda.square() - p.x() - q.x();
-                let y = lambda * (p.x() - x) - p.y();
-                pts[out] = G1Point::from_raw_unchecked(x, y, false);
+                pts[out] = chord_point(lambda, &p, &q.x());
                 out += 1;
             }
             if *len % 2 == 1 {
