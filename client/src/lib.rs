@@ -10,14 +10,11 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgContext};
-use da_proto::{
-    convert,
-    v1::{
-        self as pb, blob_service_client::BlobServiceClient,
-        header_service_client::HeaderServiceClient, node_service_client::NodeServiceClient,
-    },
+use da_proto::v1::{
+    self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,
+    node_service_client::NodeServiceClient,
 };
-use da_types::{BlobId, HeaderVerifier, Namespace, SignedHeader};
+use da_types::{convert, BlobId, HeaderVerifier, Namespace, SignedHeader};
 pub use tonic::Code;
 use tonic::{transport::Channel, Request, Status};
 use tracing::debug;
@@ -482,7 +479,7 @@ impl DaClient {
             }
             (_, got) => got,
         };
-        Ok((at, convert::blob_proof_from_pb(&p)?))
+        Ok((at, BlobProof::try_from(&p)?))
     }
 
     /// The signed header at `height`, accepted under the configured [`HeaderTrust`].
@@ -494,7 +491,7 @@ impl DaClient {
                 async move { c.get_by_height(pb::GetByHeightRequest { height }).await }
             })
             .await?;
-        let h = convert::header_from_pb(&h)?;
+        let h = SignedHeader::try_from(&h)?;
         if h.header.height != height {
             return Err(ClientError::Malformed(format!(
                 "asked for header {height}, got {}",
@@ -514,7 +511,7 @@ impl DaClient {
                 async move { c.head(pb::HeadRequest {}).await }
             })
             .await?;
-        let h = convert::header_from_pb(&h)?;
+        let h = SignedHeader::try_from(&h)?;
         self.trust(&h)?;
         Ok(h)
     }

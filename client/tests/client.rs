@@ -5,31 +5,21 @@
 use std::{sync::Arc, time::Duration};
 
 use da_client::{ClientConfig, ClientError, Code, DaClient, HeaderTrust};
-use da_kzg::{KzgConfig, KzgContext};
-use da_node::{config::Role, NodeConfig, NodeHandle};
+use da_node::{NodeConfig, NodeHandle};
 use da_types::{BlobId, Namespace, ProducerSet};
 
 fn config(dir: &std::path::Path, port: u16) -> NodeConfig {
     NodeConfig {
-        chain_id: "client".into(),
-        role: Role::Producer,
-        data_dir: Some(dir.to_path_buf()),
         grpc_addr: format!("127.0.0.1:{port}").parse().expect("addr"),
-        metrics_addr: "127.0.0.1:0".parse().expect("addr"),
         block_time_ms: 150,
-        precompute: false,
+        p2p_listen: Vec::new(),
         auth_token: Some("tok".into()),
-        ..NodeConfig::default()
+        ..da_testkit::cluster::producer_config("client", dir)
     }
 }
 
 async fn node(dir: &std::path::Path, port: u16) -> NodeHandle {
-    da_node::start_with(
-        config(dir, port),
-        Arc::new(KzgContext::new(KzgConfig::DEFAULT)),
-    )
-    .await
-    .expect("node")
+    da_testkit::cluster::start(config(dir, port)).await
 }
 
 fn client(node: &NodeHandle, trust: HeaderTrust) -> DaClient {

@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         let mut c = client.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
-            let data = da_node::devnet::demo_bytes(n, blob);
+            let data = da_testkit::gen::bytes(n, blob);
             let mut ns = vec![0u8; 29];
             ns[27] = 0x10;
             ns[28] = (n % 8) as u8;

@@ -67,8 +67,8 @@ pub enum NodeError {
     Internal(String),
 }
 
-impl From<da_proto::convert::ConvertError> for NodeError {
-    fn from(e: da_proto::convert::ConvertError) -> Self {
+impl From<da_types::ConvertError> for NodeError {
+    fn from(e: da_types::ConvertError) -> Self {
         Self::InvalidArgument(e.to_string())
     }
 }

@@ -10,6 +10,7 @@ use da_proto::v1::{
 };
 use da_types::{
     consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
+    convert,
     layout::{cells_for_byte_range, entry_byte_range, unpack_cell, CellIndex, IndexEntry},
     Blob, BlobId, Namespace,
 };
@@ -20,7 +21,6 @@ use tonic::{Request, Response, Status};
 use tracing::warn;
 
 use crate::{
-    convert,
     error::{NodeError, Result},
     mempool::{Inserted, MempoolError},
     node::{BlockEvent, NodeInner, MAX_MESSAGE_BYTES},
@@ -440,7 +440,7 @@ impl pb::blob_service_server::BlobService for Api {
                 index_cells: self.original_cells(height, k, idx)?,
                 blob_cells: self.original_cells(height, k, e.cells())?,
             };
-            Ok(convert::blob_proof_to_pb(&proof, height))
+            Ok(proof.to_pb(height))
         })();
         self.done("GetProof", out)
     }
@@ -457,7 +457,7 @@ impl pb::blob_service_server::BlobService for Api {
                 .proof
                 .as_ref()
                 .ok_or_else(|| NodeError::InvalidArgument("proof is missing".into()))?;
-            let proof = convert::blob_proof_from_pb(proof)?;
+            let proof = BlobProof::try_from(proof)?;
             let commitments = self.commitments(r.height)?;
             let included = proof
                 .verify(&self.inner.kzg, &commitments, &ns, &id)
@@ -514,7 +514,7 @@ impl pb::header_service_server::HeaderService for Api {
                 .store
                 .header(h)?
                 .ok_or_else(|| self.not_stored(h))?;
-            Ok(convert::header_to_pb(&header))
+            Ok(pb::Header::from(&header))
         })();
         self.done("Head", out)
     }
@@ -530,7 +530,7 @@ impl pb::header_service_server::HeaderService for Api {
             .header(height)
             .map_err(NodeError::from)
             .and_then(|h| h.ok_or_else(|| self.not_stored(height)))
-            .map(|h| convert::header_to_pb(&h));
+            .map(|h| pb::Header::from(&h));
         self.done("GetByHeight", out)
     }
 
@@ -549,7 +549,7 @@ impl pb::header_service_server::HeaderService for Api {
             let mut headers = Vec::new();
             for h in r.from..=r.to {
                 match self.inner.store.header(h)? {
-                    Some(x) => headers.push(convert::header_to_pb(&x)),
+                    Some(x) => headers.push(pb::Header::from(&x)),
                     None if headers.is_empty() && h == r.from => return Err(self.not_stored(h)),
                     None => break,
                 }
@@ -567,7 +567,7 @@ impl pb::header_service_server::HeaderService for Api {
     ) -> std::result::Result<Response<Self::SubscribeStream>, Status> {
         let stream = self.block_stream(
             "subscriber fell behind; resubscribe and fetch missed heights with GetRange",
-            |ev: &BlockEvent| vec![convert::header_to_pb(&ev.header)],
+            |ev: &BlockEvent| vec![pb::Header::from(&ev.header)],
         );
         Ok(Response::new(stream))
     }
@@ -595,7 +595,7 @@ impl pb::share_service_server::ShareService for Api {
                     let i = CellIndex::new(c.row as usize, c.col as usize, k)?;
                     self.inner
                         .proven(r.height, k, i.row as usize, i.col as usize)
-                        .map(|p| convert::sample_to_pb(&p))
+                        .map(|p| pb::Sample::from(&p))
                 })
                 .collect::<Result<_>>()?;
             Ok(pb::GetSamplesResponse { samples })
@@ -616,7 +616,7 @@ impl pb::share_service_server::ShareService for Api {
                 .map(|c| {
                     self.inner
                         .proven(r.height, k, row, c)
-                        .map(|p| convert::sample_to_pb(&p))
+                        .map(|p| pb::Sample::from(&p))
                 })
                 .collect::<Result<_>>()?;
             Ok(pb::GetRowResponse { cells })
@@ -642,7 +642,7 @@ impl pb::share_service_server::ShareService for Api {
                 .collect::<Result<_>>()?;
             Ok(pb::GetNamespaceDataResponse {
                 blobs,
-                proof: Some(convert::namespace_proof_to_pb(&proof)),
+                proof: Some(pb::NamespaceProof::from(&proof)),
             })
         })();
         self.done("GetNamespaceData", out)

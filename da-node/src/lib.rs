@@ -1,4 +1,4 @@
-//! The DA full node and producer.
+//! The DA node library: full node and producer.
 //!
 //! This crate owns:
 //! - [`config`]: the node configuration (TOML, env, flags) and its validation;
@@ -7,13 +7,12 @@
 //! - [`node`]: startup, block production, following a producer, pruning;
 //! - [`grpc`]: the `da.v1` API with reflection and health;
 //! - [`metrics`]: Prometheus metrics over HTTP;
-//! - [`devnet`]: the one-command local network.
+//! - [`sync`]: full-node sync over libp2p with repair of withheld cells.
 //!
-//! `main.rs` is the thin CLI over these.
+//! The `da-node` binary and the devnet live in `da-cli`, above this crate and the light client
+//! and posting adapter, none of which this crate links.
 
 pub mod config;
-pub mod convert;
-pub mod devnet;
 pub mod error;
 pub mod grpc;
 pub mod mempool;

@@ -33,6 +33,8 @@ pub struct Metrics {
     pub blobs_included: Counter,
     /// Blocks a full node rebuilt from partial rows (cells withheld by every peer).
     pub blocks_repaired: Counter,
+    /// Sync attempts of a height that ended without importing it (unavailable, unrepairable).
+    pub sync_failures: Counter,
     /// Seconds from cutting a block to its signed header.
     pub time_to_header: Histogram,
     /// Seconds from cutting a block to all its proofs.
@@ -67,6 +69,7 @@ impl Metrics {
             blocks: Counter::default(),
             blobs_included: Counter::default(),
             blocks_repaired: Counter::default(),
+            sync_failures: Counter::default(),
             time_to_header: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             time_to_proofs: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             mempool_blobs: Gauge::default(),
@@ -80,6 +83,11 @@ impl Metrics {
             "blocks_repaired",
             "Blocks a full node rebuilt from partial rows",
             m.blocks_repaired.clone(),
+        );
+        registry.register(
+            "sync_failures",
+            "Sync attempts of a height that ended without importing it (retried with backoff)",
+            m.sync_failures.clone(),
         );
         registry.register(
             "head_height",

@@ -33,7 +33,6 @@ use tracing::{info, instrument, warn};
 
 use crate::{
     config::{NodeConfig, Role},
-    convert,
     error::{NodeError, Result},
     mempool::Mempool,
     metrics::{self, Metrics},
@@ -646,7 +645,7 @@ async fn follow_once(inner: &Arc<NodeInner>, url: &str, cancel: &CancellationTok
             .map_err(unavailable)?
             .into_inner();
         for h in range.headers {
-            let header = convert::header_from_pb(&h)?;
+            let header = SignedHeader::try_from(&h)?;
             let height = header.header.height;
             let k = header.header.k as usize;
             let mut rows = Vec::with_capacity(2 * k);
@@ -662,7 +661,7 @@ async fn follow_once(inner: &Arc<NodeInner>, url: &str, cancel: &CancellationTok
                 let cells = row
                     .cells
                     .iter()
-                    .map(|s| convert::sample_from_pb(s).map(|p| (p.index, p.cell, p.proof)))
+                    .map(|s| ProvenCell::try_from(s).map(|p| (p.index, p.cell, p.proof)))
                     .collect::<Result<Vec<_>, _>>()?;
                 rows.push(cells);
             }

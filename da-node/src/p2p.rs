@@ -251,7 +251,7 @@ fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
             };
             for h in from..from.saturating_add(u64::from(r.count)) {
                 match store.header(h)? {
-                    Some(x) => headers.push(crate::convert::header_to_pb(&x)),
+                    Some(x) => headers.push(pb::Header::from(&x)),
                     None => break,
                 }
             }
@@ -269,12 +269,12 @@ fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
             Response::Row(pb::RowResponse { cells })
         }
         Request::Namespace(r) => {
-            let ns = da_proto::convert::namespace(&r.namespace)
+            let ns = da_types::convert::namespace(&r.namespace)
                 .map_err(|e| NodeError::InvalidArgument(e.to_string()))?;
             let proof = inner.namespace_proof(r.height, &ns)?;
             Response::Namespace(pb::NamespaceResponse {
                 has_height: proof.is_some(),
-                proof: proof.map(|(_, _, p)| da_proto::convert::namespace_proof_to_pb(&p)),
+                proof: proof.map(|(_, _, p)| pb::NamespaceProof::from(&p)),
             })
         }
     })

@@ -28,9 +28,9 @@ use std::{
     time::Duration,
 };
 
-use da_kzg::{Commitment, PartialSquare, VerifiedCell};
+use da_kzg::{Commitment, PartialSquare, ProvenCell, VerifiedCell};
 use da_network::{NetworkClient, Offence, PeerId, Request, Response};
-use da_proto::{convert, v1 as pb};
+use da_proto::v1 as pb;
 use da_types::{
     consts::{BYTES_PER_G1, CELLS_PER_ROW},
     CellIndex, SignedHeader,
@@ -296,6 +296,7 @@ pub(crate) async fn run(
                     _ => RETRY_PAUSE,
                 };
                 failing = Some((next, pause));
+                sync.inner.metrics.sync_failures.inc();
                 warn!(height = next, "sync: {e}; retrying in {pause:?}");
                 tokio::select! {
                     () = cancel.cancelled() => break,
@@ -333,7 +334,7 @@ impl Syncer {
             if let Ok(Response::Headers(r)) = self.client.request(peer, req).await {
                 // Only a header signed by a trusted producer moves the target: a peer cannot
                 // send the node chasing heights that do not exist.
-                match r.headers.last().map(convert::header_from_pb) {
+                match r.headers.last().map(SignedHeader::try_from) {
                     Some(Ok(h)) if self.inner.verify_signature(&h).is_ok() => {
                         self.heard(h);
                         return;
@@ -362,7 +363,7 @@ impl Syncer {
                 continue;
             };
             for h in &r.headers {
-                match convert::header_from_pb(h) {
+                match SignedHeader::try_from(h) {
                     Ok(s) if s.header.height >= height => {
                         if self.inner.verify_signature(&s).is_err() {
                             warn!(%peer, "sync: unsigned header in a range");
@@ -491,7 +492,7 @@ async fn fetch_row(
     let mut seen = HashSet::new();
     let mut batch = Vec::with_capacity(cells.len());
     for s in &cells {
-        match convert::sample_from_pb(s) {
+        match ProvenCell::try_from(s) {
             Ok(p) if p.index.row as usize == row && seen.insert(p.index.col) => {
                 batch.push((p.index, p.cell, p.proof));
             }

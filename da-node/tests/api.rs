@@ -1,14 +1,33 @@
 //! The gRPC API against real nodes on 127.0.0.1: submit → include → get → proofs verified against
 //! the header, completeness, idempotence, every bad input, auth, following, restart, pruning.
 
-mod common;
+use std::path::Path;
 
-use common::*;
-use da_kzg::Commitment;
-use da_node::{config::Role, convert, NodeConfig};
+use da_kzg::{BlobProof, Commitment, NamespaceProof, ProvenCell};
+use da_node::NodeHandle;
+use da_node::{config::Role, NodeConfig};
 use da_proto::v1 as pb;
+use da_testkit::{
+    cluster::{kzg, start},
+    gen::namespace_bytes as ns,
+    grpc::{clients, submit},
+    wait,
+};
 use da_types::{BlobId, Namespace};
 use tonic::Code;
+
+/// A producer under `dir` with 150 ms blocks and no libp2p (the API is all these tests use).
+fn producer_config(dir: &Path) -> NodeConfig {
+    NodeConfig {
+        block_time_ms: 150,
+        p2p_listen: Vec::new(),
+        ..da_testkit::cluster::producer_config("test", dir)
+    }
+}
+
+async fn wait_for_height(node: &NodeHandle, height: u64) {
+    wait::height(node, height).await;
+}
 
 fn commitments(h: &pb::Header) -> Vec<Commitment> {
     h.commitments
@@ -55,7 +74,7 @@ async fn submit_include_get_prove_and_complete() {
         let got = blobs.get(req.clone()).await.expect("get").into_inner();
         assert_eq!(&got.data, data);
         let proof = blobs.get_proof(req).await.expect("proof").into_inner();
-        let p = convert::blob_proof_from_pb(&proof).expect("decode");
+        let p = BlobProof::try_from(&proof).expect("decode");
         let ns_ = Namespace::new_blob(n).expect("ns");
         let bid = BlobId(id.clone().try_into().expect("32"));
         let proven = p.verify(&ctx, &coms, &ns_, &bid).expect("verifies");
@@ -113,7 +132,7 @@ async fn submit_include_get_prove_and_complete() {
         .await
         .expect("namespace data")
         .into_inner();
-    let proof = convert::namespace_proof_from_pb(&nsd.proof.expect("proof")).expect("decode");
+    let proof = NamespaceProof::try_from(&nsd.proof.expect("proof")).expect("decode");
     let proven = proof
         .verify(&ctx, &coms, &Namespace::new_blob(&ns(1)).expect("ns"))
         .expect("complete");
@@ -168,7 +187,7 @@ async fn submit_include_get_prove_and_complete() {
     let batch = samples
         .iter()
         .map(|s| {
-            let p = convert::sample_from_pb(s).expect("decode");
+            let p = ProvenCell::try_from(s).expect("decode");
             (p.index, p.cell, p.proof)
         })
         .collect();

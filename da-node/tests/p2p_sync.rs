@@ -2,116 +2,59 @@
 //! from header ranges, repairs the cells the producer withholds (below the recovery bound) and
 //! then holds the same square as the producer; above the bound it imports nothing.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use da_client::{ClientConfig, DaClient};
-use da_kzg::{KzgConfig, KzgContext};
-use da_node::{config::Role, NodeConfig, NodeHandle};
-use da_types::{consts::CELLS_PER_ROW, Namespace};
+use da_node::{NodeConfig, NodeHandle};
+use da_testkit::{gen, wait, Cluster};
+use da_types::consts::CELLS_PER_ROW;
 
 const CHAIN: &str = "sync-test";
 
-async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>, withhold: f64) -> NodeHandle {
-    da_node::start_with(
-        NodeConfig {
-            chain_id: CHAIN.into(),
-            role: Role::Producer,
-            data_dir: Some(dir.to_path_buf()),
-            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
-            block_time_ms: 300,
-            precompute: false,
-            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            fault_withhold: withhold,
-            ..NodeConfig::default()
-        },
-        kzg,
-    )
+/// A producer that withholds a rectangle covering `withhold` of every square over libp2p.
+async fn producer(c: &Cluster, withhold: f64) -> NodeHandle {
+    c.start(NodeConfig {
+        fault_withhold: withhold,
+        ..c.producer_config()
+    })
     .await
-    .expect("producer starts")
-}
-
-/// A full node trusting `producer`'s key and bootstrapped from `via`.
-async fn full(
-    dir: &std::path::Path,
-    kzg: Arc<KzgContext>,
-    producer: &NodeHandle,
-    via: &NodeHandle,
-) -> NodeHandle {
-    let addrs = via
-        .p2p
-        .as_ref()
-        .expect("p2p on")
-        .listen_addrs()
-        .await
-        .expect("addrs");
-    full_from(dir, kzg, producer, &addrs).await
-}
-
-/// A full node trusting `producer`'s key and bootstrapped from `bootstrap`.
-async fn full_from(
-    dir: &std::path::Path,
-    kzg: Arc<KzgContext>,
-    producer: &NodeHandle,
-    bootstrap: &[da_network::Multiaddr],
-) -> NodeHandle {
-    da_node::start_with(
-        NodeConfig {
-            chain_id: CHAIN.into(),
-            role: Role::Full,
-            data_dir: Some(dir.to_path_buf()),
-            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
-            trusted_producers: vec![hex::encode(producer.inner.public_key())],
-            precompute: false,
-            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            p2p_bootstrap: bootstrap.iter().map(ToString::to_string).collect(),
-            ..NodeConfig::default()
-        },
-        kzg,
-    )
-    .await
-    .expect("full node starts")
 }
 
 /// Posts a few blobs so blocks have data, and waits until the producer has `height` blocks.
 async fn grow(node: &NodeHandle, height: u64) {
     let client =
         DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
-    let ns = Namespace::new_v0(b"sync").expect("ns");
-    for i in 0..3u8 {
-        let data: Vec<u8> = (0..150_000u32).map(|j| (j as u8) ^ i).collect();
-        client.submit(&[(ns, data)], true).await.expect("submit");
+    let ns = gen::namespace(b"sync");
+    for i in 0..3u64 {
+        client
+            .submit(&[(ns, gen::bytes(i, 150_000))], true)
+            .await
+            .expect("submit");
     }
-    for _ in 0..200 {
-        if node.inner.store.head().expect("head").unwrap_or(0) >= height {
-            return;
+    wait::height(node, height).await;
+}
+
+/// Waits (at most 30 s) until `node` stores `height`; returns whether it did.
+async fn reaches(node: &NodeHandle, height: u64) -> bool {
+    for _ in 0..300 {
+        if wait::head(node) >= height {
+            return true;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the producer did not reach height {height}");
+    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
-    let (pd, fd) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let c = Cluster::new(CHAIN);
     // The producer serves only 80% of every square over libp2p: recoverable, not complete.
-    let producer = producer(pd.path(), kzg.clone(), 0.2).await;
+    let producer = producer(&c, 0.2).await;
     grow(&producer, 6).await;
-    let target = producer.inner.store.head().expect("head").expect("blocks");
-    let late = full(fd.path(), kzg, &producer, &producer).await;
-    for _ in 0..300 {
-        if late.inner.store.head().expect("head").unwrap_or(0) >= target {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let target = wait::head(&producer);
+    let late = c.full(&producer, &producer).await;
     assert!(
-        late.inner.store.head().expect("head").unwrap_or(0) >= target,
+        reaches(&late, target).await,
         "the late full node did not catch up to {target}"
     );
     // Every height, every cell and proof equals the producer's (the withheld ones repaired).
@@ -154,42 +97,57 @@ async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_node_imports_nothing_it_cannot_repair() {
-    let (pd, fd) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
+    let c = Cluster::new(CHAIN);
+    // Height 2 is withheld above the bound: no node can rebuild it from what the producer
+    // serves. Height 1 is served whole, so a working sync imports it and then stalls at 2.
+    let producer = c
+        .start(NodeConfig {
+            fault_withhold: 0.3,
+            fault_withhold_heights: vec![2],
+            ..c.producer_config()
+        })
+        .await;
+    grow(&producer, 3).await;
+    let late = c.full(&producer, &producer).await;
+    assert!(
+        reaches(&late, 1).await,
+        "the late full node did not import the complete height 1: sync is broken"
     );
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    // Above the bound: no node can rebuild these squares from what the producer serves.
-    let producer = producer(pd.path(), kzg.clone(), 0.3).await;
-    grow(&producer, 2).await;
-    let late = full(fd.path(), kzg, &producer, &producer).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // It must have tried height 2 (and failed) more than once, and imported nothing from it on.
+    for _ in 0..300 {
+        if late.inner.metrics.sync_failures.get() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        late.inner.metrics.sync_failures.get() >= 2,
+        "the node never attempted the unrecoverable height 2"
+    );
     assert_eq!(
-        late.inner.store.head().expect("head"),
-        None,
+        wait::head(&late),
+        1,
         "a block that cannot be repaired was imported"
     );
+    assert_eq!(late.inner.store.header(2).expect("read"), None);
     late.shutdown().await;
     producer.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_full_nodes_one_late_sync_from_any_peer() {
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    let producer = producer(dirs[0].path(), kzg.clone(), 0.2).await;
-    let first = full(dirs[1].path(), kzg.clone(), &producer, &producer).await;
+    let c = Cluster::new(CHAIN);
+    let producer = producer(&c, 0.2).await;
+    let first = c.full(&producer, &producer).await;
     grow(&producer, 4).await;
-    let target = producer.inner.store.head().expect("head").expect("blocks");
+    let target = wait::head(&producer);
     // The late node knows only the first full node: everything comes from it or from peers
     // it discovers through it.
-    let late = full(dirs[2].path(), kzg, &producer, &first).await;
-    for _ in 0..300 {
-        if late.inner.store.head().expect("head").unwrap_or(0) >= target {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let late = c.full(&producer, &first).await;
+    assert!(
+        reaches(&late, target).await,
+        "the late node did not catch up to {target}"
+    );
     for h in 1..=target {
         let (k, _) = producer
             .inner
@@ -216,12 +174,8 @@ async fn two_full_nodes_one_late_sync_from_any_peer() {
 async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignored() {
     use da_network::{NetworkConfig, NetworkEvent, Request, Response};
     use da_proto::v1 as pb;
-    let (pd, fd) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    let producer = producer(pd.path(), kzg.clone(), 0.0).await;
+    let c = Cluster::new(CHAIN);
+    let producer = producer(&c, 0.0).await;
     // A serving peer whose "newest header" is a far-future one signed by someone else.
     let forged = da_types::Header {
         chain_id: CHAIN.into(),
@@ -242,7 +196,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
             if let NetworkEvent::Inbound(r) = ev {
                 let resp = match r.request {
                     Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
-                        headers: vec![da_proto::convert::header_to_pb(&forged)],
+                        headers: vec![pb::Header::from(&forged)],
                     }),
                     Request::Row(_) => Response::Row(pb::RowResponse::default()),
                     Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
@@ -254,7 +208,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
     });
     // The full node knows only the liar at first.
     let liar_addrs = liar.listen_addrs().await.expect("addrs");
-    let late = full_from(fd.path(), kzg, &producer, &liar_addrs).await;
+    let late = c.start(c.full_config(&producer, &liar_addrs)).await;
     let late_p2p = late.p2p.as_ref().expect("p2p");
     let mut penalised = false;
     for _ in 0..100 {
@@ -270,25 +224,15 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
     );
     assert_eq!(late.inner.store.head().expect("head"), None);
     // Given an honest peer, the node follows the real chain.
-    for a in producer
-        .p2p
-        .as_ref()
-        .expect("p2p")
-        .listen_addrs()
-        .await
-        .expect("addrs")
-    {
+    for a in da_testkit::p2p_addrs(&producer).await {
         late_p2p.dial(a).await.expect("dial the producer");
     }
     grow(&producer, 3).await;
-    let target = producer.inner.store.head().expect("head").expect("blocks");
-    for _ in 0..200 {
-        if late.inner.store.head().expect("head").unwrap_or(0) >= target {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(late.inner.store.head().expect("head").unwrap_or(0) >= target);
+    let target = wait::head(&producer);
+    assert!(
+        reaches(&late, target).await,
+        "the node did not follow the real chain"
+    );
     liar.shutdown();
     late.shutdown().await;
     producer.shutdown().await;

@@ -7,12 +7,14 @@
 //! - the committed square ([`square`]): header-ready commitments for all `2k` rows (the extended
 //!   ones by linearity), all cell proofs, [`verify_extension`](KzgContext::verify_extension),
 //!   and repair from [`VerifiedCell`]s;
-//! - blob inclusion and namespace completeness proofs ([`inclusion`]);
+//! - blob inclusion and namespace completeness proofs ([`inclusion`]) and their `da.v1` message
+//!   conversions ([`convert`]);
 //! - a pure-Rust verifier of row point openings on `kzg-rs` ([`pure`]), the no_std/zkVM path.
 //!
 //! Backend types (`c_kzg::*`, `rust_eth_kzg::*`, blstrs points) never cross this crate's API.
 
 pub mod context;
+pub mod convert;
 pub mod error;
 mod fk20;
 pub mod inclusion;

@@ -22,12 +22,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use da_kzg::{Commitment, KzgContext, ProvenBlob};
+use da_kzg::{Commitment, KzgContext, NamespaceProof, ProvenBlob, ProvenCell};
 use da_network::{
     protocol::MAX_HEADERS_PER_RANGE, Multiaddr, NetworkClient, NetworkConfig, NetworkEvent,
     Offence, PeerId, Request, Response,
 };
-use da_proto::{convert, v1 as pb};
+use da_proto::v1 as pb;
 use da_types::{CellIndex, HeaderVerifier, Namespace, ProducerSet, SignedHeader};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::sync::{broadcast, mpsc};
@@ -303,7 +303,7 @@ impl LightClient {
                     continue;
                 }
             };
-            let proof = match r.proof.as_ref().map(convert::namespace_proof_from_pb) {
+            let proof = match r.proof.as_ref().map(NamespaceProof::try_from) {
                 Some(Ok(p)) => p,
                 Some(Err(e)) => {
                     let _ = self.network.report(peer, Offence::Malformed).await;
@@ -693,8 +693,7 @@ async fn fetch_headers(
         };
         let mut out = Vec::with_capacity(r.headers.len());
         for h in &r.headers {
-            let parsed =
-                convert::header_from_pb(h).map_err(|e| (Offence::Malformed, e.to_string()));
+            let parsed = SignedHeader::try_from(h).map_err(|e| (Offence::Malformed, e.to_string()));
             let checked = match parsed {
                 Ok(s)
                     if from == 0 || (from..from + u64::from(count)).contains(&s.header.height) =>
@@ -797,7 +796,7 @@ async fn check_samples(
     let mut cells = Vec::new();
     let mut malformed = false;
     for s in &samples {
-        match convert::sample_from_pb(s) {
+        match ProvenCell::try_from(s) {
             Ok(p) if wanted.contains(&p.index) && seen.insert(p.index) => {
                 cells.push((p.index, p.cell, p.proof));
             }

@@ -1,55 +1,23 @@
 //! A producer and light clients over libp2p on 127.0.0.1: headers arrive by gossip, every height
 //! is sampled to the target confidence, and a peer gossiping forged headers is banned.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use da_client::{ClientConfig, DaClient};
-use da_kzg::{KzgConfig, KzgContext};
 use da_light::{sampler::HeightStatus, LightClient, LightConfig, SamplerConfig};
 use da_network::{NetworkConfig, BAN_SCORE};
-use da_node::{config::Role, NodeConfig, NodeHandle};
+use da_node::NodeHandle;
+use da_testkit::Cluster;
 use da_types::{Header, Namespace};
 
 const CHAIN: &str = "lc-test";
 
-async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>) -> NodeHandle {
-    da_node::start_with(
-        NodeConfig {
-            chain_id: CHAIN.into(),
-            role: Role::Producer,
-            data_dir: Some(dir.to_path_buf()),
-            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
-            block_time_ms: 300,
-            precompute: false,
-            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            ..NodeConfig::default()
-        },
-        kzg,
-    )
-    .await
-    .expect("producer starts")
-}
-
-async fn light(node: &NodeHandle, kzg: Arc<KzgContext>, seed: u64, listen: bool) -> LightClient {
-    let p2p = node.p2p.as_ref().expect("p2p on");
-    LightClient::start(
-        LightConfig {
-            chain_id: CHAIN.into(),
-            producers: vec![node.inner.public_key()],
-            bootstrap: p2p.listen_addrs().await.expect("addrs"),
-            listen: if listen {
-                vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")]
-            } else {
-                Vec::new()
-            },
-            sampler: SamplerConfig::default(),
-            seed: Some(seed),
-        },
-        kzg,
-    )
-    .await
-    .expect("light client starts")
+async fn light(c: &Cluster, node: &NodeHandle, seed: u64, listen: bool) -> LightClient {
+    let mut config = c.light_config(node, da_testkit::p2p_addrs(node).await, seed);
+    if listen {
+        config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")];
+    }
+    c.start_light(config).await
 }
 
 /// Waits until the light client's catch-up range is known and every height in it is final.
@@ -76,12 +44,11 @@ async fn wait_final(lc: &LightClient, height: u64) -> HeightStatus {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_clients_sample_every_new_height_to_the_target_confidence() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    let node = producer(dir.path(), kzg.clone()).await;
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
     let lcs = [
-        light(&node, kzg.clone(), 1, false).await,
-        light(&node, kzg.clone(), 2, false).await,
+        light(&c, &node, 1, false).await,
+        light(&c, &node, 2, false).await,
     ];
     let client =
         DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
@@ -137,10 +104,9 @@ async fn light_clients_sample_every_new_height_to_the_target_confidence() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_headers_are_rejected_and_their_sender_banned() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    let node = producer(dir.path(), kzg.clone()).await;
-    let lc = light(&node, kzg.clone(), 3, true).await;
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
+    let lc = light(&c, &node, 3, true).await;
     let (forger, _events) = da_network::start(NetworkConfig::local(CHAIN, true))
         .await
         .expect("forger");
@@ -212,11 +178,11 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
     let dir = tempfile::tempdir().expect("tmp");
-    let net = da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
+    let net = da_cli::devnet::Devnet::start(da_cli::devnet::DevnetOptions {
         block_time_ms: 300,
         token: "t".into(),
         light_clients: 2,
-        ..da_node::devnet::DevnetOptions::local(dir.path().to_path_buf(), "devnet-lc")
+        ..da_cli::devnet::DevnetOptions::local(dir.path().to_path_buf(), "devnet-lc")
     })
     .await
     .expect("devnet");
@@ -256,7 +222,7 @@ async fn faulty_devnet(
     dir: &std::path::Path,
     withhold: f64,
     corrupt: bool,
-) -> da_node::devnet::Devnet {
+) -> da_cli::devnet::Devnet {
     faulty_devnet_at(dir, withhold, Vec::new(), corrupt).await
 }
 
@@ -265,8 +231,8 @@ async fn faulty_devnet_at(
     withhold: f64,
     heights: Vec<u64>,
     corrupt: bool,
-) -> da_node::devnet::Devnet {
-    da_node::devnet::Devnet::start(da_node::devnet::DevnetOptions {
+) -> da_cli::devnet::Devnet {
+    da_cli::devnet::Devnet::start(da_cli::devnet::DevnetOptions {
         token: "t".into(),
         light_clients: 2,
         withhold,
@@ -277,14 +243,14 @@ async fn faulty_devnet_at(
             patience: Duration::from_secs(3),
             ..Default::default()
         },
-        ..da_node::devnet::DevnetOptions::local(dir.to_path_buf(), "devnet-faults")
+        ..da_cli::devnet::DevnetOptions::local(dir.to_path_buf(), "devnet-faults")
     })
     .await
     .expect("devnet")
 }
 
 /// Waits until every light client has `n` final verdicts; returns them.
-async fn verdicts(net: &da_node::devnet::Devnet, n: usize) -> Vec<Vec<(u64, HeightStatus)>> {
+async fn verdicts(net: &da_cli::devnet::Devnet, n: usize) -> Vec<Vec<(u64, HeightStatus)>> {
     for _ in 0..300 {
         let all: Vec<Vec<(u64, HeightStatus)>> = net
             .light
@@ -365,7 +331,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
             sampler: SamplerConfig::default(),
             seed: Some(7),
         },
-        Arc::new(KzgContext::new(KzgConfig::DEFAULT)),
+        da_testkit::cluster::kzg(),
     )
     .await
     .expect("late light client");
@@ -426,33 +392,19 @@ async fn withholding_below_the_bound_is_repaired_by_the_full_node_and_available(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_light_client_catches_up_the_window_behind_the_head() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    let node = producer(dir.path(), kzg.clone()).await;
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
     // Let the chain grow before the light client exists: it hears none of it by gossip.
-    for _ in 0..100 {
-        if node.inner.store.head().expect("head").unwrap_or(0) >= 8 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let p2p = node.p2p.as_ref().expect("p2p on");
-    let lc = LightClient::start(
-        LightConfig {
-            chain_id: CHAIN.into(),
-            producers: vec![node.inner.public_key()],
-            bootstrap: p2p.listen_addrs().await.expect("addrs"),
-            listen: Vec::new(),
+    da_testkit::wait::height(&node, 8).await;
+    let lc = c
+        .start_light(LightConfig {
             sampler: SamplerConfig {
                 window: 5,
                 ..SamplerConfig::default()
             },
-            seed: Some(3),
-        },
-        kzg,
-    )
-    .await
-    .expect("light client starts");
+            ..c.light_config(&node, da_testkit::p2p_addrs(&node).await, 3)
+        })
+        .await;
     let p = wait_caught_up(&lc).await;
     assert!(
         p.to >= 7,
@@ -494,10 +446,9 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
-    let node = producer(dir.path(), kzg.clone()).await;
-    let lc = light(&node, kzg, 11, false).await;
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
+    let lc = light(&c, &node, 11, false).await;
     let listener = da_light::api::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");

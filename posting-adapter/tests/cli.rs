@@ -6,7 +6,8 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-use da_node::devnet::{demo_bytes, Devnet, DevnetOptions};
+use da_cli::devnet::{Devnet, DevnetOptions};
+use da_testkit::gen::bytes as demo_bytes;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_posting-adapter"))

@@ -6,12 +6,14 @@
 //! - the original-square layout ([`layout`]): how blobs and the square index are packed into
 //!   cells and rows, byte for byte (`specs/01-data-model.md`);
 //! - block headers, their encoding, hash and signature ([`header`]);
-//! - the sampling bound and confidence ([`sampling`], `specs/04-sampling.md`).
+//! - the sampling bound and confidence ([`sampling`], `specs/04-sampling.md`);
+//! - validating conversions from and to the `da.v1` messages of `da-proto` ([`convert`]).
 //!
 //! Erasure coding lives in `da-erasure`, cryptography in `da-kzg`.
 
 pub mod blob;
 pub mod consts;
+pub mod convert;
 pub mod error;
 pub mod header;
 pub mod layout;
@@ -19,6 +21,7 @@ pub mod namespace;
 pub mod sampling;
 
 pub use blob::{Blob, BlobId};
+pub use convert::ConvertError;
 pub use error::{Error, Result};
 pub use header::{Header, HeaderVerifier, ProducerSet, SignedHeader};
 pub use layout::{CellIndex, IndexEntry, OriginalSquare, SquareLayout};

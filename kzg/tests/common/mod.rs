@@ -1,4 +1,5 @@
-//! Loads the consensus-spec KZG vectors from `../shared/kzg-vectors` (or `$DA_KZG_VECTORS`).
+//! Loads the consensus-spec KZG vectors the repository carries in `kzg/tests/vectors` (their
+//! provenance and manifest are in its README; `$DA_KZG_VECTORS` points elsewhere).
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use da_kzg::{Backend, KzgConfig, KzgContext};
 /// Where the vectors live.
 pub fn vectors_dir() -> PathBuf {
     std::env::var_os("DA_KZG_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/kzg-vectors"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"),
         PathBuf::from,
     )
 }

@@ -1,0 +1,360 @@
+//! `da-node devnet`: a producer and a full node on 127.0.0.1 under one data dir, an optional demo
+//! load, and `devnet.json` listing every endpoint.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use da_kzg::{KzgConfig, KzgContext};
+use da_proto::v1 as pb;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use da_node::{
+    config::{NodeConfig, Role},
+    node::{start_with, NodeHandle, MAX_MESSAGE_BYTES},
+    NodeError, Result,
+};
+
+/// Options of the devnet.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// Root data dir (producer and full node live in subdirectories).
+    pub data_dir: PathBuf,
+    /// Chain id.
+    pub chain_id: String,
+    /// Block time in milliseconds.
+    pub block_time_ms: u64,
+    /// First port: producer gRPC = base, metrics = base+10; full node base+1 / base+11;
+    /// posting adapter base+20.
+    pub base_port: u16,
+    /// Demo load in MiB/s (0 = none).
+    pub demo_load_mib_s: f64,
+    /// Bearer token for Submit.
+    pub token: String,
+    /// Sampling light clients to run (over libp2p, bootstrapped from both nodes).
+    pub light_clients: usize,
+    /// Fault injection: fraction of each extended square the producer withholds over libp2p,
+    /// as one rectangle (the data withholding attack). Up to 1/4 the full node repairs it and
+    /// serves everything; above 1/4 nobody can, and light clients must say unavailable.
+    pub withhold: f64,
+    /// The heights `withhold` applies to (empty = every height).
+    pub withhold_heights: Vec<u64>,
+    /// Fault injection: the full node serves corrupted proofs (the producer stays honest).
+    pub corrupt_proofs: bool,
+    /// Sampling settings of the light clients.
+    pub light_sampler: da_light::SamplerConfig,
+}
+
+impl DevnetOptions {
+    /// A devnet under `data_dir` on ephemeral ports: 300 ms blocks, no demo load, no light
+    /// clients, no faults, token `devnet`. Tests and benchmarks override what they need.
+    pub fn local(data_dir: PathBuf, chain_id: &str) -> Self {
+        Self {
+            data_dir,
+            chain_id: chain_id.into(),
+            block_time_ms: 300,
+            base_port: 0,
+            demo_load_mib_s: 0.0,
+            token: "devnet".into(),
+            light_clients: 0,
+            withhold: 0.0,
+            withhold_heights: Vec::new(),
+            corrupt_proofs: false,
+            light_sampler: da_light::SamplerConfig::default(),
+        }
+    }
+}
+
+/// Endpoints of one devnet node.
+#[derive(Debug, Serialize)]
+pub struct Endpoint {
+    /// Role.
+    pub role: String,
+    /// gRPC URL.
+    pub grpc: String,
+    /// Metrics URL.
+    pub metrics: String,
+    /// Node public key (hex).
+    pub node_key: String,
+    /// libp2p addresses (with `/p2p/<peer id>`).
+    pub p2p: Vec<String>,
+}
+
+/// The posting adapter's endpoint.
+#[derive(Debug, Serialize)]
+pub struct AdapterEndpoint {
+    /// Base URL of the OP Stack Alt-DA API (`--altda.da-server`).
+    pub url: String,
+    /// Metrics URL.
+    pub metrics: String,
+    /// The namespace it posts to (hex).
+    pub namespace: String,
+}
+
+/// What `devnet.json` holds.
+#[derive(Debug, Serialize)]
+pub struct DevnetInfo {
+    /// Chain id.
+    pub chain_id: String,
+    /// Bearer token for Submit on the producer.
+    pub token: String,
+    /// The nodes.
+    pub nodes: Vec<Endpoint>,
+    /// The posting adapter (OP Stack Alt-DA server) in front of the producer.
+    pub posting_adapter: AdapterEndpoint,
+    /// libp2p peer ids of the light clients.
+    pub light_clients: Vec<String>,
+}
+
+/// Namespace the devnet's posting adapter posts to (version-0 id `op-rollup`).
+pub const DEVNET_ROLLUP_NAMESPACE: &[u8] = b"op-rollup";
+
+/// A running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The producer.
+    pub producer: NodeHandle,
+    /// The full node.
+    pub full: NodeHandle,
+    /// The posting adapter's HTTP address.
+    pub adapter_addr: std::net::SocketAddr,
+    /// The light clients.
+    pub light: Vec<da_light::LightClient>,
+    /// Where `devnet.json` was written.
+    pub info_path: PathBuf,
+    cancel: CancellationToken,
+    adapter_task: tokio::task::JoinHandle<()>,
+}
+
+impl Devnet {
+    /// Starts the producer, then the full node syncing from it over libp2p, the light clients
+    /// and the posting adapter, and writes `devnet.json`.
+    pub async fn start(opts: DevnetOptions) -> Result<Self> {
+        let kzg = tokio::task::spawn_blocking(|| {
+            Arc::new(KzgContext::new(KzgConfig::DEFAULT.with_precompute(true)))
+        })
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?;
+        // Ports at fixed offsets from the base, or all ephemeral with base 0.
+        let port = |off: u16| {
+            if opts.base_port == 0 {
+                0
+            } else {
+                opts.base_port + off
+            }
+        };
+        let addr = |off: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port(off)));
+        let p2p_addr = |off: u16| format!("/ip4/127.0.0.1/tcp/{}", port(off));
+        let producer_cfg = NodeConfig {
+            chain_id: opts.chain_id.clone(),
+            role: Role::Producer,
+            data_dir: Some(opts.data_dir.join("producer")),
+            grpc_addr: addr(0),
+            metrics_addr: addr(10),
+            block_time_ms: opts.block_time_ms,
+            auth_token: Some(opts.token.clone()),
+            p2p_listen: vec![p2p_addr(30)],
+            fault_withhold: opts.withhold,
+            fault_withhold_heights: opts.withhold_heights.clone(),
+            ..NodeConfig::default()
+        };
+        let producer = start_with(producer_cfg, kzg.clone()).await?;
+        let producer_p2p = p2p_addrs(&producer).await;
+        let full_cfg = NodeConfig {
+            chain_id: opts.chain_id.clone(),
+            role: Role::Full,
+            data_dir: Some(opts.data_dir.join("full")),
+            grpc_addr: addr(1),
+            metrics_addr: addr(11),
+            trusted_producers: vec![hex::encode(producer.inner.public_key())],
+            auth_token: Some(opts.token.clone()),
+            precompute: false,
+            p2p_listen: vec![p2p_addr(31)],
+            p2p_bootstrap: producer_p2p.clone(),
+            fault_corrupt_proofs: opts.corrupt_proofs,
+            ..NodeConfig::default()
+        };
+        let full = start_with(full_cfg, kzg.clone()).await?;
+        let full_p2p = p2p_addrs(&full).await;
+        let mut light = Vec::with_capacity(opts.light_clients);
+        for _ in 0..opts.light_clients {
+            let bootstrap = producer_p2p
+                .iter()
+                .chain(&full_p2p)
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            let lc = da_light::LightClient::start(
+                da_light::LightConfig {
+                    chain_id: opts.chain_id.clone(),
+                    producers: vec![producer.inner.public_key()],
+                    bootstrap,
+                    listen: Vec::new(),
+                    sampler: opts.light_sampler.clone(),
+                    seed: None,
+                },
+                kzg.clone(),
+            )
+            .await
+            .map_err(|e| NodeError::Startup(format!("light client: {e}")))?;
+            light.push(lc);
+        }
+        let cancel = CancellationToken::new();
+        let namespace = da_types::Namespace::new_v0(DEVNET_ROLLUP_NAMESPACE)?;
+        let (adapter_addr, adapter_task) =
+            start_adapter(addr(20), &producer, &opts, namespace, kzg, cancel.clone()).await?;
+        let info = DevnetInfo {
+            chain_id: opts.chain_id.clone(),
+            token: opts.token.clone(),
+            nodes: [(&producer, "producer"), (&full, "full")]
+                .iter()
+                .map(|(n, role)| Endpoint {
+                    role: (*role).into(),
+                    grpc: format!("http://{}", n.grpc_addr),
+                    metrics: format!("http://{}/metrics", n.metrics_addr),
+                    node_key: n.inner.node_id.clone(),
+                    p2p: if *role == "producer" {
+                        producer_p2p.clone()
+                    } else {
+                        full_p2p.clone()
+                    },
+                })
+                .collect(),
+            light_clients: light
+                .iter()
+                .map(|l| l.network().peer_id().to_string())
+                .collect(),
+            posting_adapter: AdapterEndpoint {
+                url: format!("http://{adapter_addr}"),
+                metrics: format!("http://{adapter_addr}/metrics"),
+                namespace: hex::encode(namespace.as_bytes()),
+            },
+        };
+        let info_path = opts.data_dir.join("devnet.json");
+        let json =
+            serde_json::to_string_pretty(&info).map_err(|e| NodeError::Internal(e.to_string()))?;
+        std::fs::write(&info_path, json)
+            .map_err(|e| NodeError::Startup(format!("{}: {e}", info_path.display())))?;
+        if opts.demo_load_mib_s > 0.0 {
+            tokio::spawn(demo_load(
+                format!("http://{}", producer.grpc_addr),
+                opts.token.clone(),
+                opts.demo_load_mib_s,
+                cancel.clone(),
+            ));
+        }
+        Ok(Self {
+            producer,
+            full,
+            adapter_addr,
+            light,
+            info_path,
+            cancel,
+            adapter_task,
+        })
+    }
+
+    /// Stops everything.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for l in &self.light {
+            l.shutdown();
+        }
+        let _ = self.adapter_task.await;
+        self.full.shutdown().await;
+        self.producer.shutdown().await;
+    }
+}
+
+/// A node's libp2p addresses as strings (empty when p2p is off).
+async fn p2p_addrs(node: &NodeHandle) -> Vec<String> {
+    match &node.p2p {
+        Some(p) => p
+            .listen_addrs()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Starts the posting adapter in front of the producer, trusting only the producer's key.
+async fn start_adapter(
+    addr: std::net::SocketAddr,
+    producer: &NodeHandle,
+    opts: &DevnetOptions,
+    namespace: da_types::Namespace,
+    kzg: Arc<KzgContext>,
+    cancel: CancellationToken,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let mut cc = da_client::ClientConfig::new(format!("http://{}", producer.grpc_addr));
+    cc.token = Some(opts.token.clone());
+    cc.trust = da_client::HeaderTrust::Verifier(Arc::new(da_types::ProducerSet::new(
+        opts.chain_id.clone(),
+        vec![producer.inner.public_key()],
+    )));
+    let client = da_client::DaClient::new(cc)
+        .map_err(|e| NodeError::Startup(format!("posting adapter: {e}")))?
+        .with_kzg(kzg);
+    let adapter =
+        posting_adapter::Adapter::new(client, posting_adapter::AdapterConfig::new(namespace));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| NodeError::Startup(format!("posting adapter on {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| NodeError::Startup(e.to_string()))?;
+    let task = tokio::spawn(async move {
+        let m = Arc::new(posting_adapter::metrics::Metrics::new());
+        if let Err(e) = posting_adapter::http::serve(listener, Arc::new(adapter), m, cancel).await {
+            warn!("posting adapter stopped: {e}");
+        }
+    });
+    Ok((bound, task))
+}
+
+/// Submits random blobs over gRPC at `mib_s`, one 256 KiB blob at a time, spread over 4 namespaces.
+async fn demo_load(url: String, token: String, mib_s: f64, cancel: CancellationToken) {
+    use pb::blob_service_client::BlobServiceClient;
+    const BLOB: usize = 256 * 1024;
+    let period = Duration::from_secs_f64(BLOB as f64 / (mib_s * 1024.0 * 1024.0));
+    let mut client = loop {
+        match BlobServiceClient::connect(url.clone()).await {
+            Ok(c) => break c.max_encoding_message_size(MAX_MESSAGE_BYTES),
+            Err(e) => {
+                warn!("demo load: cannot connect yet: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    };
+    let mut tick = tokio::time::interval(period);
+    let mut n = 0u64;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        n += 1;
+        let mut data = vec![0u8; BLOB];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut data);
+        let mut ns = vec![0u8; 29];
+        ns[27] = 0xde;
+        ns[28] = (n % 4) as u8;
+        let mut req = tonic::Request::new(pb::SubmitRequest {
+            blobs: vec![pb::submit_request::Item {
+                namespace: ns,
+                data,
+            }],
+            wait_for_inclusion: false,
+        });
+        if let Ok(v) = format!("Bearer {token}").parse() {
+            req.metadata_mut().insert("authorization", v);
+        }
+        if let Err(e) = client.submit(req).await {
+            warn!("demo load: submit failed: {}", e.message());
+        } else if n % 16 == 0 {
+            info!(blobs = n, "demo load");
+        }
+    }
+}

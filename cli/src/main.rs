@@ -1,0 +1,334 @@
+//! `da-node`: `init`, `run` and `devnet`. Parses flags, sets up logging, calls the library.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use da_cli::devnet::{Devnet, DevnetOptions};
+use da_node::config::{NodeConfig, Role};
+use tracing::info;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "da-node",
+    version,
+    about = "DA layer node: producer, full node, devnet"
+)]
+struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "DA_NODE_LOG_FORMAT",
+        default_value = "human"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    cmd: Command,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Writes a commented default config.toml and a node key into the data dir.
+    Init {
+        /// Data dir (default ~/.da-node/<chain-id>).
+        #[arg(long, env = "DA_NODE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Chain id.
+        #[arg(long, env = "DA_NODE_CHAIN_ID", default_value = da_node::config::DEFAULT_CHAIN_ID)]
+        chain_id: String,
+    },
+    /// Runs a producer or a full node.
+    Run(RunArgs),
+    /// Runs a local devnet: a producer, a full node and a posting adapter on 127.0.0.1.
+    Devnet {
+        /// Root data dir (default ~/.da-node/devnet).
+        #[arg(long, env = "DA_NODE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Block time in milliseconds.
+        #[arg(long, default_value_t = da_node::config::DEFAULT_BLOCK_TIME_MS)]
+        block_time_ms: u64,
+        /// Producer gRPC port; the full node uses +1, metrics +10 and +11, the posting adapter
+        /// +20 (0 = any free ports).
+        #[arg(long, default_value_t = 26650)]
+        base_port: u16,
+        /// Post a steady demo load of this many MiB/s.
+        #[arg(long, default_value_t = 0.0)]
+        demo_load: f64,
+        /// Bearer token for Submit (default: random, printed and written to devnet.json).
+        #[arg(long, env = "DA_NODE_TOKEN")]
+        token: Option<String>,
+        /// Sampling light clients to run over libp2p.
+        #[arg(long, default_value_t = 2)]
+        light_clients: usize,
+        /// Fault injection: the producer withholds this fraction of every extended square over
+        /// libp2p (one rectangle). Up to 0.25 the full node repairs it and light clients find
+        /// every block available; above 0.25 blocks are unrecoverable and reported unavailable.
+        #[arg(long, default_value_t = 0.0)]
+        withhold: f64,
+        /// Only at these heights (comma-separated; default every height).
+        #[arg(long, value_delimiter = ',')]
+        withhold_heights: Vec<u64>,
+        /// Fault injection: the full node serves corrupted proofs (light clients penalise it
+        /// and sample from the producer).
+        #[arg(long)]
+        corrupt_proofs: bool,
+    },
+}
+
+/// Flags of `run`; each overrides the config file and its `DA_NODE_*` variable.
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Config file (default <data-dir>/config.toml if it exists).
+    #[arg(long, env = "DA_NODE_CONFIG")]
+    config: Option<PathBuf>,
+    #[arg(long, env = "DA_NODE_ROLE")]
+    role: Option<Role>,
+    #[arg(long, env = "DA_NODE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[arg(long, env = "DA_NODE_CHAIN_ID")]
+    chain_id: Option<String>,
+    #[arg(long, env = "DA_NODE_GRPC_ADDR")]
+    grpc_addr: Option<std::net::SocketAddr>,
+    #[arg(long, env = "DA_NODE_METRICS_ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    #[arg(long, env = "DA_NODE_BLOCK_TIME_MS")]
+    block_time_ms: Option<u64>,
+    #[arg(long, env = "DA_NODE_MAX_BLOB_BYTES")]
+    max_blob_bytes: Option<usize>,
+    /// Producer: largest square to cut (k, a power of two up to 256).
+    #[arg(long, env = "DA_NODE_MAX_SQUARE_K")]
+    max_square_k: Option<usize>,
+    #[arg(long, env = "DA_NODE_AUTH_TOKEN")]
+    auth_token: Option<String>,
+    #[arg(long, env = "DA_NODE_RETENTION_SECS")]
+    retention_secs: Option<u64>,
+    /// Keep every height.
+    #[arg(long, env = "DA_NODE_ARCHIVAL")]
+    archival: bool,
+    /// Full node: gRPC URL of the node to follow.
+    #[arg(long, env = "DA_NODE_FOLLOW")]
+    follow: Option<String>,
+    /// Full node: trusted producer public key (hex); repeatable.
+    #[arg(
+        long = "trusted-producer",
+        env = "DA_NODE_TRUSTED_PRODUCERS",
+        value_delimiter = ','
+    )]
+    trusted_producers: Vec<String>,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Human => b.init(),
+        LogFormat::Json => b.json().init(),
+    }
+}
+
+fn merged_config(a: RunArgs) -> anyhow::Result<NodeConfig> {
+    let chain_hint = a
+        .chain_id
+        .clone()
+        .unwrap_or_else(|| da_node::config::DEFAULT_CHAIN_ID.into());
+    let default_file = a
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| {
+            NodeConfig {
+                chain_id: chain_hint,
+                ..NodeConfig::default()
+            }
+            .data_dir()
+        })
+        .join("config.toml");
+    let mut c = match &a.config {
+        Some(p) => NodeConfig::from_file(p)?,
+        None if default_file.exists() => NodeConfig::from_file(&default_file)?,
+        None => NodeConfig::default(),
+    };
+    if let Some(v) = a.role {
+        c.role = v;
+    }
+    if a.data_dir.is_some() {
+        c.data_dir = a.data_dir;
+    }
+    if let Some(v) = a.chain_id {
+        c.chain_id = v;
+    }
+    if let Some(v) = a.grpc_addr {
+        c.grpc_addr = v;
+    }
+    if let Some(v) = a.metrics_addr {
+        c.metrics_addr = v;
+    }
+    if let Some(v) = a.block_time_ms {
+        c.block_time_ms = v;
+    }
+    if let Some(v) = a.max_blob_bytes {
+        c.max_blob_bytes = v;
+    }
+    if let Some(v) = a.max_square_k {
+        c.max_square_k = v;
+    }
+    if a.auth_token.is_some() {
+        c.auth_token = a.auth_token;
+    }
+    if let Some(v) = a.retention_secs {
+        c.retention_secs = v;
+    }
+    c.archival |= a.archival;
+    if a.follow.is_some() {
+        c.follow = a.follow;
+    }
+    if !a.trusted_producers.is_empty() {
+        c.trusted_producers = a.trusted_producers;
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+async fn wait_for_ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.cmd {
+        Command::Init { data_dir, chain_id } => {
+            let c = NodeConfig {
+                chain_id: chain_id.clone(),
+                data_dir,
+                ..NodeConfig::default()
+            };
+            let dir = c.data_dir();
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let cfg = dir.join("config.toml");
+            if cfg.exists() {
+                anyhow::bail!("{} exists; not overwriting", cfg.display());
+            }
+            std::fs::write(&cfg, NodeConfig::commented_default(&chain_id))
+                .with_context(|| format!("writing {}", cfg.display()))?;
+            let key = da_node::node::load_or_create_key(&dir.join("node.key"))?;
+            println!("wrote {}", cfg.display());
+            println!(
+                "node key {} (public {})",
+                dir.join("node.key").display(),
+                hex::encode(key.verifying_key().to_bytes())
+            );
+        }
+        Command::Run(args) => {
+            let config = merged_config(args)?;
+            let node = da_node::start(config).await?;
+            info!(grpc = %node.grpc_addr, metrics = %node.metrics_addr, "running; Ctrl-C to stop");
+            wait_for_ctrl_c().await;
+            info!("shutting down");
+            node.shutdown().await;
+        }
+        Command::Devnet {
+            data_dir,
+            block_time_ms,
+            base_port,
+            demo_load,
+            token,
+            light_clients,
+            withhold,
+            withhold_heights,
+            corrupt_proofs,
+        } => {
+            let data_dir = data_dir.unwrap_or_else(|| {
+                NodeConfig {
+                    chain_id: "devnet".into(),
+                    ..NodeConfig::default()
+                }
+                .data_dir()
+            });
+            let token = token.unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
+            let devnet = Devnet::start(DevnetOptions {
+                data_dir,
+                chain_id: "devnet".into(),
+                block_time_ms,
+                base_port,
+                demo_load_mib_s: demo_load,
+                token: token.clone(),
+                light_clients,
+                withhold,
+                withhold_heights,
+                corrupt_proofs,
+                light_sampler: Default::default(),
+            })
+            .await?;
+            println!("devnet up; endpoints in {}", devnet.info_path.display());
+            println!(
+                "  producer gRPC http://{}  metrics http://{}/metrics",
+                devnet.producer.grpc_addr, devnet.producer.metrics_addr
+            );
+            println!(
+                "  full     gRPC http://{}  metrics http://{}/metrics",
+                devnet.full.grpc_addr, devnet.full.metrics_addr
+            );
+            println!(
+                "  posting adapter (OP Alt-DA server) http://{}  (--altda.da-server)",
+                devnet.adapter_addr
+            );
+            println!(
+                "  light clients: {} (sampling over libp2p)",
+                devnet.light.len()
+            );
+            println!("  submit token: {token}");
+            println!("Ctrl-C to stop");
+            let mut blocks = devnet.full.inner.blocks.subscribe();
+            // One channel for every light client's verdicts.
+            let (verdicts_tx, mut verdicts) = tokio::sync::mpsc::channel(256);
+            for (i, lc) in devnet.light.iter().enumerate() {
+                let mut sub = lc.subscribe();
+                let tx = verdicts_tx.clone();
+                tokio::spawn(async move {
+                    while let Ok((h, st)) = sub.recv().await {
+                        if st.is_final() && tx.send((i, h, st)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            loop {
+                tokio::select! {
+                    () = wait_for_ctrl_c() => break,
+                    ev = blocks.recv() => if let Ok(ev) = ev {
+                        let bytes: usize = ev.blobs.iter().map(|(_, d)| d.len()).sum();
+                        println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  verified by full node", ev.header.header.height, ev.header.header.k, ev.blobs.len(), bytes);
+                    },
+                    Some((i, h, st)) = verdicts.recv() => match st {
+                        da_light::sampler::HeightStatus::Available { confidence, samples, latency, .. } => println!(
+                            "height {h:>6}  light client {i}: available, confidence {:.4}% ({samples} samples, {} ms)",
+                            confidence * 100.0,
+                            latency.as_millis()
+                        ),
+                        da_light::sampler::HeightStatus::Unavailable { cell, done, failed, latency } => println!(
+                            "height {h:>6}  light client {i}: UNAVAILABLE, cell ({}, {}) served by no peer ({done} samples verified, {failed} failed, {} ms)",
+                            cell.row,
+                            cell.col,
+                            latency.as_millis()
+                        ),
+                        other => println!("height {h:>6}  light client {i}: {other:?}"),
+                    },
+                }
+            }
+            println!("shutting down");
+            devnet.shutdown().await;
+        }
+    }
+    Ok(())
+}

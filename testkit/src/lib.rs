@@ -1,0 +1,18 @@
+//! Test support shared by the crates' integration tests, examples and benchmarks.
+//!
+//! This crate owns:
+//! - [`cluster`]: in-process producers, full nodes and light clients on 127.0.0.1 with ephemeral
+//!   ports, temporary data dirs and one shared KZG context;
+//! - [`grpc`]: channels and clients to a node's gRPC API, submit requests;
+//! - [`wait`]: bounded polling that fails with a message instead of hanging;
+//! - [`gen`]: seeded byte and namespace generators (the same seed gives the same bytes).
+//!
+//! Tests panic on set-up failures: `expect` with what failed is the right error here.
+#![allow(clippy::unwrap_used)]
+
+pub mod cluster;
+pub mod gen;
+pub mod grpc;
+pub mod wait;
+
+pub use cluster::{p2p_addrs, Cluster};
