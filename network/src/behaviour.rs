@@ -2,10 +2,7 @@
 //! request-response protocols (samples, header ranges, rows, namespaces), each with its own codec
 //! bounds.
 
-use std::{
-    hash::{Hash, Hasher},
-    time::Duration,
-};
+use std::time::Duration;
 
 use da_proto::v1 as pb;
 use libp2p::{
@@ -17,7 +14,8 @@ use crate::{
     codec::ProtoCodec,
     error::{NetworkError, Result},
     protocol::{
-        Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, NAMESPACE_LIMITS, ROW_LIMITS, SAMPLE_LIMITS,
+        gossip_message_id, Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, NAMESPACE_LIMITS,
+        ROW_LIMITS, SAMPLE_LIMITS,
     },
 };
 
@@ -81,11 +79,10 @@ impl Behaviour {
             .validation_mode(gossipsub::ValidationMode::Strict)
             // Headers are forwarded only after the application verified them.
             .validate_messages()
-            // The same header from two publishers is one message.
+            // The same header from two publishers is one message; every node must compute the
+            // same id (IHAVE/IWANT), so it is a specified hash.
             .message_id_fn(|m: &gossipsub::Message| {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                m.data.hash(&mut h);
-                gossipsub::MessageId::from(h.finish().to_be_bytes().to_vec())
+                gossipsub::MessageId::from(gossip_message_id(m.topic.as_str(), &m.data).to_vec())
             })
             .build()
             .map_err(|e| NetworkError::Config(format!("gossipsub: {e}")))?;
