@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod peer_book;
 pub mod protocol;
 pub mod service;
 
