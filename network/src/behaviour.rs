@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use da_proto::v1 as pb;
 use libp2p::{
-    gossipsub, identify, identity::Keypair, kad, ping, request_response,
+    allow_block_list, gossipsub, identify, identity::Keypair, kad, ping, request_response,
     request_response::ProtocolSupport, swarm::NetworkBehaviour, StreamProtocol,
 };
 
@@ -31,6 +31,8 @@ pub(crate) type NamespaceCodec = ProtoCodec<pb::NamespaceRequest, pb::NamespaceR
 /// Every protocol a node speaks.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    /// Bans: first, so a banned peer's connection is denied before any other behaviour sees it.
+    pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
@@ -97,6 +99,7 @@ impl Behaviour {
             kad::Behaviour::with_config(peer, kad::store::MemoryStore::new(peer), kad_cfg);
         kad.set_mode(Some(kad::Mode::Server));
         Ok(Self {
+            blocked: allow_block_list::Behaviour::default(),
             identify: identify::Behaviour::new(identify::Config::new(
                 protocols.identify.clone(),
                 key.public(),
