@@ -172,7 +172,7 @@ impl LightClient {
             config.chain_id.clone(),
             config.producers.clone(),
         ));
-        let metrics = Arc::new(LightMetrics::new());
+        let metrics = Arc::new(LightMetrics::with_network(network.clone()));
         let client = Self {
             network,
             state,

@@ -1,9 +1,11 @@
 //! Prometheus metrics of the light client (`da_light_*`), encoded as text for `GET /metrics`.
 
+use da_network::NetworkClient;
 use prometheus_client::{
-    encoding::text::encode,
+    collector::Collector,
+    encoding::{text::encode, DescriptorEncoder, EncodeMetric},
     metrics::{
-        counter::Counter,
+        counter::{ConstCounter, Counter},
         family::Family,
         gauge::Gauge,
         histogram::{exponential_buckets, Histogram},
@@ -45,9 +47,43 @@ impl Default for LightMetrics {
     }
 }
 
+/// The network's dropped-event counters, read at each scrape:
+/// `da_light_p2p_dropped_events_total{kind="header|request|peer_notice"}`.
+#[derive(Debug)]
+struct DroppedEvents(NetworkClient);
+
+impl Collector for DroppedEvents {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let d = self.0.dropped_events();
+        let mut family = encoder.encode_descriptor(
+            "p2p_dropped_events",
+            "Network events dropped because the light client was busy, by kind",
+            None,
+            ConstCounter::new(0u64).metric_type(),
+        )?;
+        for (kind, n) in [
+            ("header", d.headers),
+            ("request", d.requests),
+            ("peer_notice", d.peer_notices),
+        ] {
+            ConstCounter::new(n).encode(family.encode_family(&[("kind", kind)])?)?;
+        }
+        Ok(())
+    }
+}
+
 impl LightMetrics {
     /// Creates and registers every metric under the `da_light_` prefix.
     pub fn new() -> Self {
+        Self::build(None)
+    }
+
+    /// [`LightMetrics::new`] plus the dropped-event counters of `network`.
+    pub fn with_network(network: NetworkClient) -> Self {
+        Self::build(Some(network))
+    }
+
+    fn build(network: Option<NetworkClient>) -> Self {
         let mut registry = Registry::with_prefix("da_light");
         let m = Self {
             head: Gauge::default(),
@@ -104,6 +140,9 @@ impl LightMetrics {
             "Heights still to sample in the catch-up range",
             m.catchup_remaining.clone(),
         );
+        if let Some(network) = network {
+            registry.register_collector(Box::new(DroppedEvents(network)));
+        }
         Self { registry, ..m }
     }
 

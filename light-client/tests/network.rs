@@ -517,6 +517,7 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
         "da_light_samples_verified_total",
         "da_light_latency_seconds_bucket",
         "da_light_peers",
+        "da_light_p2p_dropped_events_total{kind=\"header\"}",
     ] {
         assert!(body.contains(m), "{m} missing from /metrics");
     }

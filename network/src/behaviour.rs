@@ -2,14 +2,11 @@
 //! request-response protocols (samples, header ranges, rows, namespaces), each with its own codec
 //! bounds.
 
-use std::{
-    hash::{Hash, Hasher},
-    time::Duration,
-};
+use std::time::Duration;
 
 use da_proto::v1 as pb;
 use libp2p::{
-    gossipsub, identify, identity::Keypair, kad, ping, request_response,
+    allow_block_list, gossipsub, identify, identity::Keypair, kad, ping, request_response,
     request_response::ProtocolSupport, swarm::NetworkBehaviour, StreamProtocol,
 };
 
@@ -17,7 +14,8 @@ use crate::{
     codec::ProtoCodec,
     error::{NetworkError, Result},
     protocol::{
-        Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, NAMESPACE_LIMITS, ROW_LIMITS, SAMPLE_LIMITS,
+        gossip_message_id, Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, NAMESPACE_LIMITS,
+        ROW_LIMITS, SAMPLE_LIMITS,
     },
 };
 
@@ -33,6 +31,8 @@ pub(crate) type NamespaceCodec = ProtoCodec<pb::NamespaceRequest, pb::NamespaceR
 /// Every protocol a node speaks.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    /// Bans: first, so a banned peer's connection is denied before any other behaviour sees it.
+    pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
@@ -81,11 +81,10 @@ impl Behaviour {
             .validation_mode(gossipsub::ValidationMode::Strict)
             // Headers are forwarded only after the application verified them.
             .validate_messages()
-            // The same header from two publishers is one message.
+            // The same header from two publishers is one message; every node must compute the
+            // same id (IHAVE/IWANT), so it is a specified hash.
             .message_id_fn(|m: &gossipsub::Message| {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                m.data.hash(&mut h);
-                gossipsub::MessageId::from(h.finish().to_be_bytes().to_vec())
+                gossipsub::MessageId::from(gossip_message_id(m.topic.as_str(), &m.data).to_vec())
             })
             .build()
             .map_err(|e| NetworkError::Config(format!("gossipsub: {e}")))?;
@@ -100,6 +99,7 @@ impl Behaviour {
             kad::Behaviour::with_config(peer, kad::store::MemoryStore::new(peer), kad_cfg);
         kad.set_mode(Some(kad::Mode::Server));
         Ok(Self {
+            blocked: allow_block_list::Behaviour::default(),
             identify: identify::Behaviour::new(identify::Config::new(
                 protocols.identify.clone(),
                 key.public(),

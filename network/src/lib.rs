@@ -8,6 +8,8 @@
 
 pub mod codec;
 pub mod error;
+pub mod outbox;
+pub mod peer_book;
 pub mod protocol;
 pub mod service;
 
@@ -15,7 +17,9 @@ mod behaviour;
 
 pub use error::{NetworkError, Result};
 pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
+pub use outbox::DroppedEvents;
+pub use peer_book::{Offence, PeerBook, PeerBookConfig, BAN_SCORE};
 pub use service::{
-    start, InboundRequest, NetworkClient, NetworkConfig, NetworkEvent, Offence, Request, Response,
-    BAN_SCORE,
+    start, start_with, InboundRequest, NetworkClient, NetworkConfig, NetworkEvent, Request,
+    Response,
 };

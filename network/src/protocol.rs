@@ -1,7 +1,9 @@
-//! Protocol identifiers and bounds (`specs/09-p2p.md`). Every id carries the chain id and a
-//! version, so nodes of different chains or incompatible versions never talk past each other.
+//! Protocol identifiers, bounds and the gossip message id (`specs/09-p2p.md`). Every id carries
+//! the chain id and a version, so nodes of different chains or incompatible versions never talk
+//! past each other.
 
 use libp2p::StreamProtocol;
+use sha2::{Digest, Sha256};
 
 use da_types::consts::{BYTES_PER_CELL, K_MAX, ORIGINAL_CELLS_PER_ROW};
 
@@ -36,6 +38,23 @@ pub const NAMESPACE_LIMITS: Limits = Limits {
     request: 128,
     response: K_MAX * ORIGINAL_CELLS_PER_ROW * (BYTES_PER_CELL + 64) + 64 * 1024,
 };
+
+/// Length of a gossip message id in bytes.
+pub const GOSSIP_ID_BYTES: usize = 20;
+
+/// The gossip message id of `data` published on `topic`: the first 20 bytes of
+/// `SHA-256(u64_be(len(topic)) ‖ topic ‖ data)`. It depends on the payload, not on the
+/// publisher or sequence number, so the same header from two publishers is one message.
+pub fn gossip_message_id(topic: &str, data: &[u8]) -> [u8; GOSSIP_ID_BYTES] {
+    let mut h = Sha256::new();
+    h.update((topic.len() as u64).to_be_bytes());
+    h.update(topic.as_bytes());
+    h.update(data);
+    let digest = h.finalize();
+    let mut id = [0u8; GOSSIP_ID_BYTES];
+    id.copy_from_slice(&digest[..GOSSIP_ID_BYTES]);
+    id
+}
 
 /// The protocol ids of one chain.
 #[derive(Clone, Debug)]
@@ -97,5 +116,30 @@ mod tests {
         for bad in ["", "a/b", "white space", &"x".repeat(65)] {
             assert!(Protocols::for_chain(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Golden values, computed outside Rust:
+    /// `printf '\x00\x00\x00\x00\x00\x00\x00\x14/da/devnet/headers/1signed header bytes'
+    /// | sha256sum | cut -c1-40` (and without the payload for the empty message).
+    #[test]
+    fn gossip_message_id_matches_its_specification() {
+        let topic = Protocols::for_chain("devnet").expect("ok").header_topic;
+        assert_eq!(
+            hex(&gossip_message_id(&topic, b"signed header bytes")),
+            "93c6a27410f019750f682cc4e112452c5e362eca"
+        );
+        assert_eq!(
+            hex(&gossip_message_id(&topic, b"")),
+            "9567ba0d3339cfdf460d9d67abfbe39e28b06bca"
+        );
+        // The topic is length-prefixed: moving bytes between topic and payload changes the id.
+        assert_ne!(
+            gossip_message_id("/da/devnet/headers/1s", b"igned header bytes"),
+            gossip_message_id(&topic, b"signed header bytes")
+        );
     }
 }

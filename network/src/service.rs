@@ -2,16 +2,24 @@
 //!
 //! # Flow
 //! - [`start`] builds the swarm (TCP + noise + yamux, and QUIC), listens, dials the bootstrap
-//!   addresses and spawns the [`EventLoop`], which alone owns the swarm.
+//!   addresses and spawns the event loop (`EventLoop`), which alone owns the swarm.
 //! - The cloneable [`NetworkClient`] sends bounded commands (dial, request, publish, report,
 //!   peers) and awaits their answers on oneshot channels.
 //! - What the network produces arrives on a bounded [`NetworkEvent`] channel: gossiped headers,
 //!   peers coming and going, and inbound requests, each with a oneshot to answer on (a request
-//!   left unanswered is dropped and the peer sees the stream close).
-//! - Peers are scored: a malformed message or an invalid proof costs points, and a peer below
-//!   [`BAN_SCORE`] is disconnected and refused from then on; honest peers are never touched.
+//!   left unanswered is dropped and the peer sees the stream close). The event loop never waits
+//!   for the application: when the channel is full, headers and requests are dropped and
+//!   counted ([`NetworkClient::dropped_events`]), peer notifications wait in a bounded backlog
+//!   (`crate::outbox`).
+//! - Offences go to the [`PeerBook`], which scores peers with decay and decides bans; the event
+//!   loop enforces a ban with libp2p's block list (connections closed and refused, requests
+//!   fail with [`NetworkError::Banned`]) and lifts it when a periodic tick expires it.
 
-use std::{collections::HashMap, collections::HashSet, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use da_proto::v1 as pb;
 use futures::{stream::FuturesUnordered, StreamExt};
@@ -32,38 +40,19 @@ use tracing::{debug, info, warn};
 use crate::{
     behaviour::{Behaviour, BehaviourEvent},
     error::{NetworkError, Result},
+    outbox::{DropCounters, DroppedEvents, Outbox},
+    peer_book::{Offence, PeerBook, PeerBookConfig},
     protocol::{Protocols, MAX_CELLS_PER_SAMPLE_REQUEST, MAX_HEADERS_PER_RANGE},
 };
 
-/// Score below which a peer is disconnected and banned.
-pub const BAN_SCORE: i32 = -100;
 /// Bound of the command and event channels.
 pub const CHANNEL_BOUND: usize = 256;
 /// Peers discovered through Kademlia are dialled while fewer than this many are connected.
 pub const DISCOVERY_TARGET_PEERS: usize = 32;
 /// How often a Kademlia bootstrap refreshes the routing table.
 const KAD_REFRESH: Duration = Duration::from_secs(60);
-
-/// What a peer did wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Offence {
-    /// A message that does not decode or breaks a bound (−25).
-    Malformed,
-    /// A cell proof or header signature that does not verify (−50).
-    InvalidData,
-    /// No answer in time (−5).
-    Timeout,
-}
-
-impl Offence {
-    fn cost(self) -> i32 {
-        match self {
-            Self::Malformed => 25,
-            Self::InvalidData => 50,
-            Self::Timeout => 5,
-        }
-    }
-}
+/// How often bans are expired (a ban ends at most this late).
+const EXPIRY_TICK: Duration = Duration::from_secs(1);
 
 /// Settings of a node's network.
 #[derive(Clone, Debug)]
@@ -178,6 +167,7 @@ pub struct NetworkClient {
     peer_id: PeerId,
     commands: mpsc::Sender<Command>,
     cancel: CancellationToken,
+    dropped: Arc<DropCounters>,
 }
 
 impl std::fmt::Debug for Command {
@@ -216,7 +206,8 @@ impl NetworkClient {
         self.ask(|tx| Command::Publish(data, tx)).await?
     }
 
-    /// Reports an offence by `peer` (lowers its score; bans it below [`BAN_SCORE`]).
+    /// Reports an offence by `peer` (lowers its score; bans it at [`BAN_SCORE`](crate::BAN_SCORE), see
+    /// [`PeerBook`]).
     pub async fn report(&self, peer: PeerId, offence: Offence) -> Result<()> {
         self.commands
             .send(Command::Report(peer, offence))
@@ -253,6 +244,12 @@ impl NetworkClient {
         self.ask(|tx| Command::Score(peer, tx)).await
     }
 
+    /// Events dropped so far because the application's event queue was full, by kind (a
+    /// counter for metrics; it never decreases).
+    pub fn dropped_events(&self) -> DroppedEvents {
+        self.dropped.snapshot()
+    }
+
     /// Stops the event loop.
     pub fn shutdown(&self) {
         self.cancel.cancel();
@@ -262,6 +259,14 @@ impl NetworkClient {
 /// Starts the network: builds the swarm, listens, dials the bootstrap addresses and spawns the
 /// event loop. Returns the handle and the event stream.
 pub async fn start(config: NetworkConfig) -> Result<(NetworkClient, mpsc::Receiver<NetworkEvent>)> {
+    start_with(config, PeerBookConfig::default()).await
+}
+
+/// [`start`] with other scoring and ban parameters (tests of ban expiry).
+pub async fn start_with(
+    config: NetworkConfig,
+    scoring: PeerBookConfig,
+) -> Result<(NetworkClient, mpsc::Receiver<NetworkEvent>)> {
     let protocols = Protocols::for_chain(&config.chain_id)?;
     let setup = |e: &dyn std::fmt::Display| NetworkError::Setup(e.to_string());
     let timeout = config.request_timeout;
@@ -317,18 +322,19 @@ pub async fn start(config: NetworkConfig) -> Result<(NetworkClient, mpsc::Receiv
     let cancel = CancellationToken::new();
     let peer_id = *swarm.local_peer_id();
     info!(%peer_id, addrs = ?listening, "network started");
+    let dropped = Arc::new(DropCounters::default());
     let ev = EventLoop {
         swarm,
         topic,
         commands: cmd_rx,
-        events: ev_tx,
+        outbox: Outbox::new(ev_tx, dropped.clone()),
         cancel: cancel.clone(),
         listening,
         pending_dials: HashMap::new(),
         pending: HashMap::new(),
         answers: FuturesUnordered::new(),
-        scores: HashMap::new(),
-        banned: HashSet::new(),
+        answer_timeout: timeout,
+        book: PeerBook::new(scoring),
         sample_protocol: protocols.sample.clone(),
         kad_bootstrapped: false,
         discover: config.discover,
@@ -339,6 +345,7 @@ pub async fn start(config: NetworkConfig) -> Result<(NetworkClient, mpsc::Receiv
             peer_id,
             commands: cmd_tx,
             cancel,
+            dropped,
         },
         ev_rx,
     ))
@@ -369,14 +376,16 @@ struct EventLoop {
     swarm: Swarm<Behaviour>,
     topic: gossipsub::IdentTopic,
     commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<NetworkEvent>,
+    outbox: Outbox,
     cancel: CancellationToken,
     listening: Vec<Multiaddr>,
     pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<()>>>>,
     pending: HashMap<(Kind, OutboundRequestId), Pending>,
+    /// Answers the application owes; each gives up after `answer_timeout`, when the requester
+    /// has timed out anyway, so an application that never answers cannot pile them up.
     answers: FuturesUnordered<Answer>,
-    scores: HashMap<PeerId, i32>,
-    banned: HashSet<PeerId>,
+    answer_timeout: Duration,
+    book: PeerBook,
     sample_protocol: libp2p::StreamProtocol,
     kad_bootstrapped: bool,
     discover: bool,
@@ -386,18 +395,24 @@ impl EventLoop {
     async fn run(mut self) {
         let mut refresh = tokio::time::interval(KAD_REFRESH);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut expiry = tokio::time::interval(EXPIRY_TICK);
+        expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Nothing below awaits the application: events go out with `try_send` (`Outbox`), its
+        // answers are polled in `answers`, and held-back peer notices wait for `room`.
         loop {
             tokio::select! {
                 () = self.cancel.cancelled() => break,
                 _ = refresh.tick() => self.kad_bootstrap(),
+                _ = expiry.tick() => self.expire_bans(),
                 cmd = self.commands.recv() => match cmd {
                     Some(c) => self.command(c),
                     None => break,
                 },
-                ev = self.swarm.select_next_some() => self.swarm_event(ev).await,
+                ev = self.swarm.select_next_some() => self.swarm_event(ev),
                 Some((channel, answer)) = self.answers.next(), if !self.answers.is_empty() => {
                     self.answer(channel, answer);
                 }
+                () = self.outbox.room(), if self.outbox.has_backlog() => self.outbox.flush(),
             }
         }
         debug!("network event loop stopped");
@@ -425,7 +440,7 @@ impl EventLoop {
                     Protocol::P2p(id) => Some(id),
                     _ => None,
                 });
-                if let Some(p) = peer.filter(|p| self.banned.contains(p)) {
+                if let Some(p) = peer.filter(|p| self.book.is_banned(p)) {
                     let _ = tx.send(Err(NetworkError::Banned(p.to_string())));
                     return;
                 }
@@ -446,7 +461,7 @@ impl EventLoop {
                 }
             }
             Command::Request(peer, req, tx) => {
-                if self.banned.contains(&peer) {
+                if self.book.is_banned(&peer) {
                     let _ = tx.send(Err(NetworkError::Banned(peer.to_string())));
                     return;
                 }
@@ -514,18 +529,29 @@ impl EventLoop {
                 let _ = tx.send(self.local_addrs());
             }
             Command::Score(peer, tx) => {
-                let _ = tx.send(self.scores.get(&peer).copied().unwrap_or(0));
+                let _ = tx.send(self.book.score(&peer, Instant::now()));
             }
         }
     }
 
+    /// Records an offence; a ban it causes is enforced by the block list, which closes the
+    /// peer's connections and refuses new ones until [`EventLoop::expire_bans`] lifts it.
     fn penalise(&mut self, peer: PeerId, offence: Offence) {
-        let s = self.scores.entry(peer).or_insert(0);
-        *s -= offence.cost();
-        debug!(%peer, ?offence, score = *s, "peer penalised");
-        if *s <= BAN_SCORE && self.banned.insert(peer) {
-            warn!(%peer, score = *s, "banning peer after repeated offences");
-            let _ = self.swarm.disconnect_peer_id(peer);
+        let now = Instant::now();
+        let ban = self.book.report(peer, offence, now);
+        let score = self.book.score(&peer, now);
+        debug!(%peer, ?offence, score, "peer penalised");
+        if let Some(ban) = ban {
+            warn!(%peer, score, nth = ban.nth, secs = ban.duration.as_secs(), "banning peer");
+            self.swarm.behaviour_mut().blocked.block_peer(peer);
+        }
+    }
+
+    /// Lifts the bans the peer book ends now.
+    fn expire_bans(&mut self) {
+        for peer in self.book.expire(Instant::now()) {
+            info!(%peer, "ban expired");
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
         }
     }
 
@@ -549,7 +575,7 @@ impl EventLoop {
 
     /// Hands an inbound request to the application; its answer comes back through `answers`.
     fn inbound(&mut self, peer: PeerId, request: Request, channel: Channel) {
-        if self.banned.contains(&peer) {
+        if self.book.is_banned(&peer) {
             return;
         }
         let (tx, rx) = oneshot::channel();
@@ -558,12 +584,21 @@ impl EventLoop {
             request,
             respond: tx,
         });
-        if self.events.try_send(ev).is_err() {
+        if self.outbox.offer(ev).is_some() {
+            // Dropping `channel` closes the stream: the requester asks elsewhere.
             debug!(%peer, "inbound request dropped: the application is busy");
             return;
         }
-        self.answers
-            .push(Box::pin(async move { (channel, rx.await.ok()) }));
+        let timeout = self.answer_timeout;
+        self.answers.push(Box::pin(async move {
+            (
+                channel,
+                tokio::time::timeout(timeout, rx)
+                    .await
+                    .ok()
+                    .and_then(|r| r.ok()),
+            )
+        }));
     }
 
     fn outbound_done(&mut self, kind: Kind, id: OutboundRequestId, r: Result<Response, String>) {
@@ -648,7 +683,7 @@ impl EventLoop {
         }
     }
 
-    async fn swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+    fn swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
         match ev {
             SwarmEvent::NewListenAddr { address, .. } if !self.listening.contains(&address) => {
                 self.listening.push(address);
@@ -659,10 +694,7 @@ impl EventLoop {
                 num_established,
                 ..
             } => {
-                if self.banned.contains(&peer_id) {
-                    let _ = self.swarm.disconnect_peer_id(peer_id);
-                    return;
-                }
+                // Banned peers never get here: the block list denies their connections.
                 self.swarm
                     .behaviour_mut()
                     .kad
@@ -671,7 +703,7 @@ impl EventLoop {
                     let _ = tx.send(Ok(()));
                 }
                 if num_established.get() == 1 {
-                    let _ = self.events.send(NetworkEvent::PeerConnected(peer_id)).await;
+                    self.outbox.notify(NetworkEvent::PeerConnected(peer_id));
                 }
                 if !self.kad_bootstrapped {
                     self.kad_bootstrap();
@@ -681,12 +713,7 @@ impl EventLoop {
                 peer_id,
                 num_established: 0,
                 ..
-            } => {
-                let _ = self
-                    .events
-                    .send(NetworkEvent::PeerDisconnected(peer_id))
-                    .await;
-            }
+            } => self.outbox.notify(NetworkEvent::PeerDisconnected(peer_id)),
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(p),
                 error,
@@ -707,9 +734,9 @@ impl EventLoop {
                 for a in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, a);
                 }
-                if info.protocols.contains(&self.sample_protocol) && !self.banned.contains(&peer_id)
+                if info.protocols.contains(&self.sample_protocol) && !self.book.is_banned(&peer_id)
                 {
-                    let _ = self.events.send(NetworkEvent::PeerServes(peer_id)).await;
+                    self.outbox.notify(NetworkEvent::PeerServes(peer_id));
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
@@ -717,14 +744,24 @@ impl EventLoop {
                 message_id,
                 message,
             })) => {
-                let _ = self
-                    .events
-                    .send(NetworkEvent::Header {
-                        from: propagation_source,
-                        id: message_id,
-                        data: message.data,
-                    })
-                    .await;
+                let ev = NetworkEvent::Header {
+                    from: propagation_source,
+                    id: message_id,
+                    data: message.data,
+                };
+                if let Some(NetworkEvent::Header { from, id, .. }) = self.outbox.offer(ev) {
+                    // Not validated, so not forwarded; nobody is blamed, and header sync
+                    // fetches it by range.
+                    debug!(peer = %from, "gossiped header dropped: the application is busy");
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &id,
+                            &from,
+                            gossipsub::MessageAcceptance::Ignore,
+                        );
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Samples(e)) => self.rr_event(
                 Kind::Samples,
@@ -767,7 +804,7 @@ impl EventLoop {
                 if self.discover
                     && connected < DISCOVERY_TARGET_PEERS
                     && peer != *self.swarm.local_peer_id()
-                    && !self.banned.contains(&peer)
+                    && !self.book.is_banned(&peer)
                     && !self.swarm.is_connected(&peer)
                 {
                     debug!(%peer, "dialling a discovered peer");

@@ -1,11 +1,12 @@
-//! Real libp2p nodes on 127.0.0.1: request-response within bounds, header gossip, peer bans, and
-//! light (non-serving) nodes refusing to serve.
+//! Real libp2p nodes on 127.0.0.1: request-response within bounds, header gossip, peer bans and
+//! their expiry, light (non-serving) nodes refusing to serve, and an application that stops
+//! reading events without stalling the network.
 
 use std::time::Duration;
 
 use da_network::{
-    start, NetworkClient, NetworkConfig, NetworkError, NetworkEvent, Offence, PeerId, Request,
-    Response,
+    peer_book::PROBATION_SCORE, service::CHANNEL_BOUND, start, start_with, NetworkClient,
+    NetworkConfig, NetworkError, NetworkEvent, Offence, PeerBookConfig, PeerId, Request, Response,
 };
 use da_proto::v1 as pb;
 use tokio::sync::mpsc;
@@ -264,6 +265,104 @@ async fn repeated_offences_ban_a_peer_and_honest_peers_stay() {
         )
         .await
         .is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bans_expire_and_the_peer_may_return() {
+    let (bad, _) = node(true).await;
+    let scoring = PeerBookConfig {
+        first_ban: Duration::from_secs(2),
+        ..PeerBookConfig::default()
+    };
+    let (light, events) = start_with(NetworkConfig::local("nettest", false), scoring)
+        .await
+        .expect("starts");
+    let (tx, _rx) = mpsc::channel(16);
+    serve(light.clone(), events, tx);
+    connect(&light, &bad).await;
+    let headers = || Request::Headers(pb::HeaderRangeRequest { from: 1, count: 1 });
+    for _ in 0..2 {
+        light
+            .report(bad.peer_id(), Offence::InvalidData)
+            .await
+            .expect("report");
+    }
+    assert_eq!(
+        light.request(bad.peer_id(), headers()).await,
+        Err(NetworkError::Banned(bad.peer_id().to_string()))
+    );
+    let bad_addr = bad.listen_addrs().await.expect("addrs").remove(0);
+    assert_eq!(
+        light.dial(bad_addr.clone()).await,
+        Err(NetworkError::Banned(bad.peer_id().to_string()))
+    );
+    // Lifted within a second of its end (the expiry tick): the peer may connect and is asked
+    // again, on probation.
+    let mut back = false;
+    for _ in 0..100 {
+        if light.dial(bad_addr.clone()).await.is_ok() {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "the ban never ended");
+    assert_eq!(
+        light.score(bad.peer_id()).await.expect("score"),
+        PROBATION_SCORE
+    );
+    assert!(matches!(
+        light.request(bad.peer_id(), headers()).await,
+        Ok(Response::Headers(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_application_never_stalls_the_network() {
+    let (producer, _) = node(true).await;
+    let (full, _) = node(true).await;
+    // An application that never reads its events.
+    let (stalled, _events) = start(NetworkConfig::local("nettest", false))
+        .await
+        .expect("starts");
+    connect(&stalled, &producer).await;
+    connect(&stalled, &full).await;
+    publish_until_meshed(&producer, b"header 0").await;
+    let mut dropped = false;
+    for i in 1..=4 * CHANNEL_BOUND {
+        let _ = producer
+            .publish_header(format!("header {i}").into_bytes())
+            .await;
+        if i % 64 == 0 && stalled.dropped_events().headers > 0 {
+            dropped = true;
+            break;
+        }
+    }
+    for _ in 0..100 {
+        if dropped {
+            break;
+        }
+        dropped = stalled.dropped_events().headers > 0;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(dropped, "the event queue never overflowed");
+    assert_eq!(stalled.dropped_events().requests, 0);
+    // The event loop still runs: commands are answered and requests go out and come back.
+    let peers = tokio::time::timeout(Duration::from_secs(5), stalled.peers())
+        .await
+        .expect("the event loop answers commands")
+        .expect("peers");
+    assert!(peers.contains(&full.peer_id()));
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        stalled.request(
+            full.peer_id(),
+            Request::Headers(pb::HeaderRangeRequest { from: 1, count: 1 }),
+        ),
+    )
+    .await
+    .expect("the event loop carries requests");
+    assert!(matches!(r, Ok(Response::Headers(_))), "{r:?}");
 }
 
 async fn publish_until_meshed(producer: &NetworkClient, header: &[u8]) {
