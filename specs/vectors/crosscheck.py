@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""Recomputes the golden vectors in this directory from the spec text alone (not from our Rust
+code): header encoding, data root, hash, ed25519 key and signature (05-header.md); blob ids,
+square layout, index cells and index validity (01-data-model.md); Alt-DA commitments and
+manifests (08-posting-adapter.md); p2p frames with a hand-written protobuf encoder (09-p2p.md).
+
+Needs `pip install blake3 cryptography`. hashlib has no Keccak-256, so the keccak commitment is
+checked against op-alt-da's worked example instead (../../../shared/reference/op-alt-da.md §4).
+Prints one line per file and exits non-zero on the first mismatch.
+"""
+
+import json
+import os
+import struct
+import sys
+
+import blake3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+K_MAX = 256
+
+
+def load(name):
+    with open(os.path.join(HERE, name)) as f:
+        return json.load(f)
+
+
+def h(b):
+    return b.hex()
+
+
+def b3(*parts):
+    x = blake3.blake3()
+    for p in parts:
+        x.update(p)
+    return x.digest()
+
+
+def check(cond, what):
+    if not cond:
+        sys.exit(f"MISMATCH: {what}")
+
+
+def valid_k(k):
+    return 1 <= k <= K_MAX and k & (k - 1) == 0
+
+
+# ---- 05-header.md ----
+
+def header_encode(f):
+    cid = f["chain_id"].encode()
+    out = bytes([1]) + struct.pack(">H", len(cid)) + cid
+    out += struct.pack(">Q", f["height"]) + bytes.fromhex(f["parent_hash"])
+    out += struct.pack(">QHI", f["timestamp_ms"], f["k"], f["blob_count"])
+    return out + b"".join(bytes.fromhex(c) for c in f["commitments"])
+
+
+def header_parse(b):
+    """The storage form, parsed and bounds-checked as 05 says; raises ValueError."""
+    if len(b) < 4:
+        raise ValueError("short")
+    (n,) = struct.unpack(">I", b[:4])
+    if len(b) != 4 + n + 96:
+        raise ValueError("length prefix")
+    enc, producer, sig = b[4 : 4 + n], b[4 + n : 4 + n + 32], b[4 + n + 32 :]
+    if enc[:1] != b"\x01":
+        raise ValueError("version")
+    (idl,) = struct.unpack(">H", enc[1:3])
+    if not 1 <= idl <= 64 or len(enc) < 3 + idl + 54:
+        raise ValueError("chain id")
+    enc[3 : 3 + idl].decode("utf-8")  # raises UnicodeDecodeError, a ValueError
+    at = 3 + idl
+    height, = struct.unpack(">Q", enc[at : at + 8])
+    k, = struct.unpack(">H", enc[at + 48 : at + 50])
+    if height == 0 or not valid_k(k) or len(enc) != at + 54 + 2 * k * 48:
+        raise ValueError("fields")
+    return enc, producer, sig
+
+
+def check_headers():
+    f = load("header.json")
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(f["signing_key_seed"]))
+    producer = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    check(h(producer) == f["producer"], "producer key")
+    for c in f["valid"]:
+        enc = header_encode(c["header"])
+        root = b3(b"da/data-root/v1", enc)
+        hsh = b3(enc, root, producer)
+        sig = key.sign(b"da/header/v1" + hsh)
+        signed = struct.pack(">I", len(enc)) + enc + producer + sig
+        for field, got in [("encoding", enc), ("data_root", root), ("hash", hsh),
+                           ("signature", sig), ("signed_bytes", signed)]:
+            check(h(got) == c[field], f"header {c['name']} {field}")
+        header_parse(signed)
+    for c in f["invalid"]:
+        b = bytes.fromhex(c["bytes"])
+        try:
+            enc, producer, sig = header_parse(b)
+        except ValueError:
+            check(c["stage"] == "from_bytes", f"header {c['name']} rejected too early")
+            continue
+        check(c["stage"] == "verify_signature", f"header {c['name']} parsed")
+        try:
+            hsh = b3(enc, b3(b"da/data-root/v1", enc), producer)
+            Ed25519PublicKey.from_public_bytes(producer).verify(sig, b"da/header/v1" + hsh)
+            sys.exit(f"MISMATCH: header {c['name']} verifies")
+        except Exception:  # InvalidSignature or an invalid key
+            pass
+    print(f"header.json: {len(f['valid'])} valid, {len(f['invalid'])} invalid: ok")
+
+
+# ---- 01-data-model.md ----
+
+def blob_id(ns, data):
+    return b3(ns, struct.pack(">Q", len(data)), data)
+
+
+def index_cells(count):
+    return max(1, -(-(4 + 69 * count) // 1984))
+
+
+def pack(payload):
+    cell = bytearray(2048)
+    for q, byte in enumerate(payload):
+        cell[32 * (q // 31) + 1 + q % 31] = byte
+    return bytes(cell)
+
+
+def unpack(cell):
+    if len(cell) != 2048 or any(cell[i] for i in range(0, 2048, 32)):
+        raise ValueError("cell")
+    return b"".join(cell[i + 1 : i + 32] for i in range(0, 2048, 32))
+
+
+def valid_blob_ns(ns):
+    return ns[0] == 0 and not any(ns[1:19]) and ns > bytes(28) + b"\xff"
+
+
+def decode_index(b, k):
+    """Decodes and validates an index as 01 says; raises ValueError."""
+    if len(b) < 4:
+        raise ValueError("short")
+    (count,) = struct.unpack(">I", b[:4])
+    if count > K_MAX * 64 or len(b) < 4 + 69 * count or not valid_k(k):
+        raise ValueError("count or k")
+    entries, nxt, prev = [], index_cells(count), None
+    for i in range(count):
+        e = b[4 + 69 * i : 4 + 69 * (i + 1)]
+        ns, first, ln = e[:29], *struct.unpack(">II", e[61:])
+        end = first + -(-ln // 1984)
+        if not valid_blob_ns(ns) or (prev and ns < prev) or ln == 0 or first < nxt or end > 64 * k:
+            raise ValueError(f"entry {i}")
+        entries.append({"namespace": h(ns), "blob_id": h(e[29:61]), "first_cell": first, "len": ln})
+        nxt, prev = end, ns
+    return entries
+
+
+def blob_data(b):
+    if "data_pattern" in b:
+        p = b["data_pattern"]
+        return bytes((p["seed"] + j) % 251 for j in range(p["len"]))
+    return bytes.fromhex(b["data"])
+
+
+def check_square():
+    f = load("square.json")
+    for c in f["squares"]:
+        blobs = [(bytes.fromhex(b["namespace"]), blob_data(b)) for b in c["blobs"]]
+        for (ns, data), b in zip(blobs, c["blobs"]):
+            check(h(blob_id(ns, data)) == b["blob_id"], f"square {c['name']} blob id")
+        order = sorted(range(len(blobs)), key=lambda i: blobs[i][0])  # stable
+        nxt = index_cells(len(blobs))
+        index = struct.pack(">I", len(blobs))
+        places = []
+        for i in order:
+            ns, data = blobs[i]
+            index += ns + blob_id(ns, data) + struct.pack(">II", nxt, len(data))
+            places.append((nxt, data))
+            nxt += -(-len(data) // 1984)
+        k = 1
+        while k < max(1, -(-nxt // 64)):
+            k *= 2
+        cells = [bytes(2048)] * (64 * k)
+        for first, data in [(0, index)] + places:
+            for j in range(0, len(data), 1984):
+                cells[first + j // 1984] = pack(data[j : j + 1984])
+        e = c["expected"]
+        check(order == c["sorted_blobs"] and k == e["k"], f"square {c['name']} order or k")
+        check(index_cells(len(blobs)) == e["index_cells"], f"square {c['name']} index cells")
+        check(h(index) == e["index_bytes"], f"square {c['name']} index bytes")
+        check([h(x) for x in cells[: e["index_cells"]]] == e["index_cell_bytes"], c["name"])
+        check([h(b3(x)) for x in cells[:nxt]] == e["cell_blake3"], f"square {c['name']} cells")
+        rows = [b3(b"".join(cells[64 * r : 64 * r + 64])) for r in range(k)]
+        check([h(x) for x in rows] == e["row_blake3"], f"square {c['name']} rows")
+        payload = b"".join(unpack(x) for x in cells[: e["index_cells"]])
+        check(decode_index(payload, k) == e["entries"], f"square {c['name']} entries")
+    for r in f["index_cells"]:
+        check(index_cells(r["count"]) == r["cells"], f"index_cells({r['count']})")
+    for c in f["index_valid"]:
+        check(decode_index(bytes.fromhex(c["index_bytes"]), c["k"]) == c["entries"], c["name"])
+    for c in f["index_invalid"]:
+        try:
+            decode_index(bytes.fromhex(c["index_bytes"]), c["k"])
+            sys.exit(f"MISMATCH: index {c['name']} accepted")
+        except ValueError:
+            pass
+    for c in f["cell_valid"]:
+        p = bytes.fromhex(c["payload"])
+        check(h(pack(p)) == c["cell"] and unpack(pack(p))[: len(p)] == p, f"cell {c['name']}")
+    for c in f["cell_invalid"]:
+        try:
+            unpack(bytes.fromhex(c["cell"]))
+            sys.exit(f"MISMATCH: cell {c['name']} accepted")
+        except ValueError:
+            pass
+    print(f"square.json: {len(f['squares'])} squares, "
+          f"{len(f['index_valid']) + len(f['index_invalid'])} indexes, cells: ok")
+
+
+# ---- 08-posting-adapter.md ----
+
+OP_ALT_DA_EXAMPLE = {  # op-alt-da.md §4, computed there with a pure-Python Keccak
+    "0068656c6c6f": "aa872873635ad305d25327a952b25396b95b3ddfcfd661ab26241a853f70451c",
+}
+
+
+def commitment_encode(c):
+    if c["type"] == "keccak":
+        return b"\x00" + bytes.fromhex(c["keccak256"])
+    version = {"blob": 0, "manifest": 1}[c["type"]]
+    return bytes([0x01, 0x44, version]) + struct.pack(">Q", c["height"]) + bytes.fromhex(c["blob_id"])
+
+
+def commitment_valid(b):
+    if b[:1] == b"\x00":
+        return len(b) == 33
+    return (len(b) == 43 and b[:2] == b"\x01\x44" and b[2] in (0, 1)
+            and struct.unpack(">Q", b[3:11])[0] != 0)
+
+
+def manifest_valid(b):
+    if len(b) < 17 or b[:5] != b"DAMF\x01":
+        return False
+    (count,) = struct.unpack(">I", b[13:17])
+    return count >= 1 and len(b) == 17 + 40 * count
+
+
+def check_commitments():
+    f = load("commitment.json")
+    for c in f["blob_ids"]:
+        got = blob_id(bytes.fromhex(c["namespace"]), bytes.fromhex(c["data"]))
+        check(h(got) == c["blob_id"], "commitment blob id")
+    for c in f["valid"]:
+        enc = commitment_encode(c["commitment"])
+        check(h(enc) == c["encoded"] and c["hex"] == "0x" + h(enc), f"commitment {c['name']}")
+        check(h(b"\x01" + enc) == c["l1_calldata"], f"commitment {c['name']} calldata")
+        check(commitment_valid(enc), f"commitment {c['name']} rejected")
+        if "payload" in c:
+            check(OP_ALT_DA_EXAMPLE[c["payload"]] == c["commitment"]["keccak256"], "keccak")
+    for c in f["invalid"]:
+        check(not commitment_valid(bytes.fromhex(c["encoded"])), f"commitment {c['name']}")
+    for c in f["manifest_valid"]:
+        enc = b"DAMF\x01" + struct.pack(">QI", c["total_len"], len(c["parts"]))
+        enc += b"".join(struct.pack(">Q", p["height"]) + bytes.fromhex(p["blob_id"])
+                        for p in c["parts"])
+        check(h(enc) == c["encoded"] and manifest_valid(enc), f"manifest {c['name']}")
+    for c in f["manifest_invalid"]:
+        check(not manifest_valid(bytes.fromhex(c["bytes"])), f"manifest {c['name']}")
+    print(f"commitment.json: {len(f['valid'])} valid, {len(f['invalid'])} invalid, manifests: ok")
+
+
+# ---- 09-p2p.md: protobuf by hand (proto3: defaults omitted, fields in number order) ----
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def f_varint(no, v):
+    return varint(no << 3) + varint(v) if v else b""
+
+
+def f_bytes(no, v, always=False):
+    return varint(no << 3 | 2) + varint(len(v)) + v if (v or always) else b""
+
+
+def hb(s):
+    return bytes.fromhex(s)
+
+
+def sample(s):
+    return (f_varint(1, s["row"]) + f_varint(2, s["col"]) + f_bytes(3, hb(s["cell"]))
+            + f_bytes(4, hb(s["proof"])))
+
+
+def header(x):
+    return (f_bytes(1, x["chain_id"].encode()) + f_varint(2, x["height"])
+            + f_bytes(3, hb(x["parent_hash"])) + f_varint(4, x["timestamp_ms"])
+            + f_varint(5, x["k"]) + b"".join(f_bytes(6, hb(c), True) for c in x["commitments"])
+            + f_varint(7, x["blob_count"]) + f_bytes(8, hb(x["data_root"]))
+            + f_bytes(9, hb(x["producer"])) + f_bytes(10, hb(x["signature"]))
+            + f_bytes(11, hb(x["hash"])))
+
+
+def message(m):
+    t = m["type"]
+    if t == "SampleRequest":
+        cells = b"".join(f_bytes(2, f_varint(1, c["row"]) + f_varint(2, c["col"]), True)
+                         for c in m["cells"])
+        return f_varint(1, m["height"]) + cells
+    if t == "SampleResponse":
+        return b"".join(f_bytes(1, sample(s), True) for s in m["samples"]) + f_varint(2, m["has_height"])
+    if t == "HeaderRangeRequest":
+        return f_varint(1, m["from"]) + f_varint(2, m["count"])
+    if t == "HeaderRangeResponse":
+        return b"".join(f_bytes(1, header(x), True) for x in m["headers"])
+    if t == "RowRequest":
+        return f_varint(1, m["height"]) + f_varint(2, m["row"])
+    if t == "RowResponse":
+        return b"".join(f_bytes(1, sample(s), True) for s in m["cells"])
+    if t == "NamespaceRequest":
+        return f_varint(1, m["height"]) + f_bytes(2, hb(m["namespace"]))
+    if t == "NamespaceResponse":
+        out = f_varint(1, m["has_height"])
+        if m["proof"] is not None:
+            p = m["proof"]
+            body = b"".join(f_bytes(1, sample(s), True) for s in p["index_cells"])
+            body += b"".join(f_bytes(2, sample(s), True) for s in p["blob_cells"])
+            out += f_bytes(2, body, True)
+        return out
+    raise KeyError(t)
+
+
+def read_varint(b, at, limit=10):
+    n = 0
+    for i in range(limit):
+        if at + i >= len(b):
+            raise EOFError
+        n |= (b[at + i] & 0x7F) << (7 * i)
+        if not b[at + i] & 0x80:
+            return n, at + i + 1
+    raise ValueError("varint too long")
+
+
+# Wire types of the fields the invalid frames use (RowRequest; NamespaceResponse; SampleResponse).
+WIRE = {"RowRequest": {1: 0, 2: 0}, "SampleResponse": {1: 2, 2: 0},
+        "NamespaceResponse": {1: 0, 2: 2}}
+
+
+def read_frame(frame, ty, bound):
+    """'UnexpectedEof' or 'InvalidData' for a frame a reader must refuse, None if it reads."""
+    try:
+        n, at = read_varint(frame, 0, limit=5)
+    except EOFError:
+        return "UnexpectedEof"
+    except ValueError:
+        return "InvalidData"
+    if n > bound:
+        return "InvalidData"
+    if len(frame) < at + n:
+        return "UnexpectedEof"
+    body, i = frame[at : at + n], 0
+    try:
+        while i < len(body):
+            tag, i = read_varint(body, i)
+            no, wt = tag >> 3, tag & 7
+            if WIRE[ty].get(no, wt) != wt:
+                return "InvalidData"
+            if wt == 0:
+                _, i = read_varint(body, i)
+            elif wt == 2:
+                ln, i = read_varint(body, i)
+                if i + ln > len(body):
+                    return "InvalidData"
+                i += ln
+            else:
+                return "InvalidData"
+    except (EOFError, ValueError):
+        return "InvalidData"
+    return None
+
+
+def check_p2p():
+    f = load("p2p.json")
+    for p in f["protocol_ids"]:
+        ch = p["chain"]
+        for name in ["sample", "headers", "row", "namespace", "kad"]:
+            check(p[name] == f"/da/{ch}/{name}/1", f"protocol id {name}")
+        check(p["identify"] == f"/da/{ch}/id/1" and p["header_topic"] == f"/da/{ch}/headers/1", ch)
+    b = f["bounds"]
+    spec = {"sample": (8 << 10, 1 << 20), "headers": (64, 2 << 20), "row": (64, 512 << 10),
+            "namespace": (128, K_MAX * 64 * (2048 + 64) + (64 << 10))}
+    for name, (req, resp) in spec.items():
+        check((b[name]["request"], b[name]["response"]) == (req, resp), f"bounds {name}")
+    check((b["max_cells_per_sample_request"], b["max_headers_per_range"],
+           b["max_gossip_bytes"]) == (256, 64, 64 << 10), "count bounds")
+    for c in f["frames"]:
+        body = message(c["message"])
+        check(h(varint(len(body)) + body) == c["frame"], f"frame {c['name']}")
+        check(len(body) <= b[c["protocol"]][c["direction"]], f"frame {c['name']} bound")
+    for c in f["invalid_frames"]:
+        got = read_frame(hb(c["frame"]), c["type"], b[c["protocol"]][c["direction"]])
+        check(got == c["error"], f"invalid frame {c['name']}: {got}")
+    for c in f["unwritable"]:
+        check(len(message(c["message"])) > b[c["protocol"]][c["direction"]], c["name"])
+    print(f"p2p.json: {len(f['frames'])} frames, {len(f['invalid_frames'])} invalid: ok")
+
+
+if __name__ == "__main__":
+    check_headers()
+    check_square()
+    check_commitments()
+    check_p2p()
