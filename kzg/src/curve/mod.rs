@@ -10,12 +10,14 @@
 //! - [`tables`]: signed-window fixed-base tables and their MSMs (FK20's MSM stage).
 //!
 //! The FK20 algorithm itself (domains, Toeplitz embedding) is in `fk20.rs` and calls into this
-//! module.
+//! module. Property tests against plain scalar multiplication and addition are in `proptests`.
 
 pub(crate) mod affine;
 pub(crate) mod column;
 pub(crate) mod fft;
 pub(crate) mod glv;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod tables;
 
 pub(crate) use column::G1ColumnCode;
