@@ -117,13 +117,15 @@ impl KzgProver {
         } else {
             0
         };
+        // A prover loads c-kzg's settings now rather than on its first square.
+        c_kzg::ethereum_kzg_settings(ckzg_precompute);
         let setup = rust_eth_kzg::TrustedSetup::default();
         let fk20 = Fk20::new(
             &setup.g1_monomial,
             config.precompute.then_some(FK20_WINDOW_BITS),
         );
         Self {
-            verifier: KzgVerifier::with_settings(c_kzg::ethereum_kzg_settings(ckzg_precompute)),
+            verifier: KzgVerifier::with_settings(ckzg_precompute),
             backend: config.backend,
             commit_key: CommitKey::new(setup.g1_monomial),
             fk20,

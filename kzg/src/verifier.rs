@@ -1,17 +1,20 @@
 //! [`KzgVerifier`]: every check a light client or a full node runs (`specs/03-kzg.md`), and
 //! nothing a prover needs.
 //!
-//! It holds c-kzg's settings for the embedded Ethereum trusted setup (no fixed-base tables) and
-//! nothing else: no FK20 bases, no monomial commit key, no `rust_eth_kzg` context, so it is
-//! cheap to build (`kzg/examples/contexts.rs`). Pairing checks run on **c-kzg**, on the calling
-//! thread; the commitment extension check and [`KzgVerifier::extend_commitments`] are our own G1
-//! arithmetic (`crate::curve`).
+//! It needs c-kzg's settings for the embedded Ethereum trusted setup (no fixed-base tables) and
+//! nothing else: no FK20 bases, no monomial commit key, no `rust_eth_kzg` context. c-kzg's loader
+//! still computes its own FK20 columns (most of its ~1–3 s, and not optional in its API), so
+//! [`KzgVerifier::new`] returns at once and loads the settings on a background thread: callers
+//! overlap it with their own startup, and the first pairing check waits for it
+//! (`kzg/examples/contexts.rs` measures both). Pairing checks run on **c-kzg**, on the calling
+//! thread; the commitment extension check and [`KzgVerifier::extend_commitments`] need no setup
+//! and are our own G1 arithmetic (`crate::curve`).
 //!
 //! Every method validates lengths first, then deserializes, computes and serializes.
 //! Verification methods return `Ok(false)` for well-formed inputs whose proof fails and `Err`
 //! for malformed inputs, as the consensus-spec vectors require.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use da_erasure::ColumnCodec;
 use da_types::{consts::CELLS_PER_ROW, layout::check_k, CellIndex};
@@ -24,11 +27,13 @@ use crate::{
     types::{Cell, Commitment, Proof, VerifiedCell},
 };
 
-/// Verification of cells, blobs, point openings and the commitment extension; cheap to build,
-/// `Clone` (a reference to process-wide settings).
+/// Verification of cells, blobs, point openings and the commitment extension; cheap to build
+/// and to clone (it names process-wide c-kzg settings).
 #[derive(Clone)]
 pub struct KzgVerifier {
-    ckzg: &'static c_kzg::KzgSettings,
+    /// c-kzg's table width for the settings this verifier uses (0 unless a c-kzg prover with
+    /// tables shares them).
+    ckzg_precompute: u64,
 }
 
 impl std::fmt::Debug for KzgVerifier {
@@ -44,15 +49,31 @@ impl Default for KzgVerifier {
 }
 
 impl KzgVerifier {
-    /// Loads the embedded Ethereum mainnet trusted setup into c-kzg (once per process; later
-    /// calls share it).
+    /// A verifier on the embedded Ethereum mainnet trusted setup. Returns at once: c-kzg loads
+    /// the setup on a background thread (once per process), and the first check that needs it
+    /// waits for it (see [`wait_ready`](Self::wait_ready)).
     pub fn new() -> Self {
-        Self::with_settings(c_kzg::ethereum_kzg_settings(0))
+        static LOAD: Once = Once::new();
+        LOAD.call_once(|| {
+            // If no thread can be spawned, the first check loads the setup instead.
+            let _ = std::thread::Builder::new()
+                .name("kzg-setup".into())
+                .spawn(|| {
+                    c_kzg::ethereum_kzg_settings(0);
+                });
+        });
+        Self { ckzg_precompute: 0 }
     }
 
-    /// A verifier on settings a prover already loaded (possibly with c-kzg's tables).
-    pub(crate) fn with_settings(ckzg: &'static c_kzg::KzgSettings) -> Self {
-        Self { ckzg }
+    /// A verifier on settings a prover has loaded (possibly with c-kzg's tables).
+    pub(crate) fn with_settings(ckzg_precompute: u64) -> Self {
+        Self { ckzg_precompute }
+    }
+
+    /// Blocks until the trusted setup is loaded; every check does this itself, so this is only
+    /// for callers that want the cost up front (or measured).
+    pub fn wait_ready(&self) {
+        self.ckzg();
     }
 
     /// A process-wide verifier.
@@ -61,9 +82,9 @@ impl KzgVerifier {
         V.get_or_init(|| Arc::new(Self::new())).clone()
     }
 
-    /// c-kzg's settings, for the prover's c-kzg paths.
+    /// c-kzg's settings (loading them, or waiting for the background load, the first time).
     pub(crate) fn ckzg(&self) -> &'static c_kzg::KzgSettings {
-        self.ckzg
+        c_kzg::ethereum_kzg_settings(self.ckzg_precompute)
     }
 
     /// EIP-7594 `verify_cell_kzg_proof_batch` on c-kzg: `commitments[i]` is the commitment of
@@ -105,7 +126,7 @@ impl KzgVerifier {
             .iter()
             .map(|c| cell_ref(c).map(|c| c_kzg::Cell::new(*c)))
             .collect::<Result<Vec<_>>>()?;
-        self.ckzg
+        self.ckzg()
             .verify_cell_kzg_proof_batch(&coms, cell_indices, &cs, &prfs)
             .map_err(ck_err)
     }
@@ -179,7 +200,7 @@ impl KzgVerifier {
             .iter()
             .map(|c| b48("proof", c).map(|c| c_kzg::Bytes48::new(*c)))
             .collect::<Result<Vec<_>>>()?;
-        self.ckzg
+        self.ckzg()
             .verify_blob_kzg_proof_batch(&bs, &cs, &ps)
             .map_err(ck_err)
     }
@@ -196,7 +217,7 @@ impl KzgVerifier {
         check_len("y", y, 32)?;
         let z = c_kzg::Bytes32::from_bytes(z).map_err(ck_err)?;
         let y = c_kzg::Bytes32::from_bytes(y).map_err(ck_err)?;
-        self.ckzg
+        self.ckzg()
             .verify_kzg_proof(
                 &c_kzg::Bytes48::new(commitment.0),
                 &z,
