@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use da_client::{ClientConfig, ClientError, Code, DaClient, HeaderTrust};
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, ProverConfig};
 use da_node::{config::Role, NodeConfig, NodeHandle};
 use da_types::{BlobId, Namespace, ProducerSet};
 
@@ -26,7 +26,7 @@ fn config(dir: &std::path::Path, port: u16) -> NodeConfig {
 async fn node(dir: &std::path::Path, port: u16) -> NodeHandle {
     da_node::start_with(
         config(dir, port),
-        Arc::new(KzgContext::new(KzgConfig::DEFAULT)),
+        Arc::new(KzgProver::new(ProverConfig::DEFAULT)),
     )
     .await
     .expect("node")

@@ -5,13 +5,13 @@
 use std::{sync::Arc, time::Duration};
 
 use da_client::{ClientConfig, DaClient};
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, ProverConfig};
 use da_node::{config::Role, NodeConfig, NodeHandle};
 use da_types::{consts::CELLS_PER_ROW, Namespace};
 
 const CHAIN: &str = "sync-test";
 
-async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>, withhold: f64) -> NodeHandle {
+async fn producer(dir: &std::path::Path, kzg: Arc<KzgProver>, withhold: f64) -> NodeHandle {
     da_node::start_with(
         NodeConfig {
             chain_id: CHAIN.into(),
@@ -34,7 +34,7 @@ async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>, withhold: f64) ->
 /// A full node trusting `producer`'s key and bootstrapped from `via`.
 async fn full(
     dir: &std::path::Path,
-    kzg: Arc<KzgContext>,
+    kzg: Arc<KzgProver>,
     producer: &NodeHandle,
     via: &NodeHandle,
 ) -> NodeHandle {
@@ -51,7 +51,7 @@ async fn full(
 /// A full node trusting `producer`'s key and bootstrapped from `bootstrap`.
 async fn full_from(
     dir: &std::path::Path,
-    kzg: Arc<KzgContext>,
+    kzg: Arc<KzgProver>,
     producer: &NodeHandle,
     bootstrap: &[da_network::Multiaddr],
 ) -> NodeHandle {
@@ -98,7 +98,7 @@ async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),
     );
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     // The producer serves only 80% of every square over libp2p: recoverable, not complete.
     let producer = producer(pd.path(), kzg.clone(), 0.2).await;
     grow(&producer, 6).await;
@@ -158,7 +158,7 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),
     );
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     // Above the bound: no node can rebuild these squares from what the producer serves.
     let producer = producer(pd.path(), kzg.clone(), 0.3).await;
     grow(&producer, 2).await;
@@ -176,7 +176,7 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_full_nodes_one_late_sync_from_any_peer() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     let producer = producer(dirs[0].path(), kzg.clone(), 0.2).await;
     let first = full(dirs[1].path(), kzg.clone(), &producer, &producer).await;
     grow(&producer, 4).await;
@@ -220,7 +220,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),
     );
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     let producer = producer(pd.path(), kzg.clone(), 0.0).await;
     // A serving peer whose "newest header" is a far-future one signed by someone else.
     let forged = da_types::Header {

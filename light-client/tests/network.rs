@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use da_client::{ClientConfig, DaClient};
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, KzgVerifier, ProverConfig};
 use da_light::{sampler::HeightStatus, LightClient, LightConfig, SamplerConfig};
 use da_network::{NetworkConfig, BAN_SCORE};
 use da_node::{config::Role, NodeConfig, NodeHandle};
@@ -12,7 +12,7 @@ use da_types::{Header, Namespace};
 
 const CHAIN: &str = "lc-test";
 
-async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>) -> NodeHandle {
+async fn producer(dir: &std::path::Path, kzg: Arc<KzgProver>) -> NodeHandle {
     da_node::start_with(
         NodeConfig {
             chain_id: CHAIN.into(),
@@ -31,7 +31,7 @@ async fn producer(dir: &std::path::Path, kzg: Arc<KzgContext>) -> NodeHandle {
     .expect("producer starts")
 }
 
-async fn light(node: &NodeHandle, kzg: Arc<KzgContext>, seed: u64, listen: bool) -> LightClient {
+async fn light(node: &NodeHandle, kzg: Arc<KzgVerifier>, seed: u64, listen: bool) -> LightClient {
     let p2p = node.p2p.as_ref().expect("p2p on");
     LightClient::start(
         LightConfig {
@@ -77,11 +77,11 @@ async fn wait_final(lc: &LightClient, height: u64) -> HeightStatus {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_clients_sample_every_new_height_to_the_target_confidence() {
     let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     let node = producer(dir.path(), kzg.clone()).await;
     let lcs = [
-        light(&node, kzg.clone(), 1, false).await,
-        light(&node, kzg.clone(), 2, false).await,
+        light(&node, Arc::new(kzg.verifier().clone()), 1, false).await,
+        light(&node, Arc::new(kzg.verifier().clone()), 2, false).await,
     ];
     let client =
         DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
@@ -138,9 +138,9 @@ async fn light_clients_sample_every_new_height_to_the_target_confidence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_headers_are_rejected_and_their_sender_banned() {
     let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     let node = producer(dir.path(), kzg.clone()).await;
-    let lc = light(&node, kzg.clone(), 3, true).await;
+    let lc = light(&node, Arc::new(kzg.verifier().clone()), 3, true).await;
     let (forger, _events) = da_network::start(NetworkConfig::local(CHAIN, true))
         .await
         .expect("forger");
@@ -365,7 +365,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
             sampler: SamplerConfig::default(),
             seed: Some(7),
         },
-        Arc::new(KzgContext::new(KzgConfig::DEFAULT)),
+        Arc::new(KzgVerifier::new()),
     )
     .await
     .expect("late light client");
@@ -427,7 +427,7 @@ async fn withholding_below_the_bound_is_repaired_by_the_full_node_and_available(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_light_client_catches_up_the_window_behind_the_head() {
     let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     let node = producer(dir.path(), kzg.clone()).await;
     // Let the chain grow before the light client exists: it hears none of it by gossip.
     for _ in 0..100 {
@@ -449,7 +449,7 @@ async fn a_late_light_client_catches_up_the_window_behind_the_head() {
             },
             seed: Some(3),
         },
-        kzg,
+        Arc::new(kzg.verifier().clone()),
     )
     .await
     .expect("light client starts");
@@ -495,9 +495,9 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
     let dir = tempfile::tempdir().expect("tmp");
-    let kzg = Arc::new(KzgContext::new(KzgConfig::DEFAULT));
+    let kzg = Arc::new(KzgProver::new(ProverConfig::DEFAULT));
     let node = producer(dir.path(), kzg.clone()).await;
-    let lc = light(&node, kzg, 11, false).await;
+    let lc = light(&node, Arc::new(kzg.verifier().clone()), 11, false).await;
     let listener = da_light::api::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");

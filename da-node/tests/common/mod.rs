@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, ProverConfig};
 use da_node::{config::Role, NodeConfig, NodeHandle};
 use da_proto::v1::{
     self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,
@@ -16,9 +16,9 @@ use da_proto::v1::{
 use tonic::transport::Channel;
 
 /// One verification-oriented context for every node of the test binary.
-pub fn kzg() -> Arc<KzgContext> {
-    static K: OnceLock<Arc<KzgContext>> = OnceLock::new();
-    K.get_or_init(|| Arc::new(KzgContext::new(KzgConfig::DEFAULT)))
+pub fn kzg() -> Arc<KzgProver> {
+    static K: OnceLock<Arc<KzgProver>> = OnceLock::new();
+    K.get_or_init(|| Arc::new(KzgProver::new(ProverConfig::DEFAULT)))
         .clone()
 }
 
