@@ -1,13 +1,15 @@
 //! The square against its baselines, same data, same run (`benches/RESULTS.md`).
 //!
-//! Names follow `group/op/k=K`. Baselines: `naive_ckzg` and `naive_rust_eth_kzg` push every one
-//! of the `2k` rows through `blob_to_kzg_commitment` + `compute_cells_and_kzg_proofs` (rayon over
-//! rows); `rs_erasure` and `rs_simd` extend the same payload bytes in 2D with byte-level codes.
+//! Names follow `group/op/k=K`. Baselines: `naive_ckzg` and `naive_fk20` push every one of the
+//! `2k` rows through `blob_to_kzg_commitment` + `compute_cells_and_kzg_proofs` of a
+//! [`ProverBackend`] (rayon over rows); `rs_erasure` and `rs_simd` extend the same payload bytes
+//! in 2D with byte-level codes. (Runs before the prover/verifier split called `naive_fk20` and
+//! `backend=fk20` by `naive_rust_eth_kzg` and `backend=rust_eth_kzg`: the same code, our FK20.)
 
 use criterion::{criterion_main, BatchSize, Criterion};
 use da_benches::full_square;
 use da_erasure::{ColumnCodec, PartialData};
-use da_kzg::{Backend, KzgConfig, KzgContext, ProofStrategy};
+use da_kzg::{KzgProver, ProofStrategy, ProverBackend, ProverConfig};
 use da_types::{consts::BYTES_PER_CELL, CellIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -62,11 +64,11 @@ fn rs_simd_2d(k: usize, shards: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 fn bench_square(c: &mut Criterion) {
-    let ours = KzgContext::new(KzgConfig::DEFAULT.with_precompute(true));
-    let ckzg = KzgContext::new(
-        KzgConfig::DEFAULT
+    let ours = KzgProver::new(ProverConfig::DEFAULT.with_precompute(true));
+    let ckzg = KzgProver::new(
+        ProverConfig::DEFAULT
             .with_precompute(true)
-            .with_backend(Backend::CKzg),
+            .with_backend(ProverBackend::CKzg),
     );
     for k in ks() {
         let sq = full_square(k, 42);
@@ -77,7 +79,7 @@ fn bench_square(c: &mut Criterion) {
         g.bench_function(format!("naive_ckzg/{kk}"), |b| {
             b.iter(|| ckzg.naive_square(&sq).expect("naive"))
         });
-        g.bench_function(format!("naive_rust_eth_kzg/{kk}"), |b| {
+        g.bench_function(format!("naive_fk20/{kk}"), |b| {
             b.iter(|| ours.naive_square(&sq).expect("naive"))
         });
         let shards: Vec<Vec<u8>> = sq
@@ -153,12 +155,9 @@ fn bench_backends(c: &mut Criterion) {
     let row = sq.row(0);
     let mut g = c.benchmark_group("kzg");
     g.sample_size(10);
-    for (name, backend) in [
-        ("ckzg", Backend::CKzg),
-        ("rust_eth_kzg", Backend::RustEthKzg),
-    ] {
-        let ctx = KzgContext::new(
-            KzgConfig::DEFAULT
+    for (name, backend) in [("ckzg", ProverBackend::CKzg), ("fk20", ProverBackend::Fk20)] {
+        let ctx = KzgProver::new(
+            ProverConfig::DEFAULT
                 .with_precompute(true)
                 .with_backend(backend),
         );

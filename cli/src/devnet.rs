@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, KzgVerifier, ProverConfig};
 use da_proto::v1 as pb;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -131,7 +131,7 @@ impl Devnet {
     /// and the posting adapter, and writes `devnet.json`.
     pub async fn start(opts: DevnetOptions) -> Result<Self> {
         let kzg = tokio::task::spawn_blocking(|| {
-            Arc::new(KzgContext::new(KzgConfig::DEFAULT.with_precompute(true)))
+            Arc::new(KzgProver::new(ProverConfig::DEFAULT.with_precompute(true)))
         })
         .await
         .map_err(|e| NodeError::Internal(e.to_string()))?;
@@ -176,6 +176,8 @@ impl Devnet {
         };
         let full = start_with(full_cfg, kzg.clone()).await?;
         let full_p2p = p2p_addrs(&full).await;
+        // Light clients and the adapter only verify: they share the prover's verifier.
+        let verifier = Arc::new(kzg.verifier().clone());
         let mut light = Vec::with_capacity(opts.light_clients);
         for _ in 0..opts.light_clients {
             let bootstrap = producer_p2p
@@ -192,7 +194,7 @@ impl Devnet {
                     sampler: opts.light_sampler.clone(),
                     seed: None,
                 },
-                kzg.clone(),
+                verifier.clone(),
             )
             .await
             .map_err(|e| NodeError::Startup(format!("light client: {e}")))?;
@@ -200,8 +202,15 @@ impl Devnet {
         }
         let cancel = CancellationToken::new();
         let namespace = da_types::Namespace::new_v0(DEVNET_ROLLUP_NAMESPACE)?;
-        let (adapter_addr, adapter_task) =
-            start_adapter(addr(20), &producer, &opts, namespace, kzg, cancel.clone()).await?;
+        let (adapter_addr, adapter_task) = start_adapter(
+            addr(20),
+            &producer,
+            &opts,
+            namespace,
+            verifier,
+            cancel.clone(),
+        )
+        .await?;
         let info = DevnetInfo {
             chain_id: opts.chain_id.clone(),
             token: opts.token.clone(),
@@ -285,7 +294,7 @@ async fn start_adapter(
     producer: &NodeHandle,
     opts: &DevnetOptions,
     namespace: da_types::Namespace,
-    kzg: Arc<KzgContext>,
+    kzg: Arc<KzgVerifier>,
     cancel: CancellationToken,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let mut cc = da_client::ClientConfig::new(format!("http://{}", producer.grpc_addr));

@@ -9,7 +9,7 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgContext};
+use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgVerifier};
 use da_proto::v1::{
     self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,
     node_service_client::NodeServiceClient,
@@ -192,8 +192,8 @@ pub struct DaClient {
     blob: BlobServiceClient<Channel>,
     header: HeaderServiceClient<Channel>,
     node: NodeServiceClient<Channel>,
-    /// `None` = the process-wide [`KzgContext::shared`], built on first verification.
-    kzg: Option<Arc<KzgContext>>,
+    /// `None` = the process-wide [`KzgVerifier::shared`], built on first verification.
+    kzg: Option<Arc<KzgVerifier>>,
 }
 
 impl DaClient {
@@ -221,7 +221,7 @@ impl DaClient {
     }
 
     /// Uses `kzg` for proof verification instead of the process-wide shared context.
-    pub fn with_kzg(mut self, kzg: Arc<KzgContext>) -> Self {
+    pub fn with_kzg(mut self, kzg: Arc<KzgVerifier>) -> Self {
         self.kzg = Some(kzg);
         self
     }
@@ -555,7 +555,7 @@ impl DaClient {
         let commitments = Commitment::of_header(&header.header);
         let (kzg, proof, id, ns) = (self.kzg.clone(), proof.clone(), *id, namespace.copied());
         tokio::task::spawn_blocking(move || {
-            let kzg = kzg.unwrap_or_else(KzgContext::shared);
+            let kzg = kzg.unwrap_or_else(KzgVerifier::shared);
             match ns {
                 Some(ns) => proof.verify(&kzg, &commitments, &ns, &id),
                 None => proof.verify_by_id(&kzg, &commitments, &id),

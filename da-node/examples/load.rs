@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, ProverConfig};
 use da_node::NodeConfig;
 use da_proto::v1::{self as pb, blob_service_client::BlobServiceClient};
 
@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let kzg = tokio::task::spawn_blocking(|| {
-        Arc::new(KzgContext::new(KzgConfig::DEFAULT.with_precompute(true)))
+        Arc::new(KzgProver::new(ProverConfig::DEFAULT.with_precompute(true)))
     })
     .await?;
     let node = da_node::start_with(

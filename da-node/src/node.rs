@@ -18,7 +18,7 @@ use std::{
 };
 
 use da_kzg::{
-    Cell, Commitment, KzgConfig, KzgContext, NamespaceProof, Proof, ProofStrategy, ProvenCell,
+    Cell, Commitment, KzgProver, NamespaceProof, Proof, ProofStrategy, ProvenCell, ProverConfig,
 };
 use da_proto::v1 as pb;
 use da_types::{
@@ -57,8 +57,8 @@ pub struct NodeInner {
     pub store: Store,
     /// Pending blobs.
     pub mempool: Mempool,
-    /// KZG operations.
-    pub kzg: Arc<KzgContext>,
+    /// KZG proving (squares, repair) and, through it, verification.
+    pub kzg: Arc<KzgProver>,
     /// Exported metrics.
     pub metrics: Arc<Metrics>,
     /// New blocks, for subscriptions and inclusion waits.
@@ -135,12 +135,12 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Starts a node with its own KZG context.
+/// Starts a node with its own KZG prover.
 pub async fn start(config: NodeConfig) -> Result<NodeHandle> {
     let precompute = config.precompute && config.role == Role::Producer;
     let kzg = tokio::task::spawn_blocking(move || {
-        Arc::new(KzgContext::new(
-            KzgConfig::DEFAULT.with_precompute(precompute),
+        Arc::new(KzgProver::new(
+            ProverConfig::DEFAULT.with_precompute(precompute),
         ))
     })
     .await
@@ -148,8 +148,8 @@ pub async fn start(config: NodeConfig) -> Result<NodeHandle> {
     start_with(config, kzg).await
 }
 
-/// Starts a node sharing a KZG context (several nodes in one process).
-pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<NodeHandle> {
+/// Starts a node sharing a KZG prover (several nodes in one process).
+pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeHandle> {
     config
         .validate()
         .map_err(|e| NodeError::Startup(e.to_string()))?;

@@ -21,10 +21,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use da_erasure::{
-    field::{frs_from_bytes, frs_to_bytes},
-    ColumnCodec, Fr,
-};
+use da_erasure::{ErasureError, ParityRow};
 use da_types::{
     consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
     layout::{check_entries, unpack_cell, IndexEntry, INDEX_ENTRY_SIZE},
@@ -106,7 +103,7 @@ pub struct BlockData {
 }
 
 /// Lagrange rows `λ_{r,·}` by `(k, r)`.
-type LambdaCache = HashMap<(usize, usize), Arc<Vec<Fr>>>;
+type LambdaCache = HashMap<(usize, usize), Arc<ParityRow>>;
 
 impl BlockData {
     /// Collects what the store keeps of a proven square.
@@ -390,23 +387,17 @@ impl Store {
         let cf = self.cf(CF_CELLS)?;
         let column = self.db.multi_get_cf(keys.iter().map(|key| (cf, &key[..])));
         let lambda = self.lambda(k, row)?;
-        let mut acc = vec![Fr::from(0u64); BYTES_PER_CELL / 32];
-        for (i, got) in column.into_iter().enumerate() {
-            let Some(bytes) = got? else {
-                continue; // zero padding contributes nothing
-            };
-            let bytes = unpack_from_store(&keys[i], bytes)?;
-            let frs =
-                frs_from_bytes(&bytes).map_err(|e| corrupt(CF_CELLS, &keys[i], e.to_string()))?;
-            if frs.len() != acc.len() {
-                return Err(corrupt(CF_CELLS, &keys[i], "cell is not 2048 bytes"));
-            }
-            for (a, f) in acc.iter_mut().zip(frs) {
-                *a += lambda[i] * f;
-            }
-        }
-        let mut out = Vec::with_capacity(BYTES_PER_CELL);
-        frs_to_bytes(&acc, &mut out);
+        let cells = column
+            .into_iter()
+            .zip(&keys)
+            .map(|(got, key)| got?.map(|b| unpack_from_store(key, b)).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<Option<&[u8]>> = cells.iter().map(Option::as_deref).collect();
+        // `None` is zero padding, which contributes nothing.
+        let out = lambda.cell(&refs).map_err(|e| match &e {
+            ErasureError::Cell { row: i, .. } => corrupt(CF_CELLS, &keys[*i], e.to_string()),
+            _ => corrupt(CF_CELLS, &keys[0], e.to_string()),
+        })?;
         Ok(Some(out))
     }
 
@@ -421,16 +412,13 @@ impl Store {
     }
 
     /// Lagrange weights giving parity row `row` from rows `0..k` (cached).
-    fn lambda(&self, k: usize, row: usize) -> Result<Arc<Vec<Fr>>> {
+    fn lambda(&self, k: usize, row: usize) -> Result<Arc<ParityRow>> {
         let mut cache = self.lambdas.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(l) = cache.get(&(k, row)) {
             return Ok(l.clone());
         }
-        let bad = |e: da_erasure::ErasureError| corrupt(CF_BLOCKS, b"", e.to_string());
-        let codec = ColumnCodec::new(k).map_err(bad)?;
-        let known: Vec<usize> = (0..k).collect();
-        let m = codec.recovery_matrix(&known, &[row]).map_err(bad)?;
-        let l = Arc::new(m.into_iter().next().unwrap_or_default());
+        let l =
+            Arc::new(ParityRow::new(k, row).map_err(|e| corrupt(CF_BLOCKS, b"", e.to_string()))?);
         cache.insert((k, row), l.clone());
         Ok(l)
     }
@@ -567,7 +555,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use da_kzg::{KzgConfig, KzgContext, ProofStrategy};
+    use da_kzg::{KzgProver, ProofStrategy, ProverConfig};
     use da_types::{Header, SquareLayout};
     use ed25519_dalek::SigningKey;
 
@@ -575,7 +563,7 @@ mod tests {
     /// stored packed, and every cell and proof of the extended square reads back.
     #[test]
     fn packs_data_cells_skips_padding_and_reads_everything_back() {
-        let ctx = KzgContext::new(KzgConfig::DEFAULT);
+        let ctx = KzgProver::new(ProverConfig::DEFAULT);
         let ns = Namespace::new_v0(b"store-test").expect("ns");
         // Two rows of data and the index cell: k = 4, and row 3 is zero padding.
         let blobs = vec![Blob::new(ns, vec![7u8; 2 * 126_976]).expect("blob")];

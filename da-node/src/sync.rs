@@ -11,7 +11,7 @@
 //!   whose answer fails is penalised and the row asked of another peer. Cells a peer withholds
 //!   are asked of the next peer.
 //! - When every row is complete the block is stored as fetched. When peers withheld cells, the
-//!   verified cells are repaired (rows and columns, `da_kzg::KzgContext::repair`, which also
+//!   verified cells are repaired (rows and columns, `da_kzg::KzgProver::repair`, which also
 //!   recomputes every proof and checks the result against the commitments) and the repaired block
 //!   stored, so the node serves every cell from then on. A block that cannot be repaired yet is
 //!   retried after a pause.
@@ -467,7 +467,7 @@ enum RowAnswer {
 /// the answer invalid).
 async fn fetch_row(
     client: &NetworkClient,
-    kzg: &Arc<da_kzg::KzgContext>,
+    kzg: &Arc<da_kzg::KzgProver>,
     pool: &Background,
     peer: PeerId,
     height: u64,

@@ -3,16 +3,20 @@
 //! Row `r` of the extended square sits at `x_r = ω_{2k}^{brp_{2k}(r)}` (bit-reversed order), so
 //! rows `0..k` are the `k`th roots in bit-reversed order (systematic) and rows `k..2k` the coset
 //! `ω_{2k}·H_k`. Extension is interpolation on `H_k` then evaluation on the coset: one inverse
-//! FFT and one coset FFT of size `k`, over `Fr` for data and over G1 for commitments and proofs
-//! (the map is linear, so `C_r = Σ λ_{r,i} C_i`).
+//! FFT and one coset FFT of size `k` over `Fr`. The map is linear, so `da-kzg` applies it to
+//! commitments and proofs in G1 (`C_r = Σ λ_{r,i} C_i`) with the same points.
+//!
+//! [`ParityRow`] gives one parity row's cells from the original rows' cell bytes (`Σ λ_{r,i}`
+//! over a column), for callers that keep only original rows and work in bytes.
 
 use ekzg_bls12_381::{batch_inversion::batch_inverse, ff::Field};
 use ekzg_polynomial::{domain::Domain, CosetFFT};
 
+use da_types::consts::{BYTES_PER_CELL, FIELD_ELEMENTS_PER_CELL};
+
 use crate::{
     error::{ErasureError, Result},
-    field::{bit_reverse, reverse_bits, root_of_unity, Fr, G1},
-    g1fft::G1Fft,
+    field::{bit_reverse, frs_from_bytes, frs_to_bytes, reverse_bits, root_of_unity, Fr},
 };
 
 /// Encoder and decoder of the `[2k, k]` column code.
@@ -21,7 +25,6 @@ pub struct ColumnCodec {
     k: usize,
     domain: Option<Domain>,
     coset: CosetFFT,
-    g1fft: G1Fft,
     points: Vec<Fr>,
 }
 
@@ -39,7 +42,6 @@ impl ColumnCodec {
             k,
             domain: (k > 1).then(|| Domain::new(k)),
             coset: CosetFFT::new(w),
-            g1fft: G1Fft::new(k),
             points,
         })
     }
@@ -80,59 +82,6 @@ impl ColumnCodec {
         Ok(parity)
     }
 
-    /// Extends `k` G1 points (commitments or proofs of rows `0..k`) to the `k` parity points.
-    pub fn extend_g1(&self, original: &[G1]) -> Result<Vec<G1>> {
-        self.check_len(original.len())?;
-        let Some(domain) = &self.domain else {
-            return Ok(original.to_vec());
-        };
-        // G1 scalar multiplications dominate: the unscaled inverse FFT and the forward FFT skip
-        // unit twiddles (`G1Fft`), and the 1/k and the coset shift ω_{2k}^j are fused into a
-        // single multiplication per coefficient.
-        let mut v = original.to_vec();
-        bit_reverse(&mut v);
-        self.g1fft.ifft_unscaled(&mut v);
-        let mut scale = domain.domain_size_inv;
-        for c in &mut v {
-            *c *= scale;
-            scale *= self.coset.generator;
-        }
-        self.g1fft.fft(&mut v);
-        bit_reverse(&mut v);
-        Ok(v)
-    }
-
-    /// [`extend_g1`](Self::extend_g1) of many columns at once, with every layer's
-    /// multiplications by one twiddle batched across the columns (`G1Fft::fft_many`).
-    pub fn extend_g1_many(&self, columns: &mut [Vec<G1>]) -> Result<()> {
-        for c in columns.iter() {
-            self.check_len(c.len())?;
-        }
-        let Some(domain) = &self.domain else {
-            return Ok(());
-        };
-        for c in columns.iter_mut() {
-            bit_reverse(c);
-        }
-        self.g1fft.ifft_unscaled_many(columns);
-        let mut scale = domain.domain_size_inv;
-        let mut batch = Vec::with_capacity(columns.len());
-        for j in 0..self.k {
-            batch.clear();
-            batch.extend(columns.iter().map(|c| c[j]));
-            crate::batch_mul::mul_many(&mut batch, &scale);
-            for (c, p) in columns.iter_mut().zip(&batch) {
-                c[j] = *p;
-            }
-            scale *= self.coset.generator;
-        }
-        self.g1fft.fft_many(columns);
-        for c in columns.iter_mut() {
-            bit_reverse(c);
-        }
-        Ok(())
-    }
-
     /// Lagrange coefficients that give each row in `missing` from the values at `known` (exactly
     /// `k` distinct rows): `value[m] = Σ_j out[m][j] · value[known[j]]`.
     pub fn recovery_matrix(&self, known: &[usize], missing: &[usize]) -> Result<Vec<Vec<Fr>>> {
@@ -167,31 +116,84 @@ impl ColumnCodec {
     }
 }
 
+/// The Lagrange weights of one parity row: its cells from the `k` original rows' cells of the
+/// same column, in bytes (`cell(r, c) = Σ_i λ_{r,i}·cell(i, c)`, `specs/02-erasure.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParityRow {
+    row: usize,
+    weights: Vec<Fr>,
+}
+
+impl ParityRow {
+    /// The weights of row `row` (`k ≤ row < 2k`) of a square with `k` original rows.
+    pub fn new(k: usize, row: usize) -> Result<Self> {
+        let codec = ColumnCodec::new(k)?;
+        if !(k..2 * k).contains(&row) {
+            return Err(da_types::Error::CellOutOfRange {
+                row,
+                col: 0,
+                rows: 2 * k,
+                cols: da_types::consts::CELLS_PER_ROW,
+            }
+            .into());
+        }
+        let known: Vec<usize> = (0..k).collect();
+        let weights = codec
+            .recovery_matrix(&known, &[row])?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        Ok(Self { row, weights })
+    }
+
+    /// The parity row this computes.
+    pub fn row(&self) -> usize {
+        self.row
+    }
+
+    /// The parity row's cell from the original rows' cells of one column: `column[i]` is the
+    /// 2048 bytes of row `i`'s cell, `None` for an all-zero (padding) cell. Fails with
+    /// [`ErasureError::Cell`] naming the original row whose cell is malformed.
+    pub fn cell(&self, column: &[Option<&[u8]>]) -> Result<Vec<u8>> {
+        if column.len() != self.weights.len() {
+            return Err(ErasureError::WrongLength {
+                what: "column of original cells",
+                got: column.len(),
+                expected: self.weights.len(),
+            });
+        }
+        let mut acc = vec![Fr::ZERO; FIELD_ELEMENTS_PER_CELL];
+        for (row, (cell, w)) in column.iter().zip(&self.weights).enumerate() {
+            let Some(bytes) = cell else {
+                continue; // zero padding contributes nothing
+            };
+            let bad = |e: ErasureError| ErasureError::Cell {
+                row,
+                source: Box::new(e),
+            };
+            if bytes.len() != BYTES_PER_CELL {
+                return Err(bad(ErasureError::WrongLength {
+                    what: "cell bytes",
+                    got: bytes.len(),
+                    expected: BYTES_PER_CELL,
+                }));
+            }
+            for (a, f) in acc.iter_mut().zip(frs_from_bytes(bytes).map_err(bad)?) {
+                *a += *w * f;
+            }
+        }
+        let mut out = Vec::with_capacity(BYTES_PER_CELL);
+        frs_to_bytes(&acc, &mut out);
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use ekzg_bls12_381::group::Group;
-
     use super::*;
 
     fn eval(coeffs: &[Fr], x: Fr) -> Fr {
         coeffs.iter().rev().fold(Fr::ZERO, |acc, c| acc * x + c)
-    }
-
-    #[test]
-    fn batched_g1_extension_equals_one_column_at_a_time() {
-        use rand::SeedableRng;
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
-        for k in [1usize, 2, 8] {
-            let codec = ColumnCodec::new(k).expect("codec");
-            let cols: Vec<Vec<G1>> = (0..6)
-                .map(|_| (0..k).map(|_| G1::random(&mut rng)).collect())
-                .collect();
-            let mut many = cols.clone();
-            codec.extend_g1_many(&mut many).expect("many");
-            for (c, got) in cols.iter().zip(&many) {
-                assert_eq!(got, &codec.extend_g1(c).expect("one"), "k={k}");
-            }
-        }
     }
 
     #[test]
@@ -208,20 +210,6 @@ mod tests {
             for (r, x) in codec.points().iter().enumerate() {
                 assert_eq!(x.pow_vartime([k as u64]) == Fr::ONE, r < k, "row {r}");
             }
-        }
-    }
-
-    #[test]
-    fn g1_extension_matches_scalar_extension() {
-        let k = 8;
-        let codec = ColumnCodec::new(k).expect("codec");
-        let vals: Vec<Fr> = (0..k as u64).map(|i| Fr::from(i * i + 1)).collect();
-        let g = G1::generator();
-        let pts: Vec<G1> = vals.iter().map(|v| g * v).collect();
-        let ext = codec.extend_fr(&vals).expect("fr");
-        let ext_g1 = codec.extend_g1(&pts).expect("g1");
-        for (a, b) in ext.iter().zip(&ext_g1) {
-            assert_eq!(g * a, *b);
         }
     }
 
@@ -245,5 +233,60 @@ mod tests {
         assert!(codec.recovery_matrix(&known[..3], &missing).is_err());
         assert!(ColumnCodec::new(3).is_err());
         assert!(codec.extend_fr(&vals[..3]).is_err());
+    }
+
+    #[test]
+    fn parity_row_cells_equal_the_column_extension() {
+        let k = 4;
+        let codec = ColumnCodec::new(k).expect("codec");
+        // One cell column: 64 element positions, each extended on its own.
+        let original: Vec<Vec<Fr>> = (0..k as u64)
+            .map(|r| (0..64u64).map(|p| Fr::from(r * 1000 + p * 7 + 1)).collect())
+            .collect();
+        let mut bytes: Vec<Vec<u8>> = original
+            .iter()
+            .map(|c| {
+                let mut b = Vec::new();
+                frs_to_bytes(c, &mut b);
+                b
+            })
+            .collect();
+        // Row 2 is zero padding, given as `None`.
+        bytes[2] = vec![0; BYTES_PER_CELL];
+        let mut with_zero = original;
+        with_zero[2] = vec![Fr::ZERO; 64];
+        let parity: Vec<Vec<Fr>> = (0..64)
+            .map(|p| {
+                codec
+                    .extend_fr(&with_zero.iter().map(|c| c[p]).collect::<Vec<_>>())
+                    .expect("extend")
+            })
+            .collect();
+        let column: Vec<Option<&[u8]>> = bytes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i != 2).then_some(&b[..]))
+            .collect();
+        for r in k..2 * k {
+            let got = ParityRow::new(k, r)
+                .expect("weights")
+                .cell(&column)
+                .expect("cell");
+            let mut want = Vec::new();
+            frs_to_bytes(
+                &parity.iter().map(|e| e[r - k]).collect::<Vec<_>>(),
+                &mut want,
+            );
+            assert_eq!(got, want, "row {r}");
+        }
+        assert!(ParityRow::new(k, 1).is_err());
+        assert!(ParityRow::new(3, 4).is_err());
+        let row = ParityRow::new(k, 5).expect("weights");
+        assert!(row.cell(&column[..3]).is_err());
+        let short = [None, Some(&[0u8; 5][..]), None, None];
+        assert!(matches!(
+            row.cell(&short),
+            Err(ErasureError::Cell { row: 1, .. })
+        ));
     }
 }

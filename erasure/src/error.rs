@@ -46,6 +46,14 @@ pub enum ErasureError {
         /// Columns that cannot be decoded.
         stuck_cols: Vec<usize>,
     },
+    /// A cell of an input column is malformed (wrong length or a non-canonical element).
+    #[error("cell of original row {row}: {source}")]
+    Cell {
+        /// The original row the cell belongs to.
+        row: usize,
+        /// What is wrong with it.
+        source: Box<Self>,
+    },
     /// The underlying Reed-Solomon decoder failed.
     #[error("row decoder: {0}")]
     Decoder(String),

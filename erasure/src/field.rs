@@ -4,10 +4,8 @@ use ekzg_bls12_381::ff::{Field, PrimeField};
 
 use crate::error::{ErasureError, Result};
 
-/// An element of the BLS12-381 scalar field.
+/// An element of the BLS12-381 scalar field (for `da-kzg`; other crates use the byte-level API).
 pub type Fr = ekzg_bls12_381::Scalar;
-/// A point of G1 in projective form.
-pub type G1 = ekzg_bls12_381::G1Projective;
 
 /// Parses big-endian 32-byte field elements, rejecting non-canonical ones.
 pub fn frs_from_bytes(bytes: &[u8]) -> Result<Vec<Fr>> {

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use da_kzg::{KzgConfig, KzgContext, ProofStrategy};
+use da_kzg::{KzgProver, KzgVerifier, ProofStrategy, ProverConfig};
 use da_types::{samples_for_confidence, Blob, CellIndex, Namespace, SquareLayout};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<Vec<_>, da_types::Error>>()?;
 
     let t = Instant::now();
-    let ctx = KzgContext::new(KzgConfig::DEFAULT.with_precompute(true));
+    let ctx = KzgProver::new(ProverConfig::DEFAULT.with_precompute(true));
     println!("trusted setup + prover tables: {:.2?}", t.elapsed());
 
     let t = Instant::now();
@@ -47,8 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rayon::current_num_threads()
     );
 
+    // A light client holds only a verifier (no prover state).
     let t = Instant::now();
-    let ok = ctx.verify_extension(full.commitments())?;
+    let light = KzgVerifier::new();
+    println!("light client verifier: {:.2?}", t.elapsed());
+    let t = Instant::now();
+    let ok = light.verify_extension(full.commitments())?;
     println!(
         "light client: commitment extension valid = {ok} ({:.2?})",
         t.elapsed()
@@ -62,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect::<Result<Vec<_>, da_kzg::KzgError>>()?;
     let t = Instant::now();
-    let verified = ctx.verify_cells(full.commitments(), cells)?;
+    let verified = light.verify_cells(full.commitments(), cells)?;
     println!(
         "light client: {} samples verified in one batch ({:.2?}) -> confidence {:.6}",
         verified.len(),
@@ -72,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let b = &blobs[n / 2];
     if let Some(proof) = full.blob_proof(b.namespace(), &b.id())? {
-        let got = proof.verify(&ctx, full.commitments(), b.namespace(), &b.id())?;
+        let got = proof.verify(&light, full.commitments(), b.namespace(), &b.id())?;
         println!(
             "blob {} in {}: inclusion proof of {} cells verified, {} bytes match = {}",
             b.id(),

@@ -36,6 +36,16 @@ pub enum KzgError {
         /// The bound.
         max: u64,
     },
+    /// Cell indices that must be strictly ascending are not.
+    #[error("cell index {index} at position {at} does not follow {previous} in ascending order")]
+    UnsortedCellIndices {
+        /// Position of the offending index.
+        at: usize,
+        /// The index there.
+        index: u64,
+        /// The index before it.
+        previous: u64,
+    },
     /// Well-formed inputs whose proof does not verify.
     #[error("proof does not verify: {0}")]
     InvalidProof(String),

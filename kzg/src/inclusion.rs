@@ -19,10 +19,10 @@ use da_types::{
 };
 
 use crate::{
-    context::KzgContext,
     error::{KzgError, Result},
     square::ExtendedSquare,
     types::{Cell, Commitment, Proof},
+    verifier::KzgVerifier,
 };
 
 /// A cell of the square with its position and proof, as sent on the wire.
@@ -132,7 +132,7 @@ fn square_k(commitments: &[Commitment]) -> Result<usize> {
 
 /// Verifies every cell in one batch and returns each original cell's payload by cell number.
 fn verified_payloads(
-    ctx: &KzgContext,
+    ctx: &KzgVerifier,
     commitments: &[Commitment],
     k: usize,
     cells: &[&ProvenCell],
@@ -210,7 +210,7 @@ impl BlobProof {
     /// the given namespace and id.
     pub fn verify(
         &self,
-        ctx: &KzgContext,
+        ctx: &KzgVerifier,
         commitments: &[Commitment],
         namespace: &Namespace,
         blob_id: &BlobId,
@@ -222,7 +222,7 @@ impl BlobProof {
     /// the returned entry names).
     pub fn verify_by_id(
         &self,
-        ctx: &KzgContext,
+        ctx: &KzgVerifier,
         commitments: &[Commitment],
         blob_id: &BlobId,
     ) -> Result<ProvenBlob> {
@@ -231,7 +231,7 @@ impl BlobProof {
 
     fn verify_inner(
         &self,
-        ctx: &KzgContext,
+        ctx: &KzgVerifier,
         commitments: &[Commitment],
         namespace: Option<&Namespace>,
         blob_id: &BlobId,
@@ -268,7 +268,7 @@ impl NamespaceProof {
     /// `namespace` in the square, in square order.
     pub fn verify(
         &self,
-        ctx: &KzgContext,
+        ctx: &KzgVerifier,
         commitments: &[Commitment],
         namespace: &Namespace,
     ) -> Result<Vec<ProvenBlob>> {

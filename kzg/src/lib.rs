@@ -1,29 +1,37 @@
-//! KZG for the DA square (`specs/03-kzg.md`), behind our own types.
+//! KZG for the DA square (`specs/03-kzg.md`), behind our own byte-level types.
 //!
 //! This crate owns:
-//! - [`KzgContext`]: one object built from Ethereum's trusted setup, with the EIP-4844 and
-//!   EIP-7594 operations named as in the consensus specs, on a selectable [`Backend`] (`c-kzg` or
-//!   `rust_eth_kzg`);
+//! - [`KzgVerifier`]: every check light clients and full nodes run (cells, blobs, point
+//!   openings, the commitment extension), on c-kzg with the embedded Ethereum trusted setup;
+//!   cheap to build, no prover state;
+//! - [`KzgProver`]: commitments and EIP-7594 cell proofs (FK20 bases, optional window tables),
+//!   the per-row spec operations on a [`ProverBackend`]; it dereferences to its verifier;
 //! - the committed square ([`square`]): header-ready commitments for all `2k` rows (the extended
-//!   ones by linearity), all cell proofs, [`verify_extension`](KzgContext::verify_extension),
-//!   and repair from [`VerifiedCell`]s;
+//!   ones by linearity), all cell proofs, and repair from [`VerifiedCell`]s;
 //! - blob inclusion and namespace completeness proofs ([`inclusion`]) and their `da.v1` message
 //!   conversions ([`convert`]);
-//! - a pure-Rust verifier of row point openings on `kzg-rs` ([`pure`]), the no_std/zkVM path.
+//! - a pure-Rust verifier of row point openings on `kzg-rs` ([`pure`]), the no_std/zkVM path;
+//! - crate-private: all our own G1 arithmetic (`curve`: batched affine sums, GLV, G1 FFTs, the
+//!   column code in G1, fixed-base tables) and the FK20 prover (`fk20`).
 //!
-//! Backend types (`c_kzg::*`, `rust_eth_kzg::*`, blstrs points) never cross this crate's API.
+//! Backend types (`c_kzg::*`, `rust_eth_kzg::*`, blstrs points and scalars) never cross this
+//! crate's API: inputs and outputs are bytes, [`Commitment`], [`Proof`] and [`Cell`].
 
-pub mod context;
+mod ckzg;
 pub mod convert;
+mod curve;
 pub mod error;
 mod fk20;
 pub mod inclusion;
+pub mod prover;
 pub mod pure;
 pub mod square;
 pub mod types;
+pub mod verifier;
 
-pub use context::{Backend, KzgConfig, KzgContext};
 pub use error::{KzgError, Result};
 pub use inclusion::{BlobProof, NamespaceProof, ProvenBlob, ProvenCell};
+pub use prover::{KzgProver, ProverBackend, ProverConfig};
 pub use square::{CommittedSquare, ExtendedSquare, PartialSquare, ProofStrategy};
 pub use types::{Cell, Commitment, Proof, VerifiedCell};
+pub use verifier::KzgVerifier;

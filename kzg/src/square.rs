@@ -2,31 +2,33 @@
 //! repair (`specs/03-kzg.md`).
 //!
 //! # Flow
-//! 1. [`KzgContext::commit_square`]: Fr extension of the data (`da-erasure`), one commitment per
+//! 1. [`KzgProver::commit_square`]: Fr extension of the data (`da-erasure`), one commitment per
 //!    original row, the `k` extended commitments by linearity (a G1 FFT of size `k`). This is all
 //!    a header needs.
 //! 2. [`CommittedSquare::prove`]: FK20 on the `k` original rows; the extended rows' proofs by
 //!    linearity, `π_{r,c} = Σ λ_{r,i} π_{i,c}`, one G1 column extension per cell column.
-//! 3. Light clients run [`KzgContext::verify_extension`] on a header's `2k` commitments, then
-//!    every cell proof they check (`verify_cells`) proves the cell belongs to a correctly
-//!    extended square.
+//! 3. Light clients run [`KzgVerifier::verify_extension`](crate::KzgVerifier::verify_extension)
+//!    on a header's `2k` commitments, then every cell proof they check
+//!    ([`verify_cells`](crate::KzgVerifier::verify_cells)) proves the cell belongs to a
+//!    correctly extended square.
+//! 4. Full nodes collect [`VerifiedCell`]s into a [`PartialSquare`] and
+//!    [`KzgProver::repair`] it, recomputing every commitment and proof.
 
 use da_erasure::{
     field::{frs_from_bytes, frs_to_bytes},
-    ColumnCodec, ExtendedData, Fr, PartialData, G1,
+    ColumnCodec, ExtendedData, PartialData,
 };
 use da_types::{
     consts::{BYTES_PER_ROW, CELLS_PER_ROW, FIELD_ELEMENTS_PER_ROW},
-    layout::check_k,
     CellIndex, IndexEntry, OriginalSquare,
 };
-use ekzg_bls12_381::{ff::Field, group::Group, lincomb::g1_lincomb, reduce_bytes_to_scalar_bias};
+use ekzg_bls12_381::{ff::Field, group::Group};
 use rayon::prelude::*;
 
 use crate::{
-    context::Backend,
-    context::KzgContext,
+    curve::{Fr, G1ColumnCode, G1},
     error::{KzgError, Result},
+    prover::KzgProver,
     types::{Cell, Commitment, Proof, VerifiedCell},
 };
 
@@ -44,6 +46,7 @@ pub enum ProofStrategy {
 #[derive(Clone, Debug)]
 pub struct CommittedSquare {
     codec: ColumnCodec,
+    g1code: G1ColumnCode,
     data: ExtendedData,
     commitments: Vec<Commitment>,
     index: Vec<IndexEntry>,
@@ -75,16 +78,18 @@ fn parse_rows(k: usize, rows: &[u8]) -> Result<Vec<Fr>> {
     Ok(frs_from_bytes(rows)?)
 }
 
-impl KzgContext {
+impl KzgProver {
     /// Extends the data and computes all `2k` commitments (no proofs yet).
     pub fn commit_square(&self, square: &OriginalSquare) -> Result<CommittedSquare> {
         let k = square.k();
         let codec = ColumnCodec::new(k)?;
         let orig = parse_rows(k, square.rows())?;
         let data = ExtendedData::encode(&codec, &orig)?;
-        let (commitments, fk20_h) = self.commit_rows(&codec, &data)?;
+        let g1code = G1ColumnCode::new(k)?;
+        let (commitments, fk20_h) = self.commit_rows(&g1code, &data)?;
         Ok(CommittedSquare {
             codec,
+            g1code,
             data,
             commitments,
             index: square.index().to_vec(),
@@ -103,30 +108,30 @@ impl KzgContext {
     #[allow(clippy::type_complexity)]
     fn commit_rows(
         &self,
-        codec: &ColumnCodec,
+        g1code: &G1ColumnCode,
         data: &ExtendedData,
     ) -> Result<(Vec<Commitment>, Option<Vec<Vec<G1>>>)> {
         if self.fk20.has_tables() {
             // Padding rows commit to the zero polynomial: identity commitment, empty `h`.
-            let live: Vec<usize> = (0..codec.k())
+            let live: Vec<usize> = (0..data.k())
                 .filter(|&r| !is_zero_row(data.row_blob(r)))
                 .collect();
             let coefficients = live
                 .par_iter()
                 .map(|&r| self.fk20.coefficients(data.row_blob(r)))
                 .collect();
-            let mut orig = vec![G1::identity(); codec.k()];
-            let mut h = vec![Vec::new(); codec.k()];
+            let mut orig = vec![G1::identity(); data.k()];
+            let mut h = vec![Vec::new(); data.k()];
             for (&r, (c, hr)) in live.iter().zip(self.fk20.commit_and_h_many(coefficients)) {
                 orig[r] = c;
                 h[r] = hr;
             }
-            let parity = codec.extend_g1(&orig)?;
+            let parity = g1code.extend(&orig)?;
             let mut all = orig;
             all.extend(parity);
             return Ok((Commitment::from_projective(&all), Some(h)));
         }
-        let orig: Vec<G1> = (0..codec.k())
+        let orig: Vec<G1> = (0..data.k())
             .into_par_iter()
             .map(|r| {
                 if is_zero_row(data.row_blob(r)) {
@@ -139,116 +144,22 @@ impl KzgContext {
                     backend: "c-kzg",
                     message: format!("{e:?}"),
                 })?;
-                let c = self
-                    .ckzg
-                    .blob_to_kzg_commitment(&blob)
-                    .map_err(|e| KzgError::Backend {
-                        backend: "c-kzg",
-                        message: format!("{e:?}"),
-                    })?;
-                Ok(G1::from(Commitment(c.to_bytes().into_inner()).to_point()?))
+                let c =
+                    self.ckzg()
+                        .blob_to_kzg_commitment(&blob)
+                        .map_err(|e| KzgError::Backend {
+                            backend: "c-kzg",
+                            message: format!("{e:?}"),
+                        })?;
+                Ok(G1::from(
+                    Commitment(c.to_bytes().into_inner()).decompress()?,
+                ))
             })
             .collect::<Result<_>>()?;
-        let parity = codec.extend_g1(&orig)?;
+        let parity = g1code.extend(&orig)?;
         let mut all = orig;
         all.extend(parity);
         Ok((Commitment::from_projective(&all), None))
-    }
-
-    /// Extends `k` original row commitments to all `2k` by linearity.
-    pub fn extend_commitments(&self, original: &[Commitment]) -> Result<Vec<Commitment>> {
-        let codec = ColumnCodec::new(original.len())?;
-        let pts = original
-            .iter()
-            .map(|c| c.to_point().map(|p| G1::from(&p)))
-            .collect::<Result<Vec<_>>>()?;
-        let parity = codec.extend_g1(&pts)?;
-        let mut all = original.to_vec();
-        all.extend(Commitment::from_projective(&parity));
-        Ok(all)
-    }
-
-    /// Accepts `2k` commitments only if they are a valid column extension of the first `k`.
-    ///
-    /// With `x_i` the row points and `f(x) = Σ_{m<k} ρ^m x^m` for a Fiat-Shamir `ρ`, every
-    /// codeword satisfies `Σ_i x_i f(x_i) C_i = 0` (the dual code of RS on a full subgroup); a
-    /// non-codeword passes with probability at most `(k-1)/r`. One MSM of size `2k`.
-    pub fn verify_extension(&self, commitments: &[Commitment]) -> Result<bool> {
-        let n = commitments.len();
-        if n < 2 || n % 2 != 0 {
-            return Err(KzgError::InvalidLength {
-                what: "commitment list (2k entries)",
-                got: n,
-                expected: n.max(2).next_power_of_two(),
-            });
-        }
-        let k = n / 2;
-        check_k(k)?;
-        let pts = commitments
-            .iter()
-            .map(Commitment::to_point)
-            .collect::<Result<Vec<_>>>()?;
-        let codec = ColumnCodec::new(k)?;
-        let mut h = blake3::Hasher::new();
-        h.update(b"da/verify_extension/v1");
-        for c in commitments {
-            h.update(&c.0);
-        }
-        let rho = reduce_bytes_to_scalar_bias(*h.finalize().as_bytes());
-        let weights: Vec<Fr> = codec
-            .points()
-            .iter()
-            .map(|x| {
-                // x · f(x) by Horner over ρ·x.
-                let rx = rho * x;
-                let f = (0..k).fold(Fr::ZERO, |acc, _| acc * rx + Fr::ONE);
-                *x * f
-            })
-            .collect();
-        let sum = g1_lincomb(&pts, &weights).ok_or_else(|| KzgError::LengthMismatch {
-            what: "points and weights".into(),
-        })?;
-        Ok(bool::from(sum.is_identity()))
-    }
-
-    /// Verifies cells against the `2k` row commitments in one batch and returns them as
-    /// [`VerifiedCell`]s; any failure rejects the whole batch.
-    pub fn verify_cells(
-        &self,
-        commitments: &[Commitment],
-        cells: Vec<(CellIndex, Cell, Proof)>,
-    ) -> Result<Vec<VerifiedCell>> {
-        if let Some((idx, _, _)) = cells.iter().find(|(i, _, _)| {
-            i.row as usize >= commitments.len() || i.col as usize >= CELLS_PER_ROW
-        }) {
-            return Err(da_types::Error::CellOutOfRange {
-                row: idx.row as usize,
-                col: idx.col as usize,
-                rows: commitments.len(),
-                cols: CELLS_PER_ROW,
-            }
-            .into());
-        }
-        let coms: Vec<&[u8]> = cells
-            .iter()
-            .map(|(i, _, _)| &commitments[i.row as usize].0[..])
-            .collect();
-        let idx: Vec<u64> = cells.iter().map(|(i, _, _)| u64::from(i.col)).collect();
-        let cs: Vec<&[u8]> = cells.iter().map(|(_, c, _)| c.as_bytes()).collect();
-        let ps: Vec<&[u8]> = cells.iter().map(|(_, _, p)| &p.0[..]).collect();
-        // c-kzg whatever the configured backend: on these cores it verifies a batch of 16 cells
-        // in 7.0 ms against rust_eth_kzg's 8.4 ms, 31 cells in 10.7 vs 13.8 ms, on one thread
-        // (`specs/03-kzg.md`).
-        if !self.verify_cell_batch_with(Backend::CKzg, &coms, &idx, &cs, &ps)? {
-            return Err(KzgError::InvalidProof(format!(
-                "batch of {} cells does not verify",
-                cells.len()
-            )));
-        }
-        Ok(cells
-            .into_iter()
-            .map(|(index, cell, proof)| VerifiedCell { index, cell, proof })
-            .collect())
     }
 
     /// The baseline: extend the data, then every one of the `2k` rows through
@@ -306,8 +217,9 @@ impl KzgContext {
             });
         }
         let codec = ColumnCodec::new(k)?;
+        let g1code = G1ColumnCode::new(k)?;
         let data = partial.data.repair(&codec)?;
-        let (recomputed, fk20_h) = self.commit_rows(&codec, &data)?;
+        let (recomputed, fk20_h) = self.commit_rows(&g1code, &data)?;
         if recomputed != commitments {
             return Err(KzgError::InvalidProof(
                 "repaired data does not match the row commitments".into(),
@@ -315,6 +227,7 @@ impl KzgContext {
         }
         let committed = CommittedSquare {
             codec,
+            g1code,
             data,
             commitments: recomputed,
             index: Vec::new(),
@@ -358,7 +271,7 @@ impl CommittedSquare {
     }
 
     /// Computes every cell proof.
-    pub fn prove(mut self, ctx: &KzgContext, strategy: ProofStrategy) -> Result<ExtendedSquare> {
+    pub fn prove(mut self, ctx: &KzgProver, strategy: ProofStrategy) -> Result<ExtendedSquare> {
         // FK20's first phase is only needed here; do not keep it with the proven square.
         let fk20_h = self.fk20_h.take();
         let k = self.k();
@@ -393,7 +306,7 @@ impl CommittedSquare {
             let chunk = CELLS_PER_ROW.div_ceil(rayon::current_num_threads());
             columns
                 .par_chunks_mut(chunk)
-                .try_for_each(|cs| self.codec.extend_g1_many(cs))?;
+                .try_for_each(|cs| self.g1code.extend_many(cs))?;
             for i in 0..k {
                 proofs.extend(columns.iter().map(|col| col[i]));
             }
@@ -489,6 +402,6 @@ mod tests {
     fn affine_round_trip() {
         let g = G1::generator();
         let a: G1Point = g.to_affine();
-        assert_eq!(Commitment::from_point(&a).to_point().expect("point"), a);
+        assert_eq!(Commitment::from_point(&a).decompress().expect("point"), a);
     }
 }

@@ -1,16 +1,14 @@
 //! Byte-level KZG types (EIP-7594 formats) and the [`VerifiedCell`] that only verification builds.
 
-use da_erasure::{
-    field::{frs_from_bytes, frs_to_bytes},
-    Fr, G1,
+use crate::{
+    curve::{Fr, G1Point, G1},
+    error::{KzgError, Result},
 };
+use da_erasure::field::{frs_from_bytes, frs_to_bytes};
 use da_types::{
     consts::{BYTES_PER_CELL, BYTES_PER_G1},
     CellIndex,
 };
-use ekzg_bls12_381::G1Point;
-
-use crate::error::{KzgError, Result};
 
 fn array48(what: &'static str, b: &[u8]) -> Result<[u8; 48]> {
     b.try_into().map_err(|_| KzgError::InvalidLength {
@@ -36,18 +34,13 @@ macro_rules! g1_bytes_type {
                 array48($what, b).map(Self)
             }
 
-            /// Decompresses and subgroup-checks the point.
-            pub fn to_point(&self) -> Result<G1Point> {
-                g1_from_bytes($what, &self.0)
-            }
-
             /// Compresses a point.
-            pub fn from_point(p: &G1Point) -> Self {
+            pub(crate) fn from_point(p: &G1Point) -> Self {
                 Self(p.to_compressed())
             }
 
             /// Compresses projective points (one batch normalisation).
-            pub fn from_projective(ps: &[G1]) -> Vec<Self> {
+            pub(crate) fn from_projective(ps: &[G1]) -> Vec<Self> {
                 ekzg_bls12_381::g1_batch_normalize(ps)
                     .iter()
                     .map(Self::from_point)
@@ -94,7 +87,7 @@ impl Cell {
     }
 
     /// Serializes 64 field elements.
-    pub fn from_frs(frs: &[Fr]) -> Self {
+    pub(crate) fn from_frs(frs: &[Fr]) -> Self {
         let mut v = Vec::with_capacity(BYTES_PER_CELL);
         frs_to_bytes(frs, &mut v);
         let mut arr = Box::new([0u8; BYTES_PER_CELL]);
@@ -103,7 +96,7 @@ impl Cell {
     }
 
     /// Parses the 64 field elements, rejecting non-canonical ones.
-    pub fn to_frs(&self) -> Result<Vec<Fr>> {
+    pub(crate) fn to_frs(&self) -> Result<Vec<Fr>> {
         Ok(frs_from_bytes(&self.0[..])?)
     }
 
@@ -120,7 +113,7 @@ impl std::fmt::Debug for Cell {
 }
 
 /// A cell whose KZG proof has been checked against its row commitment. Only
-/// [`KzgContext::verify_cells`](crate::KzgContext::verify_cells) constructs one, so repair and
+/// [`KzgVerifier::verify_cells`](crate::KzgVerifier::verify_cells) constructs one, so repair and
 /// storage can take it without checking again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedCell {
@@ -147,6 +140,11 @@ impl VerifiedCell {
 }
 
 impl Commitment {
+    /// Decompresses and subgroup-checks the point.
+    pub(crate) fn decompress(&self) -> Result<G1Point> {
+        g1_from_bytes("commitment", &self.0)
+    }
+
     /// The `2k` row commitments a header carries (checked when used).
     pub fn of_header(header: &da_types::Header) -> Vec<Self> {
         header.commitments.iter().map(|c| Self(*c)).collect()

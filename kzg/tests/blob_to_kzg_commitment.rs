@@ -4,7 +4,7 @@ mod common;
 #[test]
 fn blob_to_kzg_commitment_vectors() {
     let cases = common::cases("blob_to_kzg_commitment");
-    for ctx in common::contexts() {
+    for ctx in common::provers() {
         for (name, case) in &cases {
             let blob = common::bytes(&case["input"]["blob"]);
             let got = ctx.blob_to_kzg_commitment(&blob);

@@ -6,7 +6,7 @@ use da_erasure::{field::frs_from_bytes, row::row_codec};
 #[test]
 fn compute_cells_and_kzg_proofs_vectors() {
     let cases = common::cases("compute_cells_and_kzg_proofs");
-    for ctx in common::contexts() {
+    for ctx in common::provers() {
         for (name, case) in &cases {
             let blob = common::bytes(&case["input"]["blob"]);
             let got = ctx.compute_cells_and_kzg_proofs(&blob);

@@ -4,7 +4,7 @@ mod common;
 #[test]
 fn recover_cells_and_kzg_proofs_vectors() {
     let cases = common::cases("recover_cells_and_kzg_proofs");
-    for ctx in common::contexts() {
+    for ctx in common::provers() {
         for (name, case) in &cases {
             let idx = common::u64_list(&case["input"]["cell_indices"]);
             let cells = common::bytes_list(&case["input"]["cells"]);

@@ -4,17 +4,17 @@
 use std::sync::OnceLock;
 
 use da_kzg::{
-    pure, Backend, Commitment, KzgConfig, KzgContext, KzgError, PartialSquare, Proof,
-    ProofStrategy, ProvenCell,
+    pure, Commitment, KzgError, KzgProver, PartialSquare, Proof, ProofStrategy, ProvenCell,
+    ProverBackend, ProverConfig,
 };
 use da_types::{
     consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
     Blob, CellIndex, Namespace, SquareLayout,
 };
 
-fn ctx() -> &'static KzgContext {
-    static C: OnceLock<KzgContext> = OnceLock::new();
-    C.get_or_init(|| KzgContext::new(KzgConfig::DEFAULT.with_backend(Backend::CKzg)))
+fn ctx() -> &'static KzgProver {
+    static C: OnceLock<KzgProver> = OnceLock::new();
+    C.get_or_init(|| KzgProver::new(ProverConfig::DEFAULT.with_backend(ProverBackend::CKzg)))
 }
 
 fn ns(b: u8) -> Namespace {
@@ -77,7 +77,7 @@ fn linear_and_per_row_proofs_match_c_kzg_on_every_row() {
 fn prover_tables_give_the_same_commitments_and_proofs() {
     // With tables, commitments come out of FK20's first phase and `prove` runs only its second
     // phase: both must equal c-kzg's per-row results (`naive_square`), padding rows included.
-    let tables = KzgContext::new(KzgConfig::DEFAULT.with_precompute(true));
+    let tables = KzgProver::new(ProverConfig::DEFAULT.with_precompute(true));
     let padded = vec![Blob::new(ns(3), data(5, 129 * PAYLOAD_BYTES_PER_CELL)).expect("blob")];
     for blobs in [blobs(), padded] {
         let sq = SquareLayout::build(&blobs).expect("layout");

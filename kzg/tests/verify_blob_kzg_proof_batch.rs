@@ -3,7 +3,7 @@ mod common;
 
 #[test]
 fn verify_blob_kzg_proof_batch_vectors() {
-    let ctx = da_kzg::KzgContext::shared();
+    let ctx = da_kzg::KzgVerifier::shared();
     for (name, case) in common::cases("verify_blob_kzg_proof_batch") {
         let input = &case["input"];
         let blobs = common::bytes_list(&input["blobs"]);

@@ -22,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use da_kzg::{Commitment, KzgContext, NamespaceProof, ProvenBlob, ProvenCell};
+use da_kzg::{Commitment, KzgVerifier, NamespaceProof, ProvenBlob, ProvenCell};
 use da_network::{
     protocol::MAX_HEADERS_PER_RANGE, Multiaddr, NetworkClient, NetworkConfig, NetworkEvent,
     Offence, PeerId, Request, Response,
@@ -143,7 +143,7 @@ pub struct LightClient {
     state: Arc<Mutex<State>>,
     updates: broadcast::Sender<(u64, HeightStatus)>,
     cancel: CancellationToken,
-    kzg: Arc<KzgContext>,
+    kzg: Arc<KzgVerifier>,
     verifier: Arc<ProducerSet>,
     metrics: Arc<LightMetrics>,
     window: u64,
@@ -152,7 +152,7 @@ pub struct LightClient {
 impl LightClient {
     /// Starts the network and the sampling loop; older heights inside the window are caught up
     /// from the first serving peer's header ranges.
-    pub async fn start(config: LightConfig, kzg: Arc<KzgContext>) -> Result<Self, LightError> {
+    pub async fn start(config: LightConfig, kzg: Arc<KzgVerifier>) -> Result<Self, LightError> {
         if config.producers.is_empty() {
             return Err(LightError::NoProducer);
         }
@@ -655,7 +655,7 @@ impl Driver {
 /// Checks a header's signature and commitment extension (off the runtime).
 async fn verify_header(
     verifier: &ProducerSet,
-    kzg: &Arc<KzgContext>,
+    kzg: &Arc<KzgVerifier>,
     header: SignedHeader,
 ) -> Result<SignedHeader, (Offence, String)> {
     verifier
@@ -681,7 +681,7 @@ async fn verify_header(
 async fn fetch_headers(
     network: &NetworkClient,
     verifier: &ProducerSet,
-    kzg: &Arc<KzgContext>,
+    kzg: &Arc<KzgVerifier>,
     peers: &[PeerId],
     from: u64,
     count: u32,
@@ -789,7 +789,7 @@ async fn check_samples(
     asked: &[CellIndex],
     samples: Vec<pb::Sample>,
     commitments: Arc<Vec<Commitment>>,
-    kzg: Arc<KzgContext>,
+    kzg: Arc<KzgVerifier>,
 ) -> (Event<PeerId>, Duration) {
     let wanted: HashSet<CellIndex> = asked.iter().copied().collect();
     let mut seen = HashSet::new();

@@ -15,7 +15,7 @@ use std::{
 
 use anyhow::{anyhow, bail, Context};
 use clap::Parser;
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::KzgVerifier;
 use da_light::{api, LightClient, LightConfig, SamplerConfig};
 use da_network::Multiaddr;
 use tokio_util::sync::CancellationToken;
@@ -206,9 +206,9 @@ async fn progress(client: LightClient, cancel: CancellationToken) {
 }
 
 async fn run(a: Args, config: LightConfig) -> anyhow::Result<()> {
-    let kzg = tokio::task::spawn_blocking(|| Arc::new(KzgContext::new(KzgConfig::DEFAULT)))
-        .await
-        .context("loading the KZG setup")?;
+    // Verification only, no prover state: returns at once while the trusted setup loads in the
+    // background, overlapped with connecting to peers (the first cell check waits for it).
+    let kzg = Arc::new(KzgVerifier::new());
     let listener = api::bind(a.api).await?;
     let api_addr = listener.local_addr()?;
     let client = LightClient::start(config, kzg)

@@ -331,7 +331,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
             sampler: SamplerConfig::default(),
             seed: Some(7),
         },
-        da_testkit::cluster::kzg(),
+        da_testkit::cluster::verifier(),
     )
     .await
     .expect("late light client");

@@ -7,17 +7,22 @@ use std::{
     sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
-use da_kzg::{KzgConfig, KzgContext};
+use da_kzg::{KzgProver, KzgVerifier, ProverConfig};
 use da_light::{LightClient, LightConfig, SamplerConfig};
 use da_network::Multiaddr;
 use da_node::{config::Role, NodeConfig, NodeHandle};
 use tempfile::TempDir;
 
-/// One verification-oriented KZG context for every node of the test binary.
-pub fn kzg() -> Arc<KzgContext> {
-    static K: OnceLock<Arc<KzgContext>> = OnceLock::new();
-    K.get_or_init(|| Arc::new(KzgContext::new(KzgConfig::DEFAULT)))
+/// One KZG prover (no window tables) for every node of the test binary.
+pub fn kzg() -> Arc<KzgProver> {
+    static K: OnceLock<Arc<KzgProver>> = OnceLock::new();
+    K.get_or_init(|| Arc::new(KzgProver::new(ProverConfig::DEFAULT)))
         .clone()
+}
+
+/// The shared prover's verifier, for light clients and other verifying components.
+pub fn verifier() -> Arc<KzgVerifier> {
+    Arc::new(kzg().verifier().clone())
 }
 
 /// A producer of chain `chain` under `dir`: ephemeral gRPC, metrics and libp2p ports on
@@ -64,8 +69,8 @@ impl Cluster {
         &self.chain
     }
 
-    /// The shared KZG context.
-    pub fn kzg(&self) -> Arc<KzgContext> {
+    /// The shared KZG prover.
+    pub fn kzg(&self) -> Arc<KzgProver> {
         kzg()
     }
 
@@ -129,9 +134,9 @@ impl Cluster {
         }
     }
 
-    /// Starts a light client with the shared KZG context.
+    /// Starts a light client with the shared prover's verifier.
     pub async fn start_light(&self, config: LightConfig) -> LightClient {
-        LightClient::start(config, self.kzg())
+        LightClient::start(config, verifier())
             .await
             .expect("light client starts")
     }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use da_kzg::{Backend, KzgConfig, KzgContext};
+use da_kzg::{KzgProver, ProverBackend, ProverConfig};
 
 /// Where the vectors live.
 pub fn vectors_dir() -> PathBuf {
@@ -51,11 +51,11 @@ pub fn u64_list(v: &serde_yaml::Value) -> Vec<u64> {
         .collect()
 }
 
-/// One context per backend, both from the mainnet setup.
-pub fn contexts() -> Vec<KzgContext> {
-    [Backend::CKzg, Backend::RustEthKzg]
+/// One prover per backend, both from the mainnet setup.
+pub fn provers() -> Vec<KzgProver> {
+    [ProverBackend::CKzg, ProverBackend::Fk20]
         .into_iter()
-        .map(|b| KzgContext::new(KzgConfig::DEFAULT.with_backend(b)))
+        .map(|b| KzgProver::new(ProverConfig::DEFAULT.with_backend(b)))
         .collect()
 }
 

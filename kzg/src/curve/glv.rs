@@ -1,4 +1,4 @@
-//! Many G1 points times one public scalar, in batched affine arithmetic.
+//! Many G1 points times one public scalar (GLV + width-5 NAF), in batched affine arithmetic.
 //!
 //! A G1 FFT multiplies whole layers of points by the same twiddle. Doing those multiplications
 //! together lets every doubling and addition run in affine coordinates with one shared field
@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use blstrs::{Fp, G1Affine};
+use blstrs::Fp;
 use ekzg_bls12_381::{
     batch_inversion::batch_inverse,
     ff::{Field, PrimeField},
@@ -22,7 +22,10 @@ use ekzg_bls12_381::{
     group::{prime::PrimeCurveAffine, Curve, Group},
 };
 
-use crate::field::{Fr, G1};
+use super::{
+    affine::{chord_point, tangent_slope},
+    Fr, G1Point as G1Affine, G1,
+};
 
 /// NAF window (odd multiples `1, 3, …, 15` in the table).
 const W: u32 = 5;
@@ -48,7 +51,7 @@ fn beta() -> Fp {
 }
 
 /// `k = k1 + λ·k2` with `0 ≤ k1 < λ` and `k2 ≤ r/λ` (both below 2^129).
-fn glv_split(k: &Fr) -> (u128, u128) {
+pub(crate) fn glv_split(k: &Fr) -> (u128, u128) {
     let bytes = k.to_bytes_le();
     let mut words = [0u64; 4];
     for (w, c) in words.iter_mut().zip(bytes.chunks_exact(8)) {
@@ -73,7 +76,7 @@ fn glv_split(k: &Fr) -> (u128, u128) {
 
 /// Width-`W` NAF digits of `k`, least significant first (odd digits in `(−2^(W−1), 2^(W−1))`).
 /// `k < λ + 2 < 2^128 − 16`, so `k + 15` never overflows.
-fn wnaf(mut k: u128) -> Vec<i8> {
+pub(crate) fn wnaf(mut k: u128) -> Vec<i8> {
     let modulus = 1i32 << W;
     let mut out = Vec::with_capacity(130);
     while k != 0 {
@@ -129,20 +132,15 @@ fn batch_step(
             continue;
         }
         let (lambda, qx) = match step(i) {
-            Step::Double => {
-                let xx = a.x().square();
-                ((xx.double() + xx) * den[i], a.x())
-            }
+            Step::Double => (tangent_slope(a, &den[i]), a.x()),
             Step::Add(q) => ((q.y() - a.y()) * den[i], q.x()),
         };
-        let x = lambda.square() - a.x() - qx;
-        let y = lambda * (a.x() - x) - a.y();
-        *a = G1Affine::from_raw_unchecked(x, y, false);
+        *a = chord_point(lambda, a, &qx);
     }
 }
 
 /// Multiplies every point by `k`, in place.
-pub fn mul_many(points: &mut [G1], k: &Fr) {
+pub(crate) fn mul_many(points: &mut [G1], k: &Fr) {
     if bool::from(k.is_zero()) {
         points.iter_mut().for_each(|p| *p = G1::identity());
         return;
@@ -263,7 +261,7 @@ mod tests {
         // Duplicates, negations and identities in one batch; then small batches.
         let mut points: Vec<G1> = (0..20).map(|_| G1::random(&mut rng)).collect();
         points.extend([p, p, -p, G1::identity(), p.double()]);
-        let w = crate::field::root_of_unity(128);
+        let w = da_erasure::field::root_of_unity(128);
         let scalars = [
             Fr::ZERO,
             Fr::ONE,

@@ -7,13 +7,14 @@
 //! `1/n` of the inverse transform to the caller, who can usually fold it into a scalar it
 //! multiplies anyway. Outputs are equal to the library's, point for point (tests below).
 
+use da_erasure::field::{bit_reverse, root_of_unity};
 use ekzg_bls12_381::{ff::Field, group::Group};
 
-use crate::field::{bit_reverse, root_of_unity, Fr, G1};
+use super::{glv::mul_many, Fr, G1};
 
 /// Twiddles for G1 transforms of one power-of-two size.
 #[derive(Debug, Clone)]
-pub struct G1Fft {
+pub(crate) struct G1Fft {
     n: usize,
     /// `ω^i` for `i < n/2`.
     forward: Vec<Fr>,
@@ -23,7 +24,7 @@ pub struct G1Fft {
 
 impl G1Fft {
     /// Twiddles for size `n` (a power of two, at least 1).
-    pub fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         assert!(n.is_power_of_two(), "G1 FFT size must be a power of two");
         let w = root_of_unity(n);
         let w_inv = w.invert().unwrap_or(Fr::ONE);
@@ -39,29 +40,24 @@ impl G1Fft {
         }
     }
 
-    /// Size of the transform.
-    pub fn size(&self) -> usize {
-        self.n
-    }
-
     /// In place: `v[j] ← Σ_i v[i]·ω^{ij}` (natural order in and out).
-    pub fn fft(&self, v: &mut [G1]) {
+    pub(crate) fn fft(&self, v: &mut [G1]) {
         self.transform(v, &self.forward);
     }
 
     /// In place: `v[j] ← Σ_i v[i]·ω^{-ij}`, **without** the `1/n` factor.
-    pub fn ifft_unscaled(&self, v: &mut [G1]) {
+    pub(crate) fn ifft_unscaled(&self, v: &mut [G1]) {
         self.transform(v, &self.inverse);
     }
 
     /// [`fft`](Self::fft) of many vectors at once: each layer's multiplications by the same
-    /// twiddle run as one batch ([`crate::batch_mul`]), ~35% cheaper than one by one.
-    pub fn fft_many(&self, vs: &mut [Vec<G1>]) {
+    /// twiddle run as one batch ([`mul_many`]), ~35% cheaper than one by one.
+    pub(crate) fn fft_many(&self, vs: &mut [Vec<G1>]) {
         self.transform_many(vs, &self.forward);
     }
 
     /// [`ifft_unscaled`](Self::ifft_unscaled) of many vectors at once.
-    pub fn ifft_unscaled_many(&self, vs: &mut [Vec<G1>]) {
+    pub(crate) fn ifft_unscaled_many(&self, vs: &mut [Vec<G1>]) {
         self.transform_many(vs, &self.inverse);
     }
 
@@ -82,7 +78,7 @@ impl G1Fft {
                         batch.push(v[start + half + j]);
                     }
                 }
-                crate::batch_mul::mul_many(&mut batch, &twiddles[j * step]);
+                mul_many(&mut batch, &twiddles[j * step]);
                 let mut it = batch.iter();
                 for v in vs.iter_mut() {
                     for start in (0..self.n).step_by(2 * half) {

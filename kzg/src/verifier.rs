@@ -1,0 +1,287 @@
+//! [`KzgVerifier`]: every check a light client or a full node runs (`specs/03-kzg.md`), and
+//! nothing a prover needs.
+//!
+//! It needs c-kzg's settings for the embedded Ethereum trusted setup (no fixed-base tables) and
+//! nothing else: no FK20 bases, no monomial commit key, no `rust_eth_kzg` context. c-kzg's loader
+//! still computes its own FK20 columns (most of its ~1–3 s, and not optional in its API), so
+//! [`KzgVerifier::new`] returns at once and loads the settings on a background thread: callers
+//! overlap it with their own startup, and the first pairing check waits for it
+//! (`kzg/examples/contexts.rs` measures both). Pairing checks run on **c-kzg**, on the calling
+//! thread; the commitment extension check and [`KzgVerifier::extend_commitments`] need no setup
+//! and are our own G1 arithmetic (`crate::curve`).
+//!
+//! Every method validates lengths first, then deserializes, computes and serializes.
+//! Verification methods return `Ok(false)` for well-formed inputs whose proof fails and `Err`
+//! for malformed inputs, as the consensus-spec vectors require.
+
+use std::sync::{Arc, Once, OnceLock};
+
+use da_erasure::ColumnCodec;
+use da_types::{consts::CELLS_PER_ROW, layout::check_k, CellIndex};
+use ekzg_bls12_381::{ff::Field, group::Group, lincomb::g1_lincomb, reduce_bytes_to_scalar_bias};
+
+use crate::{
+    ckzg::{b48, blob_ref, cell_ref, check_len, ck_err},
+    curve::{Fr, G1ColumnCode, G1},
+    error::{KzgError, Result},
+    types::{Cell, Commitment, Proof, VerifiedCell},
+};
+
+/// Verification of cells, blobs, point openings and the commitment extension; cheap to build
+/// and to clone (it names process-wide c-kzg settings).
+#[derive(Clone)]
+pub struct KzgVerifier {
+    /// c-kzg's table width for the settings this verifier uses (0 unless a c-kzg prover with
+    /// tables shares them).
+    ckzg_precompute: u64,
+}
+
+impl std::fmt::Debug for KzgVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KzgVerifier").finish_non_exhaustive()
+    }
+}
+
+impl Default for KzgVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KzgVerifier {
+    /// A verifier on the embedded Ethereum mainnet trusted setup. Returns at once: c-kzg loads
+    /// the setup on a background thread (once per process), and the first check that needs it
+    /// waits for it (see [`wait_ready`](Self::wait_ready)).
+    pub fn new() -> Self {
+        static LOAD: Once = Once::new();
+        LOAD.call_once(|| {
+            // If no thread can be spawned, the first check loads the setup instead.
+            let _ = std::thread::Builder::new()
+                .name("kzg-setup".into())
+                .spawn(|| {
+                    c_kzg::ethereum_kzg_settings(0);
+                });
+        });
+        Self { ckzg_precompute: 0 }
+    }
+
+    /// A verifier on settings a prover has loaded (possibly with c-kzg's tables).
+    pub(crate) fn with_settings(ckzg_precompute: u64) -> Self {
+        Self { ckzg_precompute }
+    }
+
+    /// Blocks until the trusted setup is loaded; every check does this itself, so this is only
+    /// for callers that want the cost up front (or measured).
+    pub fn wait_ready(&self) {
+        self.ckzg();
+    }
+
+    /// A process-wide verifier.
+    pub fn shared() -> Arc<Self> {
+        static V: OnceLock<Arc<KzgVerifier>> = OnceLock::new();
+        V.get_or_init(|| Arc::new(Self::new())).clone()
+    }
+
+    /// c-kzg's settings (loading them, or waiting for the background load, the first time).
+    pub(crate) fn ckzg(&self) -> &'static c_kzg::KzgSettings {
+        c_kzg::ethereum_kzg_settings(self.ckzg_precompute)
+    }
+
+    /// EIP-7594 `verify_cell_kzg_proof_batch` on c-kzg: `commitments[i]` is the commitment of
+    /// the row holding cell `i`. `Ok(false)` when well-formed inputs fail to verify.
+    pub fn verify_cell_kzg_proof_batch(
+        &self,
+        commitments: &[&[u8]],
+        cell_indices: &[u64],
+        cells: &[&[u8]],
+        proofs: &[&[u8]],
+    ) -> Result<bool> {
+        let n = cells.len();
+        if commitments.len() != n || cell_indices.len() != n || proofs.len() != n {
+            return Err(KzgError::LengthMismatch {
+                what: format!(
+                    "{} commitments, {} cell indices, {} cells, {} proofs",
+                    commitments.len(),
+                    cell_indices.len(),
+                    n,
+                    proofs.len()
+                ),
+            });
+        }
+        if let Some(&bad) = cell_indices.iter().find(|i| **i >= CELLS_PER_ROW as u64) {
+            return Err(KzgError::CellIndexOutOfRange {
+                index: bad,
+                max: CELLS_PER_ROW as u64 - 1,
+            });
+        }
+        let coms = commitments
+            .iter()
+            .map(|c| b48("commitment", c).map(|c| c_kzg::Bytes48::new(*c)))
+            .collect::<Result<Vec<_>>>()?;
+        let prfs = proofs
+            .iter()
+            .map(|p| b48("proof", p).map(|p| c_kzg::Bytes48::new(*p)))
+            .collect::<Result<Vec<_>>>()?;
+        let cs = cells
+            .iter()
+            .map(|c| cell_ref(c).map(|c| c_kzg::Cell::new(*c)))
+            .collect::<Result<Vec<_>>>()?;
+        self.ckzg()
+            .verify_cell_kzg_proof_batch(&coms, cell_indices, &cs, &prfs)
+            .map_err(ck_err)
+    }
+
+    /// Verifies cells against the `2k` row commitments in one c-kzg batch and returns them as
+    /// [`VerifiedCell`]s; any failure rejects the whole batch.
+    ///
+    /// c-kzg verifies on the calling thread and measured faster here than `rust_eth_kzg`, which
+    /// spreads a batch over the process-wide rayon pool (`specs/03-kzg.md`, `VerifiedCell`).
+    pub fn verify_cells(
+        &self,
+        commitments: &[Commitment],
+        cells: Vec<(CellIndex, Cell, Proof)>,
+    ) -> Result<Vec<VerifiedCell>> {
+        if let Some((idx, _, _)) = cells.iter().find(|(i, _, _)| {
+            i.row as usize >= commitments.len() || i.col as usize >= CELLS_PER_ROW
+        }) {
+            return Err(da_types::Error::CellOutOfRange {
+                row: idx.row as usize,
+                col: idx.col as usize,
+                rows: commitments.len(),
+                cols: CELLS_PER_ROW,
+            }
+            .into());
+        }
+        let coms: Vec<&[u8]> = cells
+            .iter()
+            .map(|(i, _, _)| &commitments[i.row as usize].0[..])
+            .collect();
+        let idx: Vec<u64> = cells.iter().map(|(i, _, _)| u64::from(i.col)).collect();
+        let cs: Vec<&[u8]> = cells.iter().map(|(_, c, _)| c.as_bytes()).collect();
+        let ps: Vec<&[u8]> = cells.iter().map(|(_, _, p)| &p.0[..]).collect();
+        if !self.verify_cell_kzg_proof_batch(&coms, &idx, &cs, &ps)? {
+            return Err(KzgError::InvalidProof(format!(
+                "batch of {} cells does not verify",
+                cells.len()
+            )));
+        }
+        Ok(cells
+            .into_iter()
+            .map(|(index, cell, proof)| VerifiedCell { index, cell, proof })
+            .collect())
+    }
+
+    /// EIP-4844 `verify_blob_kzg_proof_batch` (c-kzg).
+    pub fn verify_blob_kzg_proof_batch(
+        &self,
+        blobs: &[&[u8]],
+        commitments: &[&[u8]],
+        proofs: &[&[u8]],
+    ) -> Result<bool> {
+        if blobs.len() != commitments.len() || blobs.len() != proofs.len() {
+            return Err(KzgError::LengthMismatch {
+                what: format!(
+                    "{} blobs, {} commitments, {} proofs",
+                    blobs.len(),
+                    commitments.len(),
+                    proofs.len()
+                ),
+            });
+        }
+        let bs = blobs
+            .iter()
+            .map(|b| blob_ref(b).map(|b| c_kzg::Blob::new(*b)))
+            .collect::<Result<Vec<_>>>()?;
+        let cs = commitments
+            .iter()
+            .map(|c| b48("commitment", c).map(|c| c_kzg::Bytes48::new(*c)))
+            .collect::<Result<Vec<_>>>()?;
+        let ps = proofs
+            .iter()
+            .map(|c| b48("proof", c).map(|c| c_kzg::Bytes48::new(*c)))
+            .collect::<Result<Vec<_>>>()?;
+        self.ckzg()
+            .verify_blob_kzg_proof_batch(&bs, &cs, &ps)
+            .map_err(ck_err)
+    }
+
+    /// EIP-4844 `verify_kzg_proof` on c-kzg (what the L1 point-evaluation precompile checks).
+    pub fn verify_kzg_proof(
+        &self,
+        commitment: &Commitment,
+        z: &[u8],
+        y: &[u8],
+        proof: &Proof,
+    ) -> Result<bool> {
+        check_len("z", z, 32)?;
+        check_len("y", y, 32)?;
+        let z = c_kzg::Bytes32::from_bytes(z).map_err(ck_err)?;
+        let y = c_kzg::Bytes32::from_bytes(y).map_err(ck_err)?;
+        self.ckzg()
+            .verify_kzg_proof(
+                &c_kzg::Bytes48::new(commitment.0),
+                &z,
+                &y,
+                &c_kzg::Bytes48::new(proof.0),
+            )
+            .map_err(ck_err)
+    }
+
+    /// Extends `k` original row commitments to all `2k` by linearity (`specs/03-kzg.md`, "Row
+    /// commitments").
+    pub fn extend_commitments(&self, original: &[Commitment]) -> Result<Vec<Commitment>> {
+        let code = G1ColumnCode::new(original.len())?;
+        let pts = original
+            .iter()
+            .map(|c| c.decompress().map(|p| G1::from(&p)))
+            .collect::<Result<Vec<_>>>()?;
+        let parity = code.extend(&pts)?;
+        let mut all = original.to_vec();
+        all.extend(Commitment::from_projective(&parity));
+        Ok(all)
+    }
+
+    /// Accepts `2k` commitments only if they are a valid column extension of the first `k`
+    /// (`specs/03-kzg.md`, `verify_extension`).
+    ///
+    /// With `x_i` the row points and `f(x) = Σ_{m<k} ρ^m x^m` for a Fiat-Shamir `ρ`, every
+    /// codeword satisfies `Σ_i x_i f(x_i) C_i = 0` (the dual code of RS on a full subgroup); a
+    /// non-codeword passes with probability at most `(k-1)/r`. One MSM of size `2k`.
+    pub fn verify_extension(&self, commitments: &[Commitment]) -> Result<bool> {
+        let n = commitments.len();
+        if n < 2 || n % 2 != 0 {
+            return Err(KzgError::InvalidLength {
+                what: "commitment list (2k entries)",
+                got: n,
+                expected: n.max(2).next_power_of_two(),
+            });
+        }
+        let k = n / 2;
+        check_k(k)?;
+        let pts = commitments
+            .iter()
+            .map(Commitment::decompress)
+            .collect::<Result<Vec<_>>>()?;
+        let codec = ColumnCodec::new(k)?;
+        let mut h = blake3::Hasher::new();
+        h.update(b"da/verify_extension/v1");
+        for c in commitments {
+            h.update(&c.0);
+        }
+        let rho = reduce_bytes_to_scalar_bias(*h.finalize().as_bytes());
+        let weights: Vec<Fr> = codec
+            .points()
+            .iter()
+            .map(|x| {
+                // x · f(x) by Horner over ρ·x.
+                let rx = rho * x;
+                let f = (0..k).fold(Fr::ZERO, |acc, _| acc * rx + Fr::ONE);
+                *x * f
+            })
+            .collect();
+        let sum = g1_lincomb(&pts, &weights).ok_or_else(|| KzgError::LengthMismatch {
+            what: "points and weights".into(),
+        })?;
+        Ok(bool::from(sum.is_identity()))
+    }
+}
