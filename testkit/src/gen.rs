@@ -11,9 +11,10 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
-/// A version-0 user namespace from a short tag (at most 10 bytes).
+/// A version-0 user namespace from a tag of 2 to 10 bytes (a 1-byte tag lands in the reserved
+/// range and panics).
 pub fn namespace(tag: &[u8]) -> Namespace {
-    Namespace::new_v0(tag).expect("a tag of at most 10 bytes")
+    Namespace::new_v0(tag).expect("a user namespace: a tag of 2 to 10 bytes")
 }
 
 /// The 29 raw bytes of the version-0 user namespace `…42 b` (for requests built by hand).
@@ -37,8 +38,8 @@ mod tests {
 
     #[test]
     fn namespaces_are_valid_user_namespaces() {
-        assert_eq!(namespace(b"a"), namespace(b"a"));
-        let raw = namespace_bytes(3);
-        assert!(Namespace::from_raw(&raw).is_ok());
+        assert_eq!(namespace(b"alpha"), namespace(b"alpha"));
+        assert_ne!(namespace(b"alpha"), namespace(b"beta"));
+        assert!(Namespace::new_blob(&namespace_bytes(3)).is_ok());
     }
 }
