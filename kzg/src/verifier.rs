@@ -71,9 +71,10 @@ impl Default for KzgVerifier {
 }
 
 impl KzgVerifier {
-    /// A verifier on the embedded Ethereum mainnet trusted setup. Returns at once: c-kzg loads
-    /// the setup on a background thread (once per process), and the first check that needs it
-    /// waits for it (see [`wait_ready`](Self::wait_ready)).
+    /// A verifier on the embedded Ethereum mainnet trusted setup. Returns at once: a background
+    /// thread (once per process) builds the light cell verifier, then loads c-kzg's settings;
+    /// cell checks never wait for c-kzg, the other checks that need it do (see
+    /// [`wait_ready`](Self::wait_ready)).
     pub fn new() -> Self {
         static LOAD: Once = Once::new();
         LOAD.call_once(|| {
@@ -81,6 +82,9 @@ impl KzgVerifier {
             let _ = std::thread::Builder::new()
                 .name("kzg-setup".into())
                 .spawn(|| {
+                    // The light verifier first (milliseconds): a cell check arriving meanwhile
+                    // waits only for it, never for c-kzg.
+                    let _ = LightVerifier::shared();
                     c_kzg::ethereum_kzg_settings(0);
                     CKZG_READY.store(true, Ordering::Release);
                 });
@@ -108,8 +112,9 @@ impl KzgVerifier {
         Self { ckzg_precompute }
     }
 
-    /// Blocks until the trusted setup is loaded; every check does this itself, so this is only
-    /// for callers that want the cost up front (or measured).
+    /// Blocks until c-kzg's settings are loaded; every check that needs them does this itself
+    /// (cell checks do not), so this is only for callers that want the cost up front (or
+    /// measured).
     pub fn wait_ready(&self) {
         self.ckzg();
     }
