@@ -3,7 +3,8 @@
 //! This crate owns:
 //! - [`KzgVerifier`]: every check light clients and full nodes run (cells, blobs, point
 //!   openings, the commitment extension), on c-kzg with the embedded Ethereum trusted setup;
-//!   cheap to build, no prover state;
+//!   cheap to build, no prover state; cell batches run on a light verifier that needs only the
+//!   verification key (`light`) until c-kzg's settings are loaded in the background;
 //! - [`KzgProver`]: commitments and EIP-7594 cell proofs (FK20 bases, optional window tables),
 //!   the per-row spec operations on a [`ProverBackend`]; it dereferences to its verifier;
 //! - the committed square ([`square`]): header-ready commitments for all `2k` rows (the extended
@@ -23,6 +24,7 @@ mod curve;
 pub mod error;
 mod fk20;
 pub mod inclusion;
+mod light;
 pub mod prover;
 pub mod pure;
 pub mod square;
@@ -34,4 +36,4 @@ pub use inclusion::{BlobProof, NamespaceProof, ProvenBlob, ProvenCell};
 pub use prover::{KzgProver, ProverBackend, ProverConfig};
 pub use square::{CommittedSquare, ExtendedSquare, PartialSquare, ProofStrategy};
 pub use types::{Cell, Commitment, Proof, VerifiedCell};
-pub use verifier::KzgVerifier;
+pub use verifier::{CellBackend, KzgVerifier};

@@ -4,17 +4,24 @@
 //! It needs c-kzg's settings for the embedded Ethereum trusted setup (no fixed-base tables) and
 //! nothing else: no FK20 bases, no monomial commit key, no `rust_eth_kzg` context. c-kzg's loader
 //! still computes its own FK20 columns (most of its ~1–3 s, and not optional in its API), so
-//! [`KzgVerifier::new`] returns at once and loads the settings on a background thread: callers
-//! overlap it with their own startup, and the first pairing check waits for it
-//! (`kzg/examples/contexts.rs` measures both). Pairing checks run on **c-kzg**, on the calling
-//! thread; the commitment extension check and [`KzgVerifier::extend_commitments`] need no setup
-//! and are our own G1 arithmetic (`crate::curve`).
+//! [`KzgVerifier::new`] returns at once and loads the settings on a background thread.
+//!
+//! Cell batches ([`KzgVerifier::verify_cells`], [`KzgVerifier::verify_cell_kzg_proof_batch`]:
+//! everything a light client checks) never wait for it: until c-kzg's settings are loaded they
+//! run on the light verifier (`crate::light`: `ekzg-multi-open` on the 65+65-point verification
+//! key, built in milliseconds), afterwards on c-kzg ([`CellBackend`]). Blob and point-opening
+//! checks run on **c-kzg** and wait for the load; the commitment extension check and
+//! [`KzgVerifier::extend_commitments`] need no setup and are our own G1 arithmetic
+//! (`crate::curve`). `kzg/examples/contexts.rs` measures all of this.
 //!
 //! Every method validates lengths first, then deserializes, computes and serializes.
 //! Verification methods return `Ok(false)` for well-formed inputs whose proof fails and `Err`
 //! for malformed inputs, as the consensus-spec vectors require.
 
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Once, OnceLock,
+};
 
 use da_erasure::ColumnCodec;
 use da_types::{consts::CELLS_PER_ROW, layout::check_k, CellIndex};
@@ -24,8 +31,23 @@ use crate::{
     ckzg::{b48, blob_ref, cell_ref, check_len, ck_err},
     curve::{Fr, G1ColumnCode, G1},
     error::{KzgError, Result},
+    light::LightVerifier,
     types::{Cell, Commitment, Proof, VerifiedCell},
 };
+
+/// Set once c-kzg's settings without tables are loaded (by the background load or any check).
+static CKZG_READY: AtomicBool = AtomicBool::new(false);
+
+/// Which implementation checks a cell batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellBackend {
+    /// c-kzg once its settings are loaded, the light verifier until then (the default).
+    Auto,
+    /// c-kzg (waits for its settings).
+    CKzg,
+    /// `ekzg-multi-open` on the verification key alone (never waits for c-kzg).
+    Light,
+}
 
 /// Verification of cells, blobs, point openings and the commitment extension; cheap to build
 /// and to clone (it names process-wide c-kzg settings).
@@ -49,9 +71,10 @@ impl Default for KzgVerifier {
 }
 
 impl KzgVerifier {
-    /// A verifier on the embedded Ethereum mainnet trusted setup. Returns at once: c-kzg loads
-    /// the setup on a background thread (once per process), and the first check that needs it
-    /// waits for it (see [`wait_ready`](Self::wait_ready)).
+    /// A verifier on the embedded Ethereum mainnet trusted setup. Returns at once: a background
+    /// thread (once per process) builds the light cell verifier, then loads c-kzg's settings;
+    /// cell checks never wait for c-kzg, the other checks that need it do (see
+    /// [`wait_ready`](Self::wait_ready)).
     pub fn new() -> Self {
         static LOAD: Once = Once::new();
         LOAD.call_once(|| {
@@ -59,19 +82,39 @@ impl KzgVerifier {
             let _ = std::thread::Builder::new()
                 .name("kzg-setup".into())
                 .spawn(|| {
+                    // The light verifier first (milliseconds): a cell check arriving meanwhile
+                    // waits only for it, never for c-kzg.
+                    let _ = LightVerifier::shared();
                     c_kzg::ethereum_kzg_settings(0);
+                    CKZG_READY.store(true, Ordering::Release);
                 });
         });
         Self { ckzg_precompute: 0 }
     }
 
+    /// Builds the light cell verifier now (a few milliseconds, once per process) instead of on
+    /// the first cell check that needs it; for callers that want the cost up front.
+    pub fn warm_light(&self) -> Result<()> {
+        LightVerifier::shared().map(|_| ())
+    }
+
+    /// Whether a cell check would run on c-kzg now (its settings are loaded) rather than on
+    /// the light verifier.
+    pub fn ckzg_ready(&self) -> bool {
+        self.ckzg_precompute != 0 || CKZG_READY.load(Ordering::Acquire)
+    }
+
     /// A verifier on settings a prover has loaded (possibly with c-kzg's tables).
     pub(crate) fn with_settings(ckzg_precompute: u64) -> Self {
+        if ckzg_precompute == 0 {
+            CKZG_READY.store(true, Ordering::Release);
+        }
         Self { ckzg_precompute }
     }
 
-    /// Blocks until the trusted setup is loaded; every check does this itself, so this is only
-    /// for callers that want the cost up front (or measured).
+    /// Blocks until c-kzg's settings are loaded; every check that needs them does this itself
+    /// (cell checks do not), so this is only for callers that want the cost up front (or
+    /// measured).
     pub fn wait_ready(&self) {
         self.ckzg();
     }
@@ -84,13 +127,37 @@ impl KzgVerifier {
 
     /// c-kzg's settings (loading them, or waiting for the background load, the first time).
     pub(crate) fn ckzg(&self) -> &'static c_kzg::KzgSettings {
-        c_kzg::ethereum_kzg_settings(self.ckzg_precompute)
+        let s = c_kzg::ethereum_kzg_settings(self.ckzg_precompute);
+        if self.ckzg_precompute == 0 {
+            CKZG_READY.store(true, Ordering::Release);
+        }
+        s
     }
 
-    /// EIP-7594 `verify_cell_kzg_proof_batch` on c-kzg: `commitments[i]` is the commitment of
-    /// the row holding cell `i`. `Ok(false)` when well-formed inputs fail to verify.
+    /// EIP-7594 `verify_cell_kzg_proof_batch`: `commitments[i]` is the commitment of the row
+    /// holding cell `i`. `Ok(false)` when well-formed inputs fail to verify. Runs on c-kzg once
+    /// its settings are loaded and on the light verifier until then ([`CellBackend::Auto`]).
     pub fn verify_cell_kzg_proof_batch(
         &self,
+        commitments: &[&[u8]],
+        cell_indices: &[u64],
+        cells: &[&[u8]],
+        proofs: &[&[u8]],
+    ) -> Result<bool> {
+        self.verify_cell_kzg_proof_batch_on(
+            CellBackend::Auto,
+            commitments,
+            cell_indices,
+            cells,
+            proofs,
+        )
+    }
+
+    /// [`verify_cell_kzg_proof_batch`](Self::verify_cell_kzg_proof_batch) on a chosen backend
+    /// (both give the same answer on every input; tests and measurements pick one).
+    pub fn verify_cell_kzg_proof_batch_on(
+        &self,
+        backend: CellBackend,
         commitments: &[&[u8]],
         cell_indices: &[u64],
         cells: &[&[u8]],
@@ -116,26 +183,36 @@ impl KzgVerifier {
         }
         let coms = commitments
             .iter()
-            .map(|c| b48("commitment", c).map(|c| c_kzg::Bytes48::new(*c)))
+            .map(|c| b48("commitment", c))
             .collect::<Result<Vec<_>>>()?;
         let prfs = proofs
             .iter()
-            .map(|p| b48("proof", p).map(|p| c_kzg::Bytes48::new(*p)))
+            .map(|p| b48("proof", p))
             .collect::<Result<Vec<_>>>()?;
         let cs = cells
             .iter()
-            .map(|c| cell_ref(c).map(|c| c_kzg::Cell::new(*c)))
+            .map(|c| cell_ref(c))
             .collect::<Result<Vec<_>>>()?;
+        let use_ckzg = match backend {
+            CellBackend::Auto => self.ckzg_ready(),
+            CellBackend::CKzg => true,
+            CellBackend::Light => false,
+        };
+        if !use_ckzg {
+            return LightVerifier::shared()?.verify_cell_batch(&coms, cell_indices, &cs, &prfs);
+        }
+        let coms: Vec<_> = coms.into_iter().map(|c| c_kzg::Bytes48::new(*c)).collect();
+        let prfs: Vec<_> = prfs.into_iter().map(|p| c_kzg::Bytes48::new(*p)).collect();
+        let cs: Vec<_> = cs.into_iter().map(|c| c_kzg::Cell::new(*c)).collect();
         self.ckzg()
             .verify_cell_kzg_proof_batch(&coms, cell_indices, &cs, &prfs)
             .map_err(ck_err)
     }
 
-    /// Verifies cells against the `2k` row commitments in one c-kzg batch and returns them as
-    /// [`VerifiedCell`]s; any failure rejects the whole batch.
-    ///
-    /// c-kzg verifies on the calling thread and measured faster here than `rust_eth_kzg`, which
-    /// spreads a batch over the process-wide rayon pool (`specs/03-kzg.md`, `VerifiedCell`).
+    /// Verifies cells against the `2k` row commitments in one batch
+    /// ([`verify_cell_kzg_proof_batch`](Self::verify_cell_kzg_proof_batch): c-kzg once loaded,
+    /// the light verifier until then) and returns them as [`VerifiedCell`]s; any failure rejects
+    /// the whole batch.
     pub fn verify_cells(
         &self,
         commitments: &[Commitment],

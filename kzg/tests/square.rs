@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use da_kzg::{
-    pure, Commitment, KzgError, KzgProver, PartialSquare, Proof, ProofStrategy, ProvenCell,
-    ProverBackend, ProverConfig,
+    pure, CellBackend, Commitment, KzgError, KzgProver, PartialSquare, Proof, ProofStrategy,
+    ProvenCell, ProverBackend, ProverConfig,
 };
 use da_types::{
     consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
@@ -225,6 +225,90 @@ fn cells_verify_and_forgeries_are_rejected_and_repair_restores_proofs() {
             da_erasure::ErasureError::Unrecoverable { .. }
         ))
     ));
+}
+
+#[test]
+fn light_and_c_kzg_cell_verifiers_agree_on_random_valid_and_corrupted_batches() {
+    use rand::{Rng, SeedableRng};
+    let sq = SquareLayout::build(&blobs()).expect("layout");
+    let full = ctx()
+        .commit_square(&sq)
+        .expect("commit")
+        .prove(ctx(), ProofStrategy::Linear)
+        .expect("prove");
+    let coms = full.commitments();
+    let rows = coms.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut seen = [0usize; 3]; // true, false, error
+    for round in 0..40 {
+        let n = rng.gen_range(0..=33);
+        let mut com_b: Vec<Vec<u8>> = Vec::new();
+        let mut idx: Vec<u64> = Vec::new();
+        let mut cells: Vec<Vec<u8>> = Vec::new();
+        let mut proofs: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..n {
+            let (r, c) = (rng.gen_range(0..rows), rng.gen_range(0..CELLS_PER_ROW));
+            let (cell, proof) = full
+                .sample(CellIndex::new(r, c, rows / 2).expect("index"))
+                .expect("sample");
+            com_b.push(coms[r].0.to_vec());
+            idx.push(c as u64);
+            cells.push(cell.as_bytes().to_vec());
+            proofs.push(proof.0.to_vec());
+        }
+        // Round 0 mod 4 stays valid; the others corrupt one entry in one of several ways.
+        if n > 0 && round % 4 != 0 {
+            let at = rng.gen_range(0..n);
+            match rng.gen_range(0..6) {
+                0 => {
+                    // A field element changed (kept canonical: its top byte stays small).
+                    let b = rng.gen_range(0..cells[at].len() / 32) * 32 + 31;
+                    cells[at][b] ^= 1;
+                }
+                1 => idx[at] = (idx[at] + 1) % CELLS_PER_ROW as u64,
+                2 => {
+                    proofs[at] = full
+                        .sample(CellIndex::new(0, 0, rows / 2).expect("index"))
+                        .expect("s")
+                        .1
+                         .0
+                        .to_vec()
+                }
+                3 => {
+                    com_b[at] = coms[(rng.gen_range(1..rows) + com_b.len()) % rows]
+                        .0
+                        .to_vec()
+                }
+                4 => cells[at][0] = 0xff, // non-canonical field element: an error
+                _ => proofs[at][0] ^= 0x01, // usually not a point: an error
+            }
+        }
+        let call = |b| {
+            ctx().verify_cell_kzg_proof_batch_on(
+                b,
+                &com_b.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+                &idx,
+                &cells.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+                &proofs.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            )
+        };
+        let (light, ckzg) = (call(CellBackend::Light), call(CellBackend::CKzg));
+        match (&light, &ckzg) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b, "round {round}");
+                seen[usize::from(!a)] += 1;
+            }
+            (Err(_), Err(_)) => seen[2] += 1,
+            _ => panic!("round {round}: light {light:?}, c-kzg {ckzg:?}"),
+        }
+        if round % 4 == 0 {
+            assert_eq!(light, Ok(true), "round {round}: valid batch");
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "true/false/error seen {seen:?}"
+    );
 }
 
 #[test]
