@@ -3,7 +3,8 @@
 //! This crate owns:
 //! - [`config`]: the node configuration (TOML, env, flags) and its validation;
 //! - [`mempool`]: the bounded, deduplicating mempool;
-//! - [`store`]: the embedded RocksDB store, one atomic batch per block;
+//! - [`store`]: the [`store::Store`] trait with its RocksDB and in-memory backends, one atomic
+//!   write per block;
 //! - [`node`]: startup, block production, following a producer, pruning;
 //! - [`grpc`]: the `da.v1` API with reflection and health;
 //! - [`metrics`]: Prometheus metrics over HTTP;

@@ -36,7 +36,7 @@ use crate::{
     error::{NodeError, Result},
     mempool::Mempool,
     metrics::{self, Metrics},
-    store::{BlockData, Store},
+    store::{BlockData, RocksStore, Store},
 };
 
 /// A stored block as subscribers see it.
@@ -54,7 +54,7 @@ pub struct NodeInner {
     /// The configuration in force.
     pub config: NodeConfig,
     /// The database.
-    pub store: Store,
+    pub store: Arc<dyn Store>,
     /// Pending blobs.
     pub mempool: Mempool,
     /// KZG operations.
@@ -157,7 +157,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgContext>) -> Result<Node
     std::fs::create_dir_all(&dir)
         .map_err(|e| NodeError::Startup(format!("{}: {e}", dir.display())))?;
     let key = load_or_create_key(&dir.join("node.key"))?;
-    let store = Store::open(&dir.join("db"))?;
+    let store: Arc<dyn Store> = Arc::new(RocksStore::open(&dir.join("db"))?);
     let mempool = Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
         .with_max_square_k(config.max_square_k);
     let mut restored = 0;
