@@ -21,10 +21,14 @@ use tonic::{Request, Response, Status};
 use tracing::warn;
 
 use crate::{
+    chain::BlockEvent,
     error::{NodeError, Result},
     mempool::{Inserted, MempoolError},
-    node::{BlockEvent, NodeInner, MAX_MESSAGE_BYTES},
+    node::NodeInner,
 };
+
+/// Largest gRPC message the node sends or accepts.
+pub const MAX_MESSAGE_BYTES: usize = 96 * 1024 * 1024;
 
 /// Most blobs in one Submit.
 pub const MAX_BLOBS_PER_SUBMIT: usize = 1024;
@@ -240,7 +244,7 @@ impl Api {
         lagged: &'static str,
         items: impl Fn(&BlockEvent) -> Vec<T> + Send + 'static,
     ) -> Stream2<T> {
-        let mut rx = self.inner.blocks.subscribe();
+        let mut rx = self.inner.chain.subscribe();
         let (tx, out) = tokio::sync::mpsc::channel(64);
         let shutdown = self.inner.shutdown.clone();
         tokio::spawn(async move {
@@ -300,7 +304,7 @@ impl Api {
             }
             blobs.push(Blob::new(ns, item.data)?);
         }
-        let mut events = self.inner.blocks.subscribe();
+        let mut events = self.inner.chain.subscribe();
         let ids: Vec<BlobId> = blobs.iter().map(Blob::id).collect();
         let mut heights = vec![None; ids.len()];
         for (i, blob) in blobs.into_iter().enumerate() {

@@ -81,7 +81,8 @@ pub(crate) async fn start(
     let (gossip_tx, gossip_rx) = mpsc::channel(64);
     if syncing {
         tokio::spawn(crate::sync::run(
-            inner.clone(),
+            inner.chain.clone(),
+            inner.metrics.clone(),
             client.clone(),
             peers.clone(),
             gossip_rx,
@@ -108,7 +109,7 @@ async fn run(
     gossip: Option<mpsc::Sender<da_types::SignedHeader>>,
     cancel: CancellationToken,
 ) {
-    let mut blocks = inner.blocks.subscribe();
+    let mut blocks = inner.chain.subscribe();
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -150,7 +151,7 @@ async fn run(
                         let checked = tokio::task::spawn_blocking(move || {
                             let h = da_types::SignedHeader::from_bytes(&data)
                                 .map_err(|e| NodeError::InvalidArgument(e.to_string()))?;
-                            inner.check_gossiped(&h).map(|()| h)
+                            inner.chain.check_gossiped(&h).map(|()| h)
                         })
                         .await;
                         match checked {
