@@ -351,3 +351,100 @@ fn decode_blobs(header: &SignedHeader, cells: &[Vec<u8>]) -> Result<Decoded> {
     }
     Ok((index, blobs))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use da_kzg::KzgConfig;
+    use da_types::{Blob, Namespace};
+    use ed25519_dalek::SigningKey;
+
+    use super::*;
+    use crate::{
+        producer::{BlockProducer, Parent, SingleSigner},
+        store::MemoryStore,
+    };
+
+    fn kzg() -> Arc<KzgContext> {
+        static KZG: OnceLock<Arc<KzgContext>> = OnceLock::new();
+        KZG.get_or_init(|| Arc::new(KzgContext::new(KzgConfig::DEFAULT)))
+            .clone()
+    }
+
+    /// A chain on an in-memory store and the producer it trusts.
+    fn setup() -> (Arc<dyn Store>, Chain, SingleSigner) {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let metrics = Arc::new(Metrics::new());
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let trusted = ProducerSet::new("t", vec![key.verifying_key().to_bytes()]);
+        let chain = Chain::new(store.clone(), kzg(), trusted, metrics.clone());
+        (
+            store,
+            chain,
+            SingleSigner::new("t".into(), key, kzg(), metrics),
+        )
+    }
+
+    fn blob(data: &[u8]) -> Blob {
+        Blob::new(Namespace::new_v0(b"chain").expect("ns"), data.to_vec()).expect("blob")
+    }
+
+    /// "Build a proposal" and "commit a decided block" are separate steps: the built block
+    /// passes a peer's header checks, and its import stores it, counts it and notifies.
+    #[test]
+    fn a_built_block_passes_the_header_checks_and_is_imported_once() {
+        let (store, chain, producer) = setup();
+        let mut events = chain.subscribe();
+        let built = producer
+            .build(Parent(None), &[blob(b"one")])
+            .expect("build");
+        chain.check_header(&built.header).expect("a valid header");
+        let header = built.header.clone();
+        let ev = chain.import(built.header, built.block).expect("import");
+        assert_eq!(ev.blobs.len(), 1);
+        assert_eq!(ev.blobs[0].1, b"one".to_vec());
+        assert_eq!(store.head().expect("head"), Some(1));
+        assert_eq!(events.try_recv().expect("notified").header, header);
+        assert_eq!(chain.metrics.blocks.get(), 1);
+        let parent = store.header(1).expect("read");
+        let second = producer.build(Parent(parent.as_ref()), &[]).expect("build");
+        let again = producer.build(Parent(parent.as_ref()), &[]).expect("build");
+        assert_eq!(second.header.header.height, 2);
+        chain.import(second.header, second.block).expect("import 2");
+        let err = chain
+            .import(again.header, again.block)
+            .expect_err("height 2 is stored already");
+        assert!(err.to_string().contains("does not extend"), "{err}");
+        assert_eq!(store.head().expect("head"), Some(2));
+        assert_eq!(chain.metrics.blocks.get(), 2);
+    }
+
+    /// A block past the head, or on a parent that is not the stored head, is not imported.
+    #[test]
+    fn a_block_that_does_not_extend_the_head_is_refused() {
+        let (store, chain, producer) = setup();
+        let first = producer.build(Parent(None), &[]).expect("build");
+        let fork = producer
+            .build(Parent(None), &[blob(b"fork")])
+            .expect("build");
+        let on_fork = || {
+            producer
+                .build(Parent(Some(&fork.header)), &[])
+                .expect("build")
+        };
+        let early = on_fork();
+        let err = chain
+            .import(early.header, early.block)
+            .expect_err("height 2 on an empty store");
+        assert!(err.to_string().contains("next height is 1"), "{err}");
+        chain.import(first.header, first.block).expect("import 1");
+        let late = on_fork();
+        let err = chain
+            .import(late.header, late.block)
+            .expect_err("parent is not the head");
+        assert!(err.to_string().contains("does not link"), "{err}");
+        assert_eq!(store.head().expect("head"), Some(1));
+        assert_eq!(store.header(2).expect("read"), None);
+    }
+}

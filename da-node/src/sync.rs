@@ -269,7 +269,12 @@ pub(crate) async fn run(
         while let Ok(h) = gossip.try_recv() {
             sync.heard(h);
         }
-        let next = match sync.chain.head() {
+        let chain = sync.chain.clone();
+        let head = tokio::task::spawn_blocking(move || chain.head())
+            .await
+            .map_err(|e| NodeError::Internal(format!("head read task failed: {e}")))
+            .and_then(|r| r);
+        let next = match head {
             Ok(h) => h.map_or(1, |h| h + 1),
             Err(e) => {
                 warn!("sync: reading the head failed: {e}");
