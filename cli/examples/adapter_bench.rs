@@ -105,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
     cc.token = Some("t".into());
     cc.trust = HeaderTrust::Verifier(Arc::new(ProducerSet::new(
         "bench",
-        vec![net.producer.inner.public_key()],
+        vec![net.producer.public_key()],
     )));
     let client = Arc::new(DaClient::new(cc)?);
     let ns = Namespace::new_v0(da_cli::devnet::DEVNET_ROLLUP_NAMESPACE)?;

@@ -60,8 +60,7 @@ async fn devnet(lcs: usize, block_ms: u64, withhold: f64, sampler: SamplerConfig
 /// `k` of the producer's block at `h`.
 fn k_of(net: &Devnet, h: u64) -> usize {
     net.producer
-        .inner
-        .store
+        .store()
         .block_index(h)
         .expect("read")
         .expect("stored")

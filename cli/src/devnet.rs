@@ -166,7 +166,7 @@ impl Devnet {
             data_dir: Some(opts.data_dir.join("full")),
             grpc_addr: addr(1),
             metrics_addr: addr(11),
-            trusted_producers: vec![hex::encode(producer.inner.public_key())],
+            trusted_producers: vec![hex::encode(producer.public_key())],
             auth_token: Some(opts.token.clone()),
             precompute: false,
             p2p_listen: vec![p2p_addr(31)],
@@ -188,7 +188,7 @@ impl Devnet {
             let lc = da_light::LightClient::start(
                 da_light::LightConfig {
                     chain_id: opts.chain_id.clone(),
-                    producers: vec![producer.inner.public_key()],
+                    producers: vec![producer.public_key()],
                     bootstrap,
                     listen: Vec::new(),
                     sampler: opts.light_sampler.clone(),
@@ -220,7 +220,7 @@ impl Devnet {
                     role: (*role).into(),
                     grpc: format!("http://{}", n.grpc_addr),
                     metrics: format!("http://{}/metrics", n.metrics_addr),
-                    node_key: n.inner.node_id.clone(),
+                    node_key: n.node_id(),
                     p2p: if *role == "producer" {
                         producer_p2p.clone()
                     } else {
@@ -301,7 +301,7 @@ async fn start_adapter(
     cc.token = Some(opts.token.clone());
     cc.trust = da_client::HeaderTrust::Verifier(Arc::new(da_types::ProducerSet::new(
         opts.chain_id.clone(),
-        vec![producer.inner.public_key()],
+        vec![producer.public_key()],
     )));
     let client = da_client::DaClient::new(cc)
         .map_err(|e| NodeError::Startup(format!("posting adapter: {e}")))?

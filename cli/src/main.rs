@@ -289,7 +289,7 @@ async fn main() -> anyhow::Result<()> {
             );
             println!("  submit token: {token}");
             println!("Ctrl-C to stop");
-            let mut blocks = devnet.full.inner.blocks.subscribe();
+            let mut blocks = devnet.full.subscribe();
             // One channel for every light client's verdicts.
             let (verdicts_tx, mut verdicts) = tokio::sync::mpsc::channel(256);
             for (i, lc) in devnet.light.iter().enumerate() {

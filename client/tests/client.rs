@@ -33,7 +33,7 @@ fn client(node: &NodeHandle, trust: HeaderTrust) -> DaClient {
 async fn submit_get_verify_and_trust() {
     let dir = tempfile::tempdir().expect("tmp");
     let n = node(dir.path(), 0).await;
-    let key = n.inner.public_key();
+    let key = n.public_key();
     let c = client(
         &n,
         HeaderTrust::Verifier(Arc::new(ProducerSet::new("client", vec![key]))),

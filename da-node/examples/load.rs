@@ -101,16 +101,16 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or_default()
     };
     let included = lat.len() as f64 * blob as f64 / (1024.0 * 1024.0);
-    node.inner.store.flush()?;
-    node.inner.store.compact()?;
-    let stored = node.inner.store.storage_bytes() as f64;
+    node.store().flush()?;
+    node.store().compact()?;
+    let stored = node.store().storage_bytes() as f64;
     println!(
         "stored by column family: {:?}",
-        node.inner.store.storage_bytes_by_cf()
+        node.store().storage_bytes_by_cf()
     );
     if std::env::var_os("LOAD_DEBUG").is_some() {
         for h in 1..=max_h {
-            if let Some((k, idx)) = node.inner.store.block_index(h)? {
+            if let Some((k, idx)) = node.store().block_index(h)? {
                 let used = idx.last().map_or(0, |e| e.cells().end);
                 println!("height {h}: k={k} blobs={} used cells={used}", idx.len());
             }
@@ -120,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
     // headers. Skips the first two blocks (warm-up) and the last (it may be a partial drain).
     let mut cuts = Vec::new();
     for h in 1..=max_h {
-        if let Some(sh) = node.inner.store.header(h)? {
+        if let Some(sh) = node.store().header(h)? {
             cuts.push((
                 sh.header.timestamp_ms,
                 u64::from(sh.header.blob_count),

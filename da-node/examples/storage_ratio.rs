@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use da_kzg::{KzgProver, ProofStrategy, ProverConfig};
-use da_node::store::{BlockData, Store};
+use da_node::store::{BlockData, RocksStore, Store};
 use da_types::{Blob, Header, Namespace, SquareLayout};
 use ed25519_dalek::SigningKey;
 
@@ -13,7 +13,7 @@ fn main() -> anyhow::Result<()> {
     let k: usize = args.next().map_or(Ok(64), |a| a.parse())?;
     let blocks: u64 = args.next().map_or(Ok(3), |a| a.parse())?;
     let dir = tempfile::tempdir()?;
-    let store = Store::open(dir.path())?;
+    let store = RocksStore::open(dir.path())?;
     let ctx = KzgProver::new(ProverConfig::DEFAULT.with_precompute(true));
     let key = SigningKey::from_bytes(&[1; 32]);
     let mut x = 0x2545_f491_4f6c_dd1du64;

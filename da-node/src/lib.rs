@@ -1,24 +1,49 @@
-//! The DA node library: full node and producer.
+//! The DA node library: full node and producer, built from components.
 //!
 //! This crate owns:
 //! - [`config`]: the node configuration (TOML, env, flags) and its validation;
 //! - [`mempool`]: the bounded, deduplicating mempool;
-//! - [`store`]: the embedded RocksDB store, one atomic batch per block;
-//! - [`node`]: startup, block production, following a producer, pruning;
+//! - [`store`]: the [`store::Store`] trait with its RocksDB and in-memory backends, one atomic
+//!   write per block;
+//! - [`chain`]: header checks and the one import path every block takes into the store;
+//! - [`producer`]: block production behind the [`producer::BlockProducer`] seam (today one
+//!   ed25519 signer) and the driver that decides when;
+//! - [`sync`]: full-node sync over libp2p with repair of withheld cells;
+//! - [`follow`]: following one node over gRPC instead (`follow = URL`);
+//! - [`reader`]: reads for serving, off the async runtime;
 //! - [`grpc`]: the `da.v1` API with reflection and health;
+//! - `p2p`: header gossip and serving over libp2p;
+//! - [`prune`]: deleting heights past the retention window;
 //! - [`metrics`]: Prometheus metrics over HTTP;
-//! - [`sync`]: full-node sync over libp2p with repair of withheld cells.
+//! - [`node`]: startup, wiring the components together, and the [`NodeHandle`].
+//!
+//! # Module dependencies
+//! They form a DAG (read `a → b` as "`b` uses `a`"); only [`node`] sees every component:
+//!
+//! ```text
+//! error, clock, metrics, mempool → config            (leaves; config reads mempool's limits)
+//! store → chain → { producer, sync, follow }
+//! store → { reader, prune }    reader → { grpc, p2p }    chain → { grpc, p2p }
+//! grpc → follow (message limit)    p2p → sync (serving peers)
+//! all of the above → node (startup and wiring only)
+//! ```
 //!
 //! The `da-node` binary and the devnet live in `da-cli`, above this crate and the light client
 //! and posting adapter, none of which this crate links.
 
+pub mod chain;
+mod clock;
 pub mod config;
 pub mod error;
+pub mod follow;
 pub mod grpc;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
 mod p2p;
+pub mod producer;
+pub mod prune;
+pub mod reader;
 pub mod store;
 pub mod sync;
 

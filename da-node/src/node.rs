@@ -1,76 +1,44 @@
-//! The node: shared state, startup, block production, following a producer, pruning.
+//! Startup: builds the node's components from its configuration, wires them together and hands
+//! back a [`NodeHandle`]. It owns nothing at run time but the tasks it spawned.
 //!
-//! # Flow (producer)
-//! every `block_time` (or when the mempool fills a square): take blobs → lay out the square →
-//! commitments → signed header → all proofs → one atomic store write → notify subscribers.
+//! # Components
+//! - the store ([`crate::store`]) and the [`Chain`] (header checks and the one import path);
+//! - a producer ([`crate::producer`]: the [`SingleSigner`] and its driver) or a full node's
+//!   source of blocks: libp2p sync ([`crate::sync`], the default) or a gRPC upstream
+//!   ([`crate::follow`], with `follow` set);
+//! - the API ([`crate::grpc`]) and p2p serving (`crate::p2p`), reading through a [`Reader`];
+//! - the [`Pruner`] (unless archival) and the metrics endpoint.
 //!
-//! # Flow (full node)
-//! Over libp2p (`crate::sync`, the default) or, with `follow` set, over gRPC from one node:
-//! fetch headers → check signature, parent link and `verify_extension` → fetch every row with
-//! proofs and verify every cell in a batch (over libp2p: repair what peers withheld) → decode and
-//! check the index → one atomic store write → notify subscribers.
+//! Components share handles (the store behind `Arc<dyn Store>`, the chain, metrics) and talk
+//! over bounded channels (validated gossip to sync, new blocks to subscribers); none reaches
+//! into another's state.
 
-use std::{
-    net::SocketAddr,
-    path::Path,
-    sync::Arc,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
-};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
-use da_kzg::{
-    Cell, Commitment, KzgProver, NamespaceProof, Proof, ProofStrategy, ProvenCell, ProverConfig,
-};
-use da_proto::v1 as pb;
-use da_types::{
-    consts::{CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
-    layout::{decode_index, decode_index_count, index_cells, unpack_cell, CellIndex, IndexEntry},
-    Blob, Header, HeaderVerifier, ProducerSet, SignedHeader, SquareLayout,
-};
+use da_kzg::{KzgProver, ProverConfig};
+use da_types::ProducerSet;
 use ed25519_dalek::SigningKey;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, mpsc, Notify};
 use tokio_util::sync::CancellationToken;
-use tracing::{info, instrument, warn};
+use tracing::{info, warn};
 
+pub use crate::grpc::MAX_MESSAGE_BYTES;
 use crate::{
+    chain::{BlockEvent, Chain},
     config::{NodeConfig, Role},
     error::{NodeError, Result},
+    grpc::{Api, ApiConfig},
     mempool::Mempool,
     metrics::{self, Metrics},
-    store::{BlockData, Store},
+    p2p::{P2pConfig, P2pParts, ServingPeers},
+    producer::{BlockProducer, Driver, SingleSigner},
+    prune::Pruner,
+    reader::Reader,
+    store::{RocksStore, Store},
 };
 
-/// A stored block as subscribers see it.
-#[derive(Debug)]
-pub struct BlockEvent {
-    /// Its header.
-    pub header: SignedHeader,
-    /// Its blobs, in square order.
-    pub blobs: Vec<(IndexEntry, Vec<u8>)>,
-}
-
-/// State shared by the API, the producer or follower, and the pruner.
-#[derive(Debug)]
-pub struct NodeInner {
-    /// The configuration in force.
-    pub config: NodeConfig,
-    /// The database.
-    pub store: Store,
-    /// Pending blobs.
-    pub mempool: Mempool,
-    /// KZG proving (squares, repair) and, through it, verification.
-    pub kzg: Arc<KzgProver>,
-    /// Exported metrics.
-    pub metrics: Arc<Metrics>,
-    /// New blocks, for subscriptions and inclusion waits.
-    pub blocks: broadcast::Sender<Arc<BlockEvent>>,
-    /// This node's public key (hex), its identity until the p2p network gives it a peer id.
-    pub node_id: String,
-    /// Cancelled when the node stops; long-lived streams end on it.
-    pub shutdown: CancellationToken,
-    key: SigningKey,
-    verifier: ProducerSet,
-    wake: Notify,
-}
+/// Validated gossiped headers buffered for sync.
+const GOSSIP_BUFFER: usize = 64;
 
 /// A running node; dropping it stops it.
 #[derive(Debug)]
@@ -79,15 +47,59 @@ pub struct NodeHandle {
     pub grpc_addr: SocketAddr,
     /// The bound metrics address.
     pub metrics_addr: SocketAddr,
-    /// Shared state (for in-process tests and the devnet).
-    pub inner: Arc<NodeInner>,
     /// The libp2p network, when `p2p_listen` is set.
     pub p2p: Option<da_network::NetworkClient>,
+    config: Arc<NodeConfig>,
+    store: Arc<dyn Store>,
+    chain: Arc<Chain>,
+    metrics: Arc<Metrics>,
+    pruner: Pruner,
+    public_key: [u8; 32],
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl NodeHandle {
+    /// The node's store (blocking reads; for tests, tools and the devnet).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// This node's public key (the producer's key on a producer).
+    pub fn public_key(&self) -> [u8; 32] {
+        self.public_key
+    }
+
+    /// This node's public key, hex (its identity in `Info`).
+    pub fn node_id(&self) -> String {
+        hex::encode(self.public_key)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The node's chain: header checks and the import path.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
+    /// New blocks as they are stored.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<BlockEvent>> {
+        self.chain.subscribe()
+    }
+
+    /// Deletes heights past the retention window now (blocking). Returns how many.
+    pub fn prune(&self) -> Result<usize> {
+        self.pruner.prune()
+    }
+
     /// Stops every task and waits for them.
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
@@ -129,13 +141,7 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey> {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// Starts a node with its own KZG prover.
+/// Starts a node with its own KZG context.
 pub async fn start(config: NodeConfig) -> Result<NodeHandle> {
     let precompute = config.precompute && config.role == Role::Producer;
     let kzg = tokio::task::spawn_blocking(move || {
@@ -148,7 +154,7 @@ pub async fn start(config: NodeConfig) -> Result<NodeHandle> {
     start_with(config, kzg).await
 }
 
-/// Starts a node sharing a KZG prover (several nodes in one process).
+/// Starts a node sharing a KZG context (several nodes in one process).
 pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeHandle> {
     config
         .validate()
@@ -157,9 +163,16 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     std::fs::create_dir_all(&dir)
         .map_err(|e| NodeError::Startup(format!("{}: {e}", dir.display())))?;
     let key = load_or_create_key(&dir.join("node.key"))?;
-    let store = Store::open(&dir.join("db"))?;
-    let mempool = Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
-        .with_max_square_k(config.max_square_k);
+    let public_key = key.verifying_key().to_bytes();
+    let db = dir.join("db");
+    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || RocksStore::open(&db))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map(Arc::new)?;
+    let mempool = Arc::new(
+        Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
+            .with_max_square_k(config.max_square_k),
+    );
     let mut restored = 0;
     for blob in store.mempool_all()? {
         if store.blob_height(&blob.id())?.is_none() && mempool.insert(blob).is_ok() {
@@ -172,38 +185,32 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         .filter_map(|k| hex::decode(k).ok()?.try_into().ok())
         .collect();
     if config.role == Role::Producer {
-        trusted.push(key.verifying_key().to_bytes());
+        trusted.push(public_key);
     }
-    let (blocks, _) = broadcast::channel(64);
-    let cancel = CancellationToken::new();
-    let inner = Arc::new(NodeInner {
-        shutdown: cancel.clone(),
-        verifier: ProducerSet::new(config.chain_id.clone(), trusted),
-        node_id: hex::encode(key.verifying_key().to_bytes()),
-        key,
-        store,
-        mempool,
-        kzg,
-        metrics: Arc::new(Metrics::new()),
-        blocks,
-        wake: Notify::new(),
-        config,
-    });
-    inner.refresh_gauges();
-    let head = inner.store.head()?;
+    let metrics = Arc::new(Metrics::new());
+    let chain = Arc::new(Chain::new(
+        store.clone(),
+        kzg.clone(),
+        ProducerSet::new(config.chain_id.clone(), trusted),
+        metrics.clone(),
+    ));
+    chain.refresh_gauges();
+    metrics.mempool_blobs.set(mempool.len() as i64);
+    metrics.mempool_bytes.set(mempool.bytes() as i64);
+    let head = store.head()?;
     info!(
-        role = %inner.config.role,
-        chain = %inner.config.chain_id,
+        role = %config.role,
+        chain = %config.chain_id,
         data_dir = %dir.display(),
         ?head,
         restored_mempool = restored,
         "node starting"
     );
 
-    let grpc = metrics::bind(inner.config.grpc_addr, "gRPC")
+    let grpc = metrics::bind(config.grpc_addr, "gRPC")
         .await
         .map_err(|e| NodeError::Startup(e.to_string()))?;
-    let metrics_listener = metrics::bind(inner.config.metrics_addr, "metrics")
+    let metrics_listener = metrics::bind(config.metrics_addr, "metrics")
         .await
         .map_err(|e| NodeError::Startup(e.to_string()))?;
     let grpc_addr = grpc
@@ -213,35 +220,90 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         .local_addr()
         .map_err(|e| NodeError::Startup(e.to_string()))?;
 
+    let cancel = CancellationToken::new();
+    let reader = Reader::new(store.clone());
+    let wake = Arc::new(Notify::new());
     let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(crate::grpc::serve(
-        inner.clone(),
-        grpc,
+    let api = Api::new(
+        ApiConfig::from_node(&config, hex::encode(public_key)),
+        reader.clone(),
+        chain.clone(),
+        mempool.clone(),
+        wake.clone(),
+        metrics.clone(),
         cancel.clone(),
-    )));
-    let m = inner.metrics.clone();
-    let c = cancel.clone();
+    );
+    tasks.push(tokio::spawn(crate::grpc::serve(api, grpc, cancel.clone())));
+    let (m, c) = (metrics.clone(), cancel.clone());
     tasks.push(tokio::spawn(async move {
         if let Err(e) = metrics::serve(metrics_listener, m, c).await {
             warn!("metrics server stopped: {e}");
         }
     }));
-    match inner.config.role {
-        Role::Producer => tasks.push(tokio::spawn(producer_loop(inner.clone(), cancel.clone()))),
-        // Without `follow`, a full node syncs over libp2p (started with the network below).
-        Role::Full if inner.config.follow.is_some() => {
-            tasks.push(tokio::spawn(follow_loop(inner.clone(), cancel.clone())));
+    let secret_key = key.to_bytes();
+    match config.role {
+        Role::Producer => {
+            let producer: Arc<dyn BlockProducer> = Arc::new(SingleSigner::new(
+                config.chain_id.clone(),
+                key,
+                kzg,
+                metrics.clone(),
+            ));
+            let driver = Driver {
+                producer,
+                chain: chain.clone(),
+                mempool,
+                wake,
+                block_time: config.block_time(),
+                metrics: metrics.clone(),
+            };
+            tasks.push(tokio::spawn(crate::producer::driver(
+                driver,
+                cancel.clone(),
+            )));
         }
-        Role::Full => {}
+        // Without `follow`, a full node syncs over libp2p (started with the network below).
+        Role::Full => {
+            if let Some(url) = config.follow.clone() {
+                tasks.push(tokio::spawn(crate::follow::run(
+                    chain.clone(),
+                    url,
+                    cancel.clone(),
+                )));
+            }
+        }
     }
-    if !inner.config.archival {
-        tasks.push(tokio::spawn(prune_loop(inner.clone(), cancel.clone())));
+    let pruner = Pruner::new(store.clone(), metrics.clone(), config.retention_secs);
+    if !config.archival {
+        tasks.push(tokio::spawn(pruner.clone().run(cancel.clone())));
     }
-    let p2p = if inner.config.p2p_listen.is_empty() {
+    let p2p = if config.p2p_listen.is_empty() {
         None
     } else {
-        let (client, task) = crate::p2p::start(inner.clone(), cancel.clone()).await?;
+        let peers = ServingPeers::default();
+        let syncing = config.role == Role::Full && config.follow.is_none();
+        let (gossip_tx, gossip_rx) = mpsc::channel(GOSSIP_BUFFER);
+        let parts = P2pParts {
+            config: P2pConfig::from_node(&config),
+            secret_key,
+            reader,
+            chain: chain.clone(),
+            peers: peers.clone(),
+            gossip: syncing.then_some(gossip_tx),
+        };
+        let (client, task) = crate::p2p::start(parts, cancel.clone()).await?;
         tasks.push(task);
+        if syncing {
+            // Not awaited at shutdown: it stops at its next cancellation point.
+            tokio::spawn(crate::sync::run(
+                chain.clone(),
+                metrics.clone(),
+                client.clone(),
+                peers,
+                gossip_rx,
+                cancel.clone(),
+            ));
+        }
         Some(client)
     };
     info!(%grpc_addr, %metrics_addr, "node listening");
@@ -249,465 +311,13 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         grpc_addr,
         metrics_addr,
         p2p,
-        inner,
+        config: Arc::new(config),
+        store,
+        chain,
+        metrics,
+        pruner,
+        public_key,
         cancel,
         tasks,
     })
-}
-
-impl NodeInner {
-    /// The node key's secret bytes (also the node's libp2p identity).
-    pub(crate) fn secret_key_bytes(&self) -> [u8; 32] {
-        self.key.to_bytes()
-    }
-
-    /// The producer's public key (this node's key).
-    pub fn public_key(&self) -> [u8; 32] {
-        self.key.verifying_key().to_bytes()
-    }
-
-    /// Wakes the producer early (the mempool fills a square).
-    pub fn wake_producer(&self) {
-        self.wake.notify_one();
-    }
-
-    fn refresh_gauges(&self) {
-        let m = &self.metrics;
-        m.mempool_blobs.set(self.mempool.len() as i64);
-        m.mempool_bytes.set(self.mempool.bytes() as i64);
-        m.storage_bytes.set(self.store.storage_bytes() as i64);
-        if let Ok(Some(h)) = self.store.head() {
-            m.head_height.set(h as i64);
-        }
-        if let Ok(Some(h)) = self.store.lowest() {
-            m.lowest_height.set(h as i64);
-        }
-    }
-
-    /// Builds, signs, proves and stores one block from `blobs` (blocking; run off the runtime).
-    #[instrument(skip_all, name = "producer.produce", fields(blobs = blobs.len()))]
-    fn produce(&self, blobs: &[Blob]) -> Result<()> {
-        let t0 = Instant::now();
-        let square = SquareLayout::build(blobs)?;
-        let committed = self.kzg.commit_square(&square)?;
-        let (height, parent_hash, parent_ts) = match self.store.head()? {
-            Some(h) => {
-                let parent = self
-                    .store
-                    .header(h)?
-                    .ok_or_else(|| NodeError::Internal(format!("head {h} has no header")))?;
-                (h + 1, parent.hash(), parent.header.timestamp_ms)
-            }
-            None => (1, [0u8; 32], 0),
-        };
-        let header = Header {
-            chain_id: self.config.chain_id.clone(),
-            height,
-            parent_hash,
-            timestamp_ms: now_ms().max(parent_ts),
-            k: square.k() as u16,
-            commitments: committed.commitments().iter().map(|c| c.0).collect(),
-            blob_count: square.index().len() as u32,
-        }
-        .sign(&self.key)?;
-        self.metrics
-            .time_to_header
-            .observe(t0.elapsed().as_secs_f64());
-        let full = committed.prove(&self.kzg, ProofStrategy::Linear)?;
-        self.metrics
-            .time_to_proofs
-            .observe(t0.elapsed().as_secs_f64());
-        let k = square.k();
-        let block = BlockData::from_square(header, square.index().to_vec(), &full);
-        self.store.put_block(&block)?;
-        let payload: Vec<(IndexEntry, Vec<u8>)> = square
-            .index()
-            .iter()
-            .zip(sorted_like_index(blobs, square.index()))
-            .map(|(e, b)| (*e, b.data().to_vec()))
-            .collect();
-        info!(
-            height,
-            k,
-            blobs = blobs.len(),
-            ms = t0.elapsed().as_millis() as u64,
-            "block produced"
-        );
-        self.after_block(block.header, payload);
-        Ok(())
-    }
-
-    fn after_block(&self, header: SignedHeader, blobs: Vec<(IndexEntry, Vec<u8>)>) {
-        let m = &self.metrics;
-        m.blocks.inc();
-        m.blobs_included.inc_by(blobs.len() as u64);
-        m.square_k.set(i64::from(header.header.k));
-        m.block_bytes
-            .set(blobs.iter().map(|(_, d)| d.len() as i64).sum());
-        self.refresh_gauges();
-        let _ = self.blocks.send(Arc::new(BlockEvent { header, blobs }));
-    }
-
-    /// Cell `(row, col)` of `height` with its proof, read from the store.
-    pub(crate) fn proven(
-        &self,
-        height: u64,
-        k: usize,
-        row: usize,
-        col: usize,
-    ) -> Result<ProvenCell> {
-        let missing = || NodeError::Internal(format!("cell ({row}, {col}) of {height} missing"));
-        let cell = self.store.cell(height, k, row, col)?.ok_or_else(missing)?;
-        let proof = self.store.proof(height, row, col)?;
-        Ok(ProvenCell {
-            index: CellIndex {
-                row: row as u32,
-                col: col as u32,
-            },
-            cell: Cell::from_slice(&cell)?,
-            proof: Proof(proof),
-        })
-    }
-
-    /// Original cells by number (`CellIndex::of_original`) with their proofs.
-    pub(crate) fn original_cells(
-        &self,
-        height: u64,
-        k: usize,
-        cells: impl IntoIterator<Item = usize>,
-    ) -> Result<Vec<ProvenCell>> {
-        cells
-            .into_iter()
-            .map(|n| {
-                let p = CellIndex::of_original(n);
-                self.proven(height, k, p.row as usize, p.col as usize)
-            })
-            .collect()
-    }
-
-    /// The completeness proof of `namespace` at `height` with the block's `k` and index, or
-    /// `None` when the block is not stored.
-    pub(crate) fn namespace_proof(
-        &self,
-        height: u64,
-        namespace: &da_types::Namespace,
-    ) -> Result<Option<(usize, Vec<IndexEntry>, NamespaceProof)>> {
-        let Some((k, index)) = self.store.block_index(height)? else {
-            return Ok(None);
-        };
-        let mine = index
-            .iter()
-            .filter(|e| e.namespace == *namespace)
-            .flat_map(|e| e.cells());
-        let proof = NamespaceProof {
-            index_cells: self.original_cells(height, k, 0..index_cells(index.len()))?,
-            blob_cells: self.original_cells(height, k, mine)?,
-        };
-        Ok(Some((k, index, proof)))
-    }
-
-    /// Checks only the header's signature against the trusted producers (cheap).
-    pub(crate) fn verify_signature(&self, header: &SignedHeader) -> Result<()> {
-        Ok(self.verifier.verify(header)?)
-    }
-
-    /// Checks a gossiped header before it is forwarded: a trusted signature and commitments
-    /// that are a valid extension (the parent link is checked at import).
-    pub(crate) fn check_gossiped(&self, header: &SignedHeader) -> Result<()> {
-        self.verifier.verify(header)?;
-        if !self
-            .kzg
-            .verify_extension(&Commitment::of_header(&header.header))?
-        {
-            return Err(NodeError::InvalidArgument(format!(
-                "header {}: commitments are not a valid extension",
-                header.header.height
-            )));
-        }
-        Ok(())
-    }
-
-    /// Checks a header a full node is about to import: trusted signature, link to the stored
-    /// parent, and commitments that are a valid extension. Returns the commitments.
-    pub(crate) fn check_header(&self, header: &SignedHeader) -> Result<Vec<Commitment>> {
-        self.verifier.verify(header)?;
-        let h = header.header.height;
-        if h > 1 {
-            if let Some(parent) = self.store.header(h - 1)? {
-                if parent.hash() != header.header.parent_hash {
-                    return Err(NodeError::InvalidArgument(format!(
-                        "header {h} does not link to the stored header {}",
-                        h - 1
-                    )));
-                }
-            }
-        }
-        let commitments = Commitment::of_header(&header.header);
-        if !self.kzg.verify_extension(&commitments)? {
-            return Err(NodeError::InvalidArgument(format!(
-                "header {h}: commitments are not a valid extension"
-            )));
-        }
-        Ok(commitments)
-    }
-
-    /// Verifies and stores a block fetched from upstream: `rows[r]` holds row `r`'s 128 cells.
-    #[instrument(skip_all, name = "follower.import", fields(height = header.header.height))]
-    fn import(&self, header: SignedHeader, rows: Vec<Vec<(CellIndex, Cell, Proof)>>) -> Result<()> {
-        let commitments = self.check_header(&header)?;
-        let h = header.header.height;
-        let k = header.header.k as usize;
-        if rows.len() != 2 * k || rows.iter().any(|r| r.len() != CELLS_PER_ROW) {
-            return Err(NodeError::InvalidArgument(format!(
-                "block {h}: expected {} full rows",
-                2 * k
-            )));
-        }
-        let all: Vec<(CellIndex, Cell, Proof)> = rows.into_iter().flatten().collect();
-        for (i, (idx, _, _)) in all.iter().enumerate() {
-            if (idx.row as usize, idx.col as usize) != (i / CELLS_PER_ROW, i % CELLS_PER_ROW) {
-                return Err(NodeError::InvalidArgument(format!(
-                    "block {h}: cell {i} is labelled ({}, {})",
-                    idx.row, idx.col
-                )));
-            }
-        }
-        let verified = self.kzg.verify_cells(&commitments, all)?;
-        let proofs = verified.iter().map(|v| v.proof().0).collect();
-        let (data, parity) = verified.split_at(k * CELLS_PER_ROW);
-        let bytes = |v: &[da_kzg::VerifiedCell]| -> Vec<Vec<u8>> {
-            v.iter().map(|c| c.cell().as_bytes().to_vec()).collect()
-        };
-        self.store_verified(header, bytes(data), proofs, bytes(parity))
-    }
-
-    /// Stores a block whose header was checked and whose cells and proofs were verified against
-    /// it (or recomputed by repair): decodes the index, checks every blob against its id, writes
-    /// the block in one batch and notifies subscribers. `cells` are the `k × 128` cells of the
-    /// original rows, `proofs` all `2k × 128` proofs, `parity` the parity rows' cells if at
-    /// hand (cached for serving, not stored), all row-major.
-    pub(crate) fn store_verified(
-        &self,
-        header: SignedHeader,
-        cells: Vec<Vec<u8>>,
-        proofs: Vec<[u8; da_types::consts::BYTES_PER_G1]>,
-        parity: Vec<Vec<u8>>,
-    ) -> Result<()> {
-        let h = header.header.height;
-        let k = header.header.k as usize;
-        if cells.len() != k * CELLS_PER_ROW || proofs.len() != 2 * k * CELLS_PER_ROW {
-            return Err(NodeError::Internal(format!(
-                "block {h}: {} cells and {} proofs for k = {k}",
-                cells.len(),
-                proofs.len()
-            )));
-        }
-        let original = |n: usize| {
-            let p = CellIndex::of_original(n);
-            &cells[p.row as usize * CELLS_PER_ROW + p.col as usize]
-        };
-        let mut payload = Vec::new();
-        unpack_cell(original(0), &mut payload)?;
-        let count = decode_index_count(&payload)?;
-        for n in 1..index_cells(count) {
-            unpack_cell(original(n), &mut payload)?;
-        }
-        let index = decode_index(&payload, k)?;
-        if index.len() != header.header.blob_count as usize {
-            return Err(NodeError::InvalidArgument(format!(
-                "block {h}: index has {} blobs, header says {}",
-                index.len(),
-                header.header.blob_count
-            )));
-        }
-        let mut blobs = Vec::with_capacity(index.len());
-        for e in &index {
-            let mut data = Vec::with_capacity(e.cells().len() * PAYLOAD_BYTES_PER_CELL);
-            for n in e.cells() {
-                unpack_cell(original(n), &mut data)?;
-            }
-            data.truncate(e.len as usize);
-            if da_types::BlobId::compute(&e.namespace, &data) != e.blob_id {
-                return Err(NodeError::InvalidArgument(format!(
-                    "block {h}: blob {} does not match its id",
-                    e.blob_id
-                )));
-            }
-            blobs.push((*e, data));
-        }
-        let block = BlockData {
-            header,
-            index,
-            cells,
-            proofs,
-            parity,
-        };
-        self.store.put_block(&block)?;
-        info!(height = h, k, blobs = blobs.len(), "block imported");
-        self.after_block(block.header, blobs);
-        Ok(())
-    }
-}
-
-/// The blobs in the order the layout put them (stable sort by namespace).
-fn sorted_like_index<'a>(blobs: &'a [Blob], index: &[IndexEntry]) -> Vec<&'a Blob> {
-    let mut v: Vec<&Blob> = blobs.iter().collect();
-    v.sort_by(|a, b| a.namespace().cmp(b.namespace()));
-    debug_assert!(v.iter().zip(index).all(|(b, e)| b.id() == e.blob_id));
-    v
-}
-
-async fn producer_loop(inner: Arc<NodeInner>, cancel: CancellationToken) {
-    let mut tick = tokio::time::interval(inner.config.block_time());
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => break,
-            _ = tick.tick() => {}
-            () = inner.wake.notified() => {}
-        }
-        let blobs = inner.mempool.take_for_block();
-        let worker = inner.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let r = worker.produce(&blobs);
-            (r, blobs)
-        })
-        .await;
-        match result {
-            Ok((Ok(()), _)) => {}
-            Ok((Err(e), blobs)) => {
-                warn!("block production failed, blobs return to the mempool: {e}");
-                inner.mempool.restore(blobs);
-            }
-            Err(e) => warn!("block production task failed: {e}"),
-        }
-        if inner.mempool.fills_square() {
-            inner.wake_producer();
-        }
-    }
-}
-
-async fn follow_loop(inner: Arc<NodeInner>, cancel: CancellationToken) {
-    let Some(url) = inner.config.follow.clone() else {
-        return;
-    };
-    while !cancel.is_cancelled() {
-        if let Err(e) = follow_once(&inner, &url, &cancel).await {
-            warn!(upstream = %url, "following failed, retrying in 1s: {e}");
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
-        }
-    }
-}
-
-/// Largest gRPC message the node sends or accepts.
-pub const MAX_MESSAGE_BYTES: usize = 96 * 1024 * 1024;
-
-async fn follow_once(inner: &Arc<NodeInner>, url: &str, cancel: &CancellationToken) -> Result<()> {
-    use pb::{
-        header_service_client::HeaderServiceClient, share_service_client::ShareServiceClient,
-    };
-    let channel = tonic::transport::Endpoint::from_shared(url.to_string())
-        .map_err(|e| NodeError::Startup(format!("follow URL {url:?}: {e}")))?
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .map_err(|e| NodeError::Unavailable(format!("connect {url}: {e}")))?;
-    let mut headers =
-        HeaderServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let mut shares = ShareServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let unavailable = |e: tonic::Status| NodeError::Unavailable(format!("upstream: {e}"));
-    loop {
-        if cancel.is_cancelled() {
-            return Ok(());
-        }
-        let next = inner.store.head()?.map_or(1, |h| h + 1);
-        let head = match headers.head(pb::HeadRequest {}).await {
-            Ok(h) => h.into_inner().height,
-            Err(s) if s.code() == tonic::Code::NotFound => 0,
-            Err(s) => return Err(unavailable(s)),
-        };
-        if head < next {
-            tokio::select! {
-                () = cancel.cancelled() => return Ok(()),
-                () = tokio::time::sleep(Duration::from_millis(100)) => {}
-            }
-            continue;
-        }
-        let to = head.min(next + 63);
-        let range = headers
-            .get_range(pb::GetRangeRequest { from: next, to })
-            .await
-            .map_err(unavailable)?
-            .into_inner();
-        for h in range.headers {
-            let header = SignedHeader::try_from(&h)?;
-            let height = header.header.height;
-            let k = header.header.k as usize;
-            let mut rows = Vec::with_capacity(2 * k);
-            for r in 0..2 * k {
-                let row = shares
-                    .get_row(pb::GetRowRequest {
-                        height,
-                        row: r as u32,
-                    })
-                    .await
-                    .map_err(unavailable)?
-                    .into_inner();
-                let cells = row
-                    .cells
-                    .iter()
-                    .map(|s| ProvenCell::try_from(s).map(|p| (p.index, p.cell, p.proof)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                rows.push(cells);
-            }
-            let worker = inner.clone();
-            tokio::task::spawn_blocking(move || worker.import(header, rows))
-                .await
-                .map_err(|e| NodeError::Internal(e.to_string()))??;
-        }
-    }
-}
-
-async fn prune_loop(inner: Arc<NodeInner>, cancel: CancellationToken) {
-    let every = Duration::from_secs((inner.config.retention_secs / 4).clamp(1, 60));
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(every) => {}
-        }
-        let worker = inner.clone();
-        match tokio::task::spawn_blocking(move || worker.prune()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => info!(heights = n, "pruned"),
-            Ok(Err(e)) => warn!("pruning failed: {e}"),
-            Err(e) => warn!("pruning task failed: {e}"),
-        }
-    }
-}
-
-impl NodeInner {
-    /// Deletes heights older than the retention window (never the head). Returns how many.
-    pub fn prune(&self) -> Result<usize> {
-        let (Some(lowest), Some(head)) = (self.store.lowest()?, self.store.head()?) else {
-            return Ok(0);
-        };
-        let cutoff = now_ms().saturating_sub(self.config.retention_secs.saturating_mul(1000));
-        let mut keep_from = lowest;
-        while keep_from < head {
-            match self.store.header(keep_from)? {
-                Some(h) if h.header.timestamp_ms < cutoff => keep_from += 1,
-                _ => break,
-            }
-        }
-        let n = self.store.prune_below(keep_from)?;
-        if n > 0 {
-            self.refresh_gauges();
-        }
-        Ok(n)
-    }
 }

@@ -2,8 +2,12 @@
 //! header on the gossip topic; every node verifies gossiped headers before they are forwarded
 //! (trusted signature, valid commitment extension), answers sample, header-range, row and
 //! namespace requests from its store, and keeps the set of peers that serve data. A full node
-//! without a gRPC upstream also runs [`crate::sync`] on top. Reads run off the async runtime; a
-//! request for data the node does not have gets an empty answer.
+//! without a gRPC upstream also runs `crate::sync` on top (wired by the node: this module hands
+//! it validated headers over a bounded channel and the [`ServingPeers`]). Reads run off the async
+//! runtime; a request for data the node does not have gets an empty answer.
+//!
+//! It owns the network's event loop and its slice of the configuration ([`P2pConfig`]); it
+//! reads through a [`Reader`] and checks headers and learns of new blocks through the [`Chain`].
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -15,10 +19,74 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::{
-    config::Role,
+    chain::Chain,
+    config::{NodeConfig, Role},
     error::{NodeError, Result},
-    node::NodeInner,
+    reader::Reader,
 };
+
+/// What the p2p component needs of the node's configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct P2pConfig {
+    chain_id: String,
+    listen: Vec<String>,
+    bootstrap: Vec<String>,
+    /// Only the producer publishes headers.
+    publishes: bool,
+    faults: Faults,
+}
+
+impl P2pConfig {
+    /// The p2p slice of `config`.
+    pub(crate) fn from_node(config: &NodeConfig) -> Self {
+        Self {
+            chain_id: config.chain_id.clone(),
+            listen: config.p2p_listen.clone(),
+            bootstrap: config.p2p_bootstrap.clone(),
+            publishes: config.role == Role::Producer,
+            faults: Faults {
+                withhold: config.fault_withhold,
+                withhold_heights: config.fault_withhold_heights.clone(),
+                corrupt_proofs: config.fault_corrupt_proofs,
+            },
+        }
+    }
+}
+
+/// Injected faults (tests and demos only, `specs/09-p2p.md`).
+#[derive(Clone, Debug)]
+struct Faults {
+    withhold: f64,
+    withhold_heights: Vec<u64>,
+    corrupt_proofs: bool,
+}
+
+impl Faults {
+    /// The fraction withheld at `height`.
+    fn withhold(&self, height: u64) -> f64 {
+        if self.withhold_heights.is_empty() || self.withhold_heights.contains(&height) {
+            self.withhold
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The handles the p2p component runs on (no `Debug`: it holds the secret key).
+pub(crate) struct P2pParts {
+    /// Its configuration slice.
+    pub(crate) config: P2pConfig,
+    /// The node key's secret bytes (the libp2p identity).
+    pub(crate) secret_key: [u8; 32],
+    /// Stored blocks, for serving.
+    pub(crate) reader: Reader,
+    /// Header checks and new blocks.
+    pub(crate) chain: Arc<Chain>,
+    /// Updated as peers that serve come and go.
+    pub(crate) peers: ServingPeers,
+    /// Where validated gossiped headers go (a syncing full node).
+    pub(crate) gossip: Option<mpsc::Sender<da_types::SignedHeader>>,
+}
 
 /// Peers that serve data (identify says they speak the sample protocol), in arrival order.
 #[derive(Clone, Debug, Default)]
@@ -50,11 +118,11 @@ impl ServingPeers {
 
 /// Starts the network with the node's key and spawns the serving and publishing task.
 pub(crate) async fn start(
-    inner: Arc<NodeInner>,
+    parts: P2pParts,
     cancel: CancellationToken,
 ) -> Result<(NetworkClient, tokio::task::JoinHandle<()>)> {
-    let c = &inner.config;
-    let keypair = da_network::Keypair::ed25519_from_bytes(inner.secret_key_bytes())
+    let c = &parts.config;
+    let keypair = da_network::Keypair::ed25519_from_bytes(parts.secret_key)
         .map_err(|e| NodeError::Startup(format!("p2p key: {e}")))?;
     let parse = |what: &str, v: &[String]| {
         v.iter()
@@ -67,8 +135,8 @@ pub(crate) async fn start(
     let config = NetworkConfig {
         chain_id: c.chain_id.clone(),
         keypair,
-        listen: parse("p2p listen", &c.p2p_listen)?,
-        bootstrap: parse("p2p bootstrap", &c.p2p_bootstrap)?,
+        listen: parse("p2p listen", &c.listen)?,
+        bootstrap: parse("p2p bootstrap", &c.bootstrap)?,
         serve: true,
         request_timeout: std::time::Duration::from_secs(5),
         discover: true,
@@ -76,45 +144,32 @@ pub(crate) async fn start(
     let (client, events) = da_network::start(config)
         .await
         .map_err(|e| NodeError::Startup(e.to_string()))?;
-    let peers = ServingPeers::default();
-    let syncing = inner.config.role == Role::Full && inner.config.follow.is_none();
-    let (gossip_tx, gossip_rx) = mpsc::channel(64);
-    if syncing {
-        tokio::spawn(crate::sync::run(
-            inner.clone(),
-            client.clone(),
-            peers.clone(),
-            gossip_rx,
-            cancel.clone(),
-        ));
-    }
-    let gossip = syncing.then_some(gossip_tx);
-    let task = tokio::spawn(run(
-        inner.clone(),
-        client.clone(),
-        events,
-        peers,
-        gossip,
-        cancel,
-    ));
+    let task = tokio::spawn(run(parts, client.clone(), events, cancel));
     Ok((client, task))
 }
 
 async fn run(
-    inner: Arc<NodeInner>,
+    parts: P2pParts,
     client: NetworkClient,
     mut events: mpsc::Receiver<NetworkEvent>,
-    peers: ServingPeers,
-    gossip: Option<mpsc::Sender<da_types::SignedHeader>>,
     cancel: CancellationToken,
 ) {
-    let mut blocks = inner.blocks.subscribe();
+    let P2pParts {
+        config,
+        reader,
+        chain,
+        peers,
+        gossip,
+        ..
+    } = parts;
+    let faults = Arc::new(config.faults);
+    let mut blocks = chain.subscribe();
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             b = blocks.recv() => match b {
                 // The producer publishes; other nodes relay through gossip itself.
-                Ok(ev) if inner.config.role == crate::config::Role::Producer => {
+                Ok(ev) if config.publishes => {
                     if let Err(e) = client.publish_header(ev.header.to_bytes()).await {
                         debug!(height = ev.header.header.height, "header not gossiped: {e}");
                     }
@@ -125,12 +180,12 @@ async fn run(
             },
             ev = events.recv() => match ev {
                 Some(NetworkEvent::Inbound(r)) => {
-                    let inner = inner.clone();
+                    let (reader, faults) = (reader.clone(), faults.clone());
                     tokio::spawn(async move {
                         let request = r.request;
                         let answer = tokio::task::spawn_blocking(move || {
                             let t = std::time::Instant::now();
-                            let r = serve(&inner, request);
+                            let r = serve(&reader, &faults, request);
                             debug!(us = t.elapsed().as_micros() as u64, "p2p request served");
                             r
                         })
@@ -145,12 +200,12 @@ async fn run(
                     });
                 }
                 Some(NetworkEvent::Header { from, id, data }) => {
-                    let (inner, client, gossip) = (inner.clone(), client.clone(), gossip.clone());
+                    let (chain, client, gossip) = (chain.clone(), client.clone(), gossip.clone());
                     tokio::spawn(async move {
                         let checked = tokio::task::spawn_blocking(move || {
                             let h = da_types::SignedHeader::from_bytes(&data)
                                 .map_err(|e| NodeError::InvalidArgument(e.to_string()))?;
-                            inner.check_gossiped(&h).map(|()| h)
+                            chain.check_gossiped(&h).map(|()| h)
                         })
                         .await;
                         match checked {
@@ -193,17 +248,10 @@ pub(crate) fn withheld(fraction: f64, k: usize, row: usize, col: usize) -> bool 
 }
 
 /// Answers one request from the store (blocking), applying configured faults.
-fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
-    let store = &inner.store;
-    let c = &inner.config;
-    let corrupt = c.fault_corrupt_proofs;
-    let withhold = |height: u64| {
-        if c.fault_withhold_heights.is_empty() || c.fault_withhold_heights.contains(&height) {
-            c.fault_withhold
-        } else {
-            0.0
-        }
-    };
+fn serve(reader: &Reader, faults: &Faults, request: Request) -> Result<Response> {
+    let store = reader.store();
+    let corrupt = faults.corrupt_proofs;
+    let withhold = |height: u64| faults.withhold(height);
     let cell = |height: u64, k: usize, row: usize, col: usize| -> Result<Option<pb::Sample>> {
         if row >= 2 * k || col >= CELLS_PER_ROW || withheld(withhold(height), k, row, col) {
             return Ok(None);
@@ -271,7 +319,7 @@ fn serve(inner: &NodeInner, request: Request) -> Result<Response> {
         Request::Namespace(r) => {
             let ns = da_types::convert::namespace(&r.namespace)
                 .map_err(|e| NodeError::InvalidArgument(e.to_string()))?;
-            let proof = inner.namespace_proof(r.height, &ns)?;
+            let proof = reader.namespace_proof(r.height, &ns)?;
             Response::Namespace(pb::NamespaceResponse {
                 has_height: proof.is_some(),
                 proof: proof.map(|(_, _, p)| pb::NamespaceProof::from(&p)),

@@ -19,6 +19,10 @@
 //! The CPU work (header checks, row verification, repair) runs on a small pool of threads at a
 //! lower OS priority (nice 10), half the cores: a node catching up never starves serving.
 //!
+//! The syncer owns its header buffer, target height and verification pool; it reaches the
+//! network through a [`NetworkClient`], hears validated gossip over a bounded channel from
+//! `crate::p2p`, and imports through the [`Chain`] (the same path every block takes).
+//!
 //! [`BlockFetch`] holds the per-block decisions (which row to ask of which peer, when a block is
 //! done) without I/O, so they are tested without sockets.
 
@@ -31,18 +35,16 @@ use std::{
 use da_kzg::{Commitment, PartialSquare, ProvenCell, VerifiedCell};
 use da_network::{NetworkClient, Offence, PeerId, Request, Response};
 use da_proto::v1 as pb;
-use da_types::{
-    consts::{BYTES_PER_G1, CELLS_PER_ROW},
-    CellIndex, SignedHeader,
-};
+use da_types::{consts::CELLS_PER_ROW, CellIndex, SignedHeader};
 use futures::{stream::FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{
+    chain::{Chain, VerifiedBlock},
     error::{NodeError, Result},
-    node::NodeInner,
+    metrics::Metrics,
     p2p::ServingPeers,
 };
 
@@ -245,14 +247,16 @@ impl<P: Clone + Eq + std::hash::Hash> BlockFetch<P> {
 
 /// Runs the sync loop until `cancel`.
 pub(crate) async fn run(
-    inner: Arc<NodeInner>,
+    chain: Arc<Chain>,
+    metrics: Arc<Metrics>,
     client: NetworkClient,
     peers: ServingPeers,
     mut gossip: mpsc::Receiver<SignedHeader>,
     cancel: CancellationToken,
 ) {
     let mut sync = Syncer {
-        inner,
+        chain,
+        metrics,
         client,
         peers,
         headers: BTreeMap::new(),
@@ -265,7 +269,12 @@ pub(crate) async fn run(
         while let Ok(h) = gossip.try_recv() {
             sync.heard(h);
         }
-        let next = match sync.inner.store.head() {
+        let chain = sync.chain.clone();
+        let head = tokio::task::spawn_blocking(move || chain.head())
+            .await
+            .map_err(|e| NodeError::Internal(format!("head read task failed: {e}")))
+            .and_then(|r| r);
+        let next = match head {
             Ok(h) => h.map_or(1, |h| h + 1),
             Err(e) => {
                 warn!("sync: reading the head failed: {e}");
@@ -296,7 +305,7 @@ pub(crate) async fn run(
                     _ => RETRY_PAUSE,
                 };
                 failing = Some((next, pause));
-                sync.inner.metrics.sync_failures.inc();
+                sync.metrics.sync_failures.inc();
                 warn!(height = next, "sync: {e}; retrying in {pause:?}");
                 tokio::select! {
                     () = cancel.cancelled() => break,
@@ -309,7 +318,8 @@ pub(crate) async fn run(
 }
 
 struct Syncer {
-    inner: Arc<NodeInner>,
+    chain: Arc<Chain>,
+    metrics: Arc<Metrics>,
     client: NetworkClient,
     peers: ServingPeers,
     /// Headers known but not imported yet (signature and extension checked).
@@ -335,7 +345,7 @@ impl Syncer {
                 // Only a header signed by a trusted producer moves the target: a peer cannot
                 // send the node chasing heights that do not exist.
                 match r.headers.last().map(SignedHeader::try_from) {
-                    Some(Ok(h)) if self.inner.verify_signature(&h).is_ok() => {
+                    Some(Ok(h)) if self.chain.verify_signature(&h).is_ok() => {
                         self.heard(h);
                         return;
                     }
@@ -365,7 +375,7 @@ impl Syncer {
             for h in &r.headers {
                 match SignedHeader::try_from(h) {
                     Ok(s) if s.header.height >= height => {
-                        if self.inner.verify_signature(&s).is_err() {
+                        if self.chain.verify_signature(&s).is_err() {
                             warn!(%peer, "sync: unsigned header in a range");
                             let _ = self.client.report(peer, Offence::InvalidData).await;
                             break;
@@ -393,9 +403,9 @@ impl Syncer {
     /// Fetches, verifies (and repairs if needed) and stores block `height`.
     async fn sync_height(&mut self, height: u64) -> Result<()> {
         let header = self.header(height).await?;
-        let inner = self.inner.clone();
+        let chain = self.chain.clone();
         let h2 = header.clone();
-        let checked = self.pool.run(move || inner.check_header(&h2)).await?;
+        let checked = self.pool.run(move || chain.check_header(&h2)).await?;
         let commitments = match checked {
             Ok(c) => Arc::new(c),
             Err(e) => {
@@ -416,7 +426,7 @@ impl Syncer {
             for (row, peer) in plan.next_requests(MAX_ROWS_IN_FLIGHT) {
                 let (client, kzg, commitments, pool) = (
                     self.client.clone(),
-                    self.inner.kzg.clone(),
+                    self.chain.kzg().clone(),
                     commitments.clone(),
                     self.pool.clone(),
                 );
@@ -450,9 +460,9 @@ impl Syncer {
             };
             plan.on_answer(row, &cols);
         };
-        let inner = self.inner.clone();
+        let (chain, metrics) = (self.chain.clone(), self.metrics.clone());
         self.pool
-            .run(move || store_fetched(&inner, header, &commitments, cells, outcome))
+            .run(move || store_fetched(&chain, &metrics, header, &commitments, cells, outcome))
             .await?
     }
 }
@@ -516,9 +526,10 @@ async fn fetch_row(
     }
 }
 
-/// Stores a fetched block: as fetched when complete, repaired otherwise (blocking).
+/// Imports a fetched block: as fetched when complete, repaired otherwise (blocking).
 fn store_fetched(
-    inner: &NodeInner,
+    chain: &Chain,
+    metrics: &Metrics,
     header: SignedHeader,
     commitments: &[Commitment],
     mut cells: HashMap<CellIndex, VerifiedCell>,
@@ -526,57 +537,36 @@ fn store_fetched(
 ) -> Result<()> {
     let height = header.header.height;
     let k = usize::from(header.header.k);
-    let at = |r: usize, c: usize| CellIndex {
-        row: r as u32,
-        col: c as u32,
-    };
     if outcome == FetchOutcome::Complete && cells.len() == 2 * k * CELLS_PER_ROW {
-        let mut proofs: Vec<[u8; BYTES_PER_G1]> = Vec::with_capacity(2 * k * CELLS_PER_ROW);
-        let mut data = Vec::with_capacity(k * CELLS_PER_ROW);
-        let mut parity = Vec::with_capacity(k * CELLS_PER_ROW);
+        let mut ordered = Vec::with_capacity(2 * k * CELLS_PER_ROW);
         for r in 0..2 * k {
             for c in 0..CELLS_PER_ROW {
+                let at = CellIndex {
+                    row: r as u32,
+                    col: c as u32,
+                };
                 let v = cells
-                    .remove(&at(r, c))
+                    .remove(&at)
                     .ok_or_else(|| NodeError::Internal(format!("cell ({r}, {c}) lost")))?;
-                proofs.push(v.proof().0);
-                let bytes = v.cell().as_bytes().to_vec();
-                if r < k {
-                    data.push(bytes);
-                } else {
-                    parity.push(bytes);
-                }
+                ordered.push(v);
             }
         }
-        return inner.store_verified(header, data, proofs, parity);
+        chain.import(header, VerifiedBlock::from_verified_cells(k, ordered))?;
+        return Ok(());
     }
     let have = cells.len();
     let mut partial = PartialSquare::new(k)?;
     for v in cells.values() {
         partial.insert(v)?;
     }
-    let square = inner.kzg.repair(partial, commitments).map_err(|e| {
+    let square = chain.kzg().repair(partial, commitments).map_err(|e| {
         NodeError::Unavailable(format!(
             "block {height}: {have} of {} cells from peers and repair failed: {e}",
             2 * k * CELLS_PER_ROW
         ))
     })?;
-    let mut proofs = Vec::with_capacity(2 * k * CELLS_PER_ROW);
-    let mut data = Vec::with_capacity(k * CELLS_PER_ROW);
-    let mut parity = Vec::with_capacity(k * CELLS_PER_ROW);
-    for r in 0..2 * k {
-        for c in 0..CELLS_PER_ROW {
-            proofs.push(square.proof(r, c).0);
-            let bytes = square.committed().cell(r, c).as_bytes().to_vec();
-            if r < k {
-                data.push(bytes);
-            } else {
-                parity.push(bytes);
-            }
-        }
-    }
-    inner.store_verified(header, data, proofs, parity)?;
-    inner.metrics.blocks_repaired.inc();
+    chain.import(header, VerifiedBlock::from_square(&square))?;
+    metrics.blocks_repaired.inc();
     info!(
         height,
         fetched = have,

@@ -149,14 +149,10 @@ async fn submit_include_get_prove_and_complete() {
     assert_eq!(again.blob_ids[0], resp.blob_ids[0]);
     assert_eq!(again.height, resp.height);
     assert_eq!(
-        node.inner
-            .store
-            .head()
-            .expect("head")
-            .map(|h| h >= resp.height),
+        node.store().head().expect("head").map(|h| h >= resp.height),
         Some(true)
     );
-    let later = node.inner.store.head().expect("head").unwrap_or(0);
+    let later = node.store().head().expect("head").unwrap_or(0);
     for h in resp.height + 1..=later {
         let all = blobs
             .get_all(pb::GetAllRequest {
@@ -347,7 +343,7 @@ async fn full_node_follows_verifies_and_serves_the_same_cells() {
     let full_cfg = NodeConfig {
         role: Role::Full,
         follow: Some(format!("http://{}", producer.grpc_addr)),
-        trusted_producers: vec![hex::encode(producer.inner.public_key())],
+        trusted_producers: vec![hex::encode(producer.public_key())],
         ..producer_config(fdir.path())
     };
     let full = start(full_cfg).await;
@@ -494,7 +490,7 @@ async fn pruning_drops_heights_past_the_retention_window() {
     wait_for_height(&node, resp.height + 2).await;
     let mut pruned = false;
     for _ in 0..100 {
-        if node.inner.store.lowest().expect("lowest").unwrap_or(0) > resp.height {
+        if node.store().lowest().expect("lowest").unwrap_or(0) > resp.height {
             pruned = true;
             break;
         }
@@ -508,7 +504,7 @@ async fn pruning_drops_heights_past_the_retention_window() {
     // The blob's lookups by id and by keccak went with its height (records deleted, not just
     // pointing at a missing height).
     let hash = da_client::keccak256(&data);
-    assert_eq!(node.inner.store.blob_by_keccak(&hash).expect("read"), None);
+    assert_eq!(node.store().blob_by_keccak(&hash).expect("read"), None);
     for req in [by_keccak, by_id] {
         assert_eq!(
             blobs.get(req).await.expect_err("pruned").code(),

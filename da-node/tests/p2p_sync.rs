@@ -58,7 +58,7 @@ async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
         "the late full node did not catch up to {target}"
     );
     // Every height, every cell and proof equals the producer's (the withheld ones repaired).
-    let (a, b) = (&producer.inner.store, &late.inner.store);
+    let (a, b) = (&producer.store(), &late.store());
     let mut had_data = false;
     for h in 1..=target {
         assert_eq!(a.header(h).expect("read"), b.header(h).expect("read"));
@@ -88,7 +88,7 @@ async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
         "the chain carried no blob: the test proves nothing"
     );
     assert!(
-        late.inner.metrics.blocks_repaired.get() >= target,
+        late.metrics().blocks_repaired.get() >= target,
         "every block had withheld cells and must have been repaired"
     );
     late.shutdown().await;
@@ -115,13 +115,13 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
     );
     // It must have tried height 2 (and failed) more than once, and imported nothing from it on.
     for _ in 0..300 {
-        if late.inner.metrics.sync_failures.get() >= 2 {
+        if late.metrics().sync_failures.get() >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        late.inner.metrics.sync_failures.get() >= 2,
+        late.metrics().sync_failures.get() >= 2,
         "the node never attempted the unrecoverable height 2"
     );
     assert_eq!(
@@ -129,7 +129,7 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
         1,
         "a block that cannot be repaired was imported"
     );
-    assert_eq!(late.inner.store.header(2).expect("read"), None);
+    assert_eq!(late.store().header(2).expect("read"), None);
     late.shutdown().await;
     producer.shutdown().await;
 }
@@ -150,16 +150,15 @@ async fn two_full_nodes_one_late_sync_from_any_peer() {
     );
     for h in 1..=target {
         let (k, _) = producer
-            .inner
-            .store
+            .store()
             .block_index(h)
             .expect("read")
             .expect("stored");
         for r in 0..2 * k {
             for c in 0..CELLS_PER_ROW {
                 assert_eq!(
-                    producer.inner.store.cell(h, k, r, c).expect("read"),
-                    late.inner.store.cell(h, k, r, c).expect("read"),
+                    producer.store().cell(h, k, r, c).expect("read"),
+                    late.store().cell(h, k, r, c).expect("read"),
                     "height {h} cell ({r}, {c})"
                 );
             }
@@ -222,7 +221,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
         penalised,
         "the peer sending an unsigned head was not penalised"
     );
-    assert_eq!(late.inner.store.head().expect("head"), None);
+    assert_eq!(late.store().head().expect("head"), None);
     // Given an honest peer, the node follows the real chain.
     for a in da_testkit::p2p_addrs(&producer).await {
         late_p2p.dial(a).await.expect("dial the producer");

@@ -75,8 +75,7 @@ async fn light_clients_sample_every_new_height_to_the_target_confidence() {
             } => {
                 assert!(confidence >= 0.9999, "{confidence}");
                 let k = node
-                    .inner
-                    .store
+                    .store()
                     .block_index(h)
                     .expect("read")
                     .expect("stored")
@@ -325,7 +324,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
     let late = LightClient::start(
         LightConfig {
             chain_id: "devnet-faults".into(),
-            producers: vec![net.producer.inner.public_key()],
+            producers: vec![net.producer.public_key()],
             bootstrap,
             listen: Vec::new(),
             sampler: SamplerConfig::default(),
@@ -371,7 +370,7 @@ async fn withholding_below_the_bound_is_repaired_by_the_full_node_and_available(
         }
     }
     // The full node stored every cell of what it imported, the withheld ones included.
-    let store = &net.full.inner.store;
+    let store = &net.full.store();
     let head = store
         .head()
         .expect("head")

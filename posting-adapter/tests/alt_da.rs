@@ -554,7 +554,7 @@ async fn tampered_backend_never_yields_200() {
     );
     let trusted = HeaderTrust::Verifier(Arc::new(ProducerSet::new(
         "altda",
-        vec![net.producer.inner.public_key()],
+        vec![net.producer.public_key()],
     )));
     let ns = Namespace::new_v0(b"op-rollup").expect("ns");
     for verify in [VerifyMode::Inclusion, VerifyMode::Id] {

@@ -48,7 +48,7 @@ async fn post_and_get_through_the_cli() {
     .await
     .expect("devnet");
     let node = format!("http://{}", net.producer.grpc_addr);
-    let key = hex::encode(net.producer.inner.public_key());
+    let key = hex::encode(net.producer.public_key());
     let with_node = |args: &[&str]| {
         let mut c = bin();
         c.args([

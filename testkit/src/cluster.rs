@@ -94,7 +94,7 @@ impl Cluster {
     pub fn full_config(&self, producer: &NodeHandle, bootstrap: &[Multiaddr]) -> NodeConfig {
         NodeConfig {
             role: Role::Full,
-            trusted_producers: vec![hex::encode(producer.inner.public_key())],
+            trusted_producers: vec![hex::encode(producer.public_key())],
             p2p_bootstrap: bootstrap.iter().map(ToString::to_string).collect(),
             ..self.producer_config()
         }
@@ -126,7 +126,7 @@ impl Cluster {
     ) -> LightConfig {
         LightConfig {
             chain_id: self.chain.clone(),
-            producers: vec![producer.inner.public_key()],
+            producers: vec![producer.public_key()],
             bootstrap,
             listen: Vec::new(),
             sampler: SamplerConfig::default(),

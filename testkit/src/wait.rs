@@ -20,7 +20,7 @@ pub async fn until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> 
 
 /// The node's stored head (0 before the first block).
 pub fn head(node: &NodeHandle) -> u64 {
-    node.inner.store.head().expect("read head").unwrap_or(0)
+    node.store().head().expect("read head").unwrap_or(0)
 }
 
 /// Waits (at most 30 s) until `node` stores `height`.

@@ -1,4 +1,5 @@
-//! The embedded RocksDB store (`specs/07-storage.md`).
+//! The RocksDB backend of [`Store`] (`specs/07-storage.md`): owns the database handle and the
+//! on-disk encoding (column families, packed cells, elided padding).
 //!
 //! # What is stored
 //! Per block, in **one atomic write batch**: the signed header; the block's index; the 128 cells
@@ -15,25 +16,18 @@
 //! A crash at any point leaves either the whole block or none of it; restart resumes from the
 //! stored head.
 
-use std::{
-    collections::HashMap,
-    path::Path,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::path::Path;
 
-use da_erasure::{ErasureError, ParityRow};
 use da_types::{
-    consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
-    layout::{check_entries, unpack_cell, IndexEntry, INDEX_ENTRY_SIZE},
-    Blob, BlobId, CellIndex, Namespace, SignedHeader,
+    consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW},
+    layout::{check_entries, IndexEntry, INDEX_ENTRY_SIZE},
+    Blob, BlobId, Namespace, SignedHeader,
 };
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, DB};
-use sha3::{Digest, Keccak256};
 
-use crate::error::StoreError;
-
-/// Result with [`StoreError`].
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+use super::{
+    blob_keccaks, cell_key, corrupt, h8, parity::ParityCells, BlockData, Result, Store, G1_IDENTITY,
+};
 
 const CF_HEADERS: &str = "headers";
 const CF_BLOCKS: &str = "blocks";
@@ -49,12 +43,6 @@ const ALL_CFS: [&str; 7] = [
 /// collide with the 32-byte blob-id keys).
 const KECCAK_PREFIX: u8 = b'k';
 const KEY_HEAD: &[u8] = b"head";
-/// The compressed identity of G1: the proof of every cell of an all-zero row.
-const G1_IDENTITY: [u8; BYTES_PER_G1] = {
-    let mut p = [0u8; BYTES_PER_G1];
-    p[0] = 0xc0;
-    p
-};
 /// A cell whose 64 elements all have a zero top byte (every data cell) is stored packed: the 31
 /// low bytes of each element, 1984 bytes.
 const PACKED_CELL: usize = BYTES_PER_CELL / 32 * 31;
@@ -85,83 +73,16 @@ fn unpack_from_store(key: &[u8], v: Vec<u8>) -> Result<Vec<u8>> {
 }
 const KEY_LOWEST: &[u8] = b"lowest";
 
-/// Everything a block adds to the store.
-#[derive(Clone, Debug)]
-pub struct BlockData {
-    /// The signed header.
-    pub header: SignedHeader,
-    /// The square index.
-    pub index: Vec<IndexEntry>,
-    /// The 128 cells of each original row, row-major (`k × 128` cells of 2048 bytes).
-    pub cells: Vec<Vec<u8>>,
-    /// The proofs of all `2k × 128` cells, row-major.
-    pub proofs: Vec<[u8; BYTES_PER_G1]>,
-    /// The cells of parity rows `k..2k` (row-major) when the writer has them in memory, else
-    /// empty. Never stored (they are recomputed from columns); kept in a memory cache for the
-    /// newest blocks so serving them costs nothing.
-    pub parity: Vec<Vec<u8>>,
-}
-
-/// Lagrange rows `λ_{r,·}` by `(k, r)`.
-type LambdaCache = HashMap<(usize, usize), Arc<ParityRow>>;
-
-impl BlockData {
-    /// Collects what the store keeps of a proven square.
-    pub fn from_square(
-        header: SignedHeader,
-        index: Vec<IndexEntry>,
-        square: &da_kzg::ExtendedSquare,
-    ) -> Self {
-        let k = square.k();
-        Self {
-            header,
-            index,
-            cells: (0..k)
-                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
-                .map(|(r, c)| square.committed().cell(r, c).as_bytes().to_vec())
-                .collect(),
-            proofs: square.proofs().iter().map(|p| p.0).collect(),
-            parity: (k..2 * k)
-                .flat_map(|r| (0..CELLS_PER_ROW).map(move |c| (r, c)))
-                .map(|(r, c)| square.committed().cell(r, c).as_bytes().to_vec())
-                .collect(),
-        }
-    }
-}
-
-/// The node's database.
-pub struct Store {
+/// The node's database (embedded RocksDB).
+pub struct RocksStore {
     db: DB,
-    lambdas: Mutex<LambdaCache>,
-    parity: Mutex<ParityCache>,
+    parity: ParityCells,
 }
 
-/// Parity rows of recent blocks by height (`k × 128` cells each, row-major).
-type ParityCache = std::collections::VecDeque<(u64, Arc<Vec<Vec<u8>>>)>;
-
-/// Newest blocks whose parity rows stay in memory after their write: they are what light
-/// clients sample and syncing full nodes fetch right after a block appears.
-pub const PARITY_CACHE_BLOCKS: usize = 2;
-/// Largest `k` whose parity rows are cached (`k × 128 × 2048` bytes: 16 MiB at 64, 64 MiB at
-/// 128); parity cells of other blocks are recomputed from their column on every read.
-pub const PARITY_CACHE_MAX_K: usize = 128;
-
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for RocksStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
     }
-}
-
-fn h8(height: u64) -> [u8; 8] {
-    height.to_be_bytes()
-}
-
-fn cell_key(height: u64, row: usize, col: usize) -> [u8; 11] {
-    let mut k = [0u8; 11];
-    k[..8].copy_from_slice(&h8(height));
-    k[8..10].copy_from_slice(&(row as u16).to_be_bytes());
-    k[10] = col as u8;
-    k
 }
 
 fn row_key(height: u64, row: usize) -> [u8; 10] {
@@ -184,44 +105,12 @@ fn block_keccaks_key(height: u64) -> [u8; 9] {
     k
 }
 
-/// `keccak256` of each blob's bytes, in index order, from the block's original cells.
-fn blob_keccaks(block: &BlockData) -> Result<Vec<[u8; 32]>> {
-    let k = block.header.header.k as usize;
-    let bad = |why: String| corrupt(CF_BLOCKS, &h8(block.header.header.height), why);
-    block
-        .index
-        .iter()
-        .map(|e| {
-            let mut data = Vec::with_capacity(e.cells().len() * PAYLOAD_BYTES_PER_CELL);
-            for n in e.cells() {
-                let c = CellIndex::of_original(n);
-                let cell = block
-                    .cells
-                    .get(c.row as usize * CELLS_PER_ROW + c.col as usize)
-                    .filter(|_| (c.row as usize) < k)
-                    .ok_or_else(|| bad(format!("blob {} runs past the square", e.blob_id)))?;
-                unpack_cell(cell, &mut data).map_err(|e| bad(e.to_string()))?;
-            }
-            data.truncate(e.len as usize);
-            Ok(Keccak256::digest(&data).into())
-        })
-        .collect()
-}
-
-fn corrupt(cf: &'static str, key: &[u8], why: impl Into<String>) -> StoreError {
-    StoreError::Corrupt {
-        cf,
-        key: hex::encode(key),
-        why: why.into(),
-    }
-}
-
 fn u64_of(cf: &'static str, key: &[u8], v: &[u8]) -> Result<u64> {
     let arr: [u8; 8] = v.try_into().map_err(|_| corrupt(cf, key, "not 8 bytes"))?;
     Ok(u64::from_be_bytes(arr))
 }
 
-impl Store {
+impl RocksStore {
     /// Opens (creating if needed) the database under `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let mut opts = Options::default();
@@ -234,8 +123,7 @@ impl Store {
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
         Ok(Self {
             db,
-            lambdas: Mutex::new(HashMap::new()),
-            parity: Mutex::new(std::collections::VecDeque::new()),
+            parity: ParityCells::default(),
         })
     }
 
@@ -248,9 +136,11 @@ impl Store {
     fn get(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.db.get_cf(self.cf(cf)?, key)?)
     }
+}
 
+impl Store for RocksStore {
     /// Writes a whole block atomically and makes it the head.
-    pub fn put_block(&self, block: &BlockData) -> Result<()> {
+    fn put_block(&self, block: &BlockData) -> Result<()> {
         let h = block.header.header.height;
         let k = block.header.header.k as usize;
         let mut b = WriteBatch::default();
@@ -297,33 +187,26 @@ impl Store {
             b.put_cf(meta, KEY_LOWEST, h8(h));
         }
         self.db.write(b)?;
-        if k <= PARITY_CACHE_MAX_K && block.parity.len() == k * CELLS_PER_ROW {
-            let mut cache = self.parity.lock().unwrap_or_else(PoisonError::into_inner);
-            cache.retain(|(x, _)| *x != h);
-            cache.push_back((h, Arc::new(block.parity.clone())));
-            while cache.len() > PARITY_CACHE_BLOCKS {
-                cache.pop_front();
-            }
-        }
+        self.parity.remember(block);
         Ok(())
     }
 
     /// The highest stored height.
-    pub fn head(&self) -> Result<Option<u64>> {
+    fn head(&self) -> Result<Option<u64>> {
         self.get(CF_META, KEY_HEAD)?
             .map(|v| u64_of(CF_META, KEY_HEAD, &v))
             .transpose()
     }
 
     /// The lowest height still stored (pruning moves it up).
-    pub fn lowest(&self) -> Result<Option<u64>> {
+    fn lowest(&self) -> Result<Option<u64>> {
         self.get(CF_META, KEY_LOWEST)?
             .map(|v| u64_of(CF_META, KEY_LOWEST, &v))
             .transpose()
     }
 
     /// The header at `height`.
-    pub fn header(&self, height: u64) -> Result<Option<SignedHeader>> {
+    fn header(&self, height: u64) -> Result<Option<SignedHeader>> {
         self.get(CF_HEADERS, &h8(height))?
             .map(|v| {
                 SignedHeader::from_bytes(&v)
@@ -333,7 +216,7 @@ impl Store {
     }
 
     /// `k` and the index of the block at `height`.
-    pub fn block_index(&self, height: u64) -> Result<Option<(usize, Vec<IndexEntry>)>> {
+    fn block_index(&self, height: u64) -> Result<Option<(usize, Vec<IndexEntry>)>> {
         let key = h8(height);
         let Some(v) = self.get(CF_BLOCKS, &key)? else {
             return Ok(None);
@@ -353,7 +236,7 @@ impl Store {
 
     /// The proof of cell `(row, col)` of the stored block at `height` (the caller has checked
     /// the block is stored; an unstored row of proofs is a padding row's identities).
-    pub fn proof(&self, height: u64, row: usize, col: usize) -> Result<[u8; BYTES_PER_G1]> {
+    fn proof(&self, height: u64, row: usize, col: usize) -> Result<[u8; BYTES_PER_G1]> {
         let key = row_key(height, row);
         let Some(v) = self.get(CF_PROOFS, &key)? else {
             return Ok(G1_IDENTITY);
@@ -370,7 +253,7 @@ impl Store {
     /// The bytes of cell `(row, col)` of the stored block at `height` with `k` original rows
     /// (the caller has checked the block is stored); parity rows are recomputed from their
     /// column, and unstored original cells are the zero padding.
-    pub fn cell(&self, height: u64, k: usize, row: usize, col: usize) -> Result<Option<Vec<u8>>> {
+    fn cell(&self, height: u64, k: usize, row: usize, col: usize) -> Result<Option<Vec<u8>>> {
         if row < k {
             let key = cell_key(height, row, col);
             return Ok(Some(match self.get(CF_CELLS, &key)? {
@@ -378,60 +261,30 @@ impl Store {
                 None => vec![0u8; BYTES_PER_CELL],
             }));
         }
-        if let Some(rows) = self.parity_rows(height) {
-            if let Some(c) = rows.get((row - k) * CELLS_PER_ROW + col) {
-                return Ok(Some(c.clone()));
-            }
+        if let Some(c) = self.parity.cached(height, k, row, col) {
+            return Ok(Some(c));
         }
         let keys: Vec<[u8; 11]> = (0..k).map(|i| cell_key(height, i, col)).collect();
         let cf = self.cf(CF_CELLS)?;
-        let column = self.db.multi_get_cf(keys.iter().map(|key| (cf, &key[..])));
-        let lambda = self.lambda(k, row)?;
-        let cells = column
+        let column = self
+            .db
+            .multi_get_cf(keys.iter().map(|key| (cf, &key[..])))
             .into_iter()
             .zip(&keys)
-            .map(|(got, key)| got?.map(|b| unpack_from_store(key, b)).transpose())
+            .map(|(got, key)| got?.map(|v| unpack_from_store(key, v)).transpose())
             .collect::<Result<Vec<_>>>()?;
-        let refs: Vec<Option<&[u8]>> = cells.iter().map(Option::as_deref).collect();
-        // `None` is zero padding, which contributes nothing.
-        let out = lambda.cell(&refs).map_err(|e| match &e {
-            ErasureError::Cell { row: i, .. } => corrupt(CF_CELLS, &keys[*i], e.to_string()),
-            _ => corrupt(CF_CELLS, &keys[0], e.to_string()),
-        })?;
-        Ok(Some(out))
-    }
-
-    /// The cached parity rows of `height`, if its writer had them in memory (the newest
-    /// [`PARITY_CACHE_BLOCKS`] blocks).
-    fn parity_rows(&self, height: u64) -> Option<Arc<Vec<Vec<u8>>>> {
-        let cache = self.parity.lock().unwrap_or_else(PoisonError::into_inner);
-        cache
-            .iter()
-            .find(|(h, _)| *h == height)
-            .map(|(_, r)| r.clone())
-    }
-
-    /// Lagrange weights giving parity row `row` from rows `0..k` (cached).
-    fn lambda(&self, k: usize, row: usize) -> Result<Arc<ParityRow>> {
-        let mut cache = self.lambdas.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(l) = cache.get(&(k, row)) {
-            return Ok(l.clone());
-        }
-        let l =
-            Arc::new(ParityRow::new(k, row).map_err(|e| corrupt(CF_BLOCKS, b"", e.to_string()))?);
-        cache.insert((k, row), l.clone());
-        Ok(l)
+        self.parity.recompute(height, k, row, col, column).map(Some)
     }
 
     /// The height that includes a blob, if stored.
-    pub fn blob_height(&self, id: &BlobId) -> Result<Option<u64>> {
+    fn blob_height(&self, id: &BlobId) -> Result<Option<u64>> {
         self.get(CF_BLOBS, &id.0)?
             .map(|v| u64_of(CF_BLOBS, &id.0, &v))
             .transpose()
     }
 
     /// Persists a pending blob (before it is acknowledged).
-    pub fn mempool_put(&self, blob: &Blob) -> Result<()> {
+    fn mempool_put(&self, blob: &Blob) -> Result<()> {
         let mut v = blob.namespace().as_bytes().to_vec();
         v.extend_from_slice(blob.data());
         self.db.put_cf(self.cf(CF_MEMPOOL)?, blob.id().0, v)?;
@@ -439,7 +292,7 @@ impl Store {
     }
 
     /// Every persisted pending blob (after a restart).
-    pub fn mempool_all(&self) -> Result<Vec<Blob>> {
+    fn mempool_all(&self) -> Result<Vec<Blob>> {
         let cf = self.cf(CF_MEMPOOL)?;
         let mut out = Vec::new();
         for item in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
@@ -454,7 +307,7 @@ impl Store {
     }
 
     /// The newest stored blob whose data hashes to `hash` (keccak-256): `(height, id)`.
-    pub fn blob_by_keccak(&self, hash: &[u8; 32]) -> Result<Option<(u64, BlobId)>> {
+    fn blob_by_keccak(&self, hash: &[u8; 32]) -> Result<Option<(u64, BlobId)>> {
         let key = keccak_key(hash);
         let Some(v) = self.get(CF_BLOBS, &key)? else {
             return Ok(None);
@@ -469,7 +322,7 @@ impl Store {
     }
 
     /// Deletes every height below `keep_from` (one batch) and moves the lowest height up.
-    pub fn prune_below(&self, keep_from: u64) -> Result<usize> {
+    fn prune_below(&self, keep_from: u64) -> Result<usize> {
         let Some(lowest) = self.lowest()? else {
             return Ok(0);
         };
@@ -504,16 +357,12 @@ impl Store {
         }
         b.put_cf(self.cf(CF_META)?, KEY_LOWEST, h8(keep_from));
         self.db.write(b)?;
+        self.parity.forget_below(keep_from);
         Ok((keep_from - lowest) as usize)
     }
 
-    /// Approximate bytes on disk and in memtables, over all column families.
-    pub fn storage_bytes(&self) -> u64 {
-        self.storage_bytes_by_cf().iter().map(|(_, b)| b).sum()
-    }
-
     /// Approximate bytes on disk and in memtables, per column family.
-    pub fn storage_bytes_by_cf(&self) -> Vec<(&'static str, u64)> {
+    fn storage_bytes_by_cf(&self) -> Vec<(&'static str, u64)> {
         ALL_CFS
             .iter()
             .filter_map(|n| Some((*n, self.db.cf_handle(n)?)))
@@ -535,7 +384,7 @@ impl Store {
 
     /// Compacts every column family, dropping deleted records (mempool entries of included
     /// blobs, pruned heights) from disk.
-    pub fn compact(&self) -> Result<()> {
+    fn compact(&self) -> Result<()> {
         for n in ALL_CFS {
             self.db
                 .compact_range_cf(self.cf(n)?, None::<&[u8]>, None::<&[u8]>);
@@ -544,7 +393,7 @@ impl Store {
     }
 
     /// Flushes memtables to SST files (for accurate size measurements).
-    pub fn flush(&self) -> Result<()> {
+    fn flush(&self) -> Result<()> {
         for n in ALL_CFS {
             self.db.flush_cf(self.cf(n)?)?;
         }
@@ -555,42 +404,18 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use da_kzg::{KzgProver, ProofStrategy, ProverConfig};
-    use da_types::{Header, SquareLayout};
-    use ed25519_dalek::SigningKey;
+    use crate::store::tests::padded_block;
 
     /// Rows past the data are zero padding (no cells and no proofs stored), data cells are
-    /// stored packed, and every cell and proof of the extended square reads back.
+    /// stored packed, and after a reopen (empty parity cache) every cell and proof of the
+    /// extended square still reads back, recomputed; rewriting the block fills the cache again.
     #[test]
-    fn packs_data_cells_skips_padding_and_reads_everything_back() {
-        let ctx = KzgProver::new(ProverConfig::DEFAULT);
-        let ns = Namespace::new_v0(b"store-test").expect("ns");
-        // Two rows of data and the index cell: k = 4, and row 3 is zero padding.
-        let blobs = vec![Blob::new(ns, vec![7u8; 2 * 126_976]).expect("blob")];
-        let square = SquareLayout::build(&blobs).expect("layout");
-        let k = square.k();
-        let committed = ctx.commit_square(&square).expect("commit");
-        let header = Header {
-            chain_id: "t".into(),
-            height: 1,
-            parent_hash: [0; 32],
-            timestamp_ms: 0,
-            k: k as u16,
-            commitments: committed.commitments().iter().map(|c| c.0).collect(),
-            blob_count: square.index().len() as u32,
-        }
-        .sign(&SigningKey::from_bytes(&[3; 32]))
-        .expect("sign");
-        let full = committed.prove(&ctx, ProofStrategy::Linear).expect("prove");
+    fn packs_data_cells_skips_padding_and_reads_everything_back_after_reopen() {
+        let (block, full) = padded_block();
+        let k = block.k();
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path()).expect("open");
-        store
-            .put_block(&BlockData::from_square(
-                header,
-                square.index().to_vec(),
-                &full,
-            ))
-            .expect("put");
+        let store = RocksStore::open(dir.path()).expect("open");
+        store.put_block(&block).expect("put");
 
         let identity_rows = (0..2 * k)
             .filter(|&r| (0..CELLS_PER_ROW).all(|c| full.proof(r, c).0 == G1_IDENTITY))
@@ -613,17 +438,15 @@ mod tests {
             }
         }
         assert!(packed > 0);
-        // Parity rows come from the write-time cache; after a reopen (empty cache) they are
-        // recomputed from their columns: both must give the extended square.
         assert!(
-            store.parity_rows(1).is_some(),
+            store.parity.is_cached(1),
             "the writer's parity rows are cached"
         );
         let reopened = {
             drop(store);
-            Store::open(dir.path()).expect("reopen")
+            RocksStore::open(dir.path()).expect("reopen")
         };
-        assert!(reopened.parity_rows(1).is_none());
+        assert!(!reopened.parity.is_cached(1));
         for r in 0..2 * k {
             for c in 0..CELLS_PER_ROW {
                 let want = full.committed().cell(r, c).as_bytes().to_vec();
@@ -636,12 +459,12 @@ mod tests {
         }
         let store = reopened;
         store
-            .put_block(&BlockData::from_square(
-                store.header(1).expect("read").expect("header"),
-                square.index().to_vec(),
-                &full,
-            ))
+            .put_block(&BlockData {
+                header: store.header(1).expect("read").expect("header"),
+                ..block
+            })
             .expect("rewrite caches");
+        assert!(store.parity.is_cached(1));
         for r in 0..2 * k {
             for c in 0..CELLS_PER_ROW {
                 let cell = store.cell(1, k, r, c).expect("cell").expect("some");
@@ -655,6 +478,36 @@ mod tests {
         }
     }
 
+    /// A head, the blobs' lookups and the pending blobs survive a reopen.
+    #[test]
+    fn blocks_and_pending_blobs_survive_a_reopen() {
+        let (block, _) = padded_block();
+        let pending = Blob::new(
+            Namespace::new_v0(b"pending").expect("ns"),
+            b"pending".to_vec(),
+        )
+        .expect("blob");
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let store = RocksStore::open(dir.path()).expect("open");
+            store.mempool_put(&pending).expect("persist");
+            store.put_block(&block).expect("put");
+        }
+        let store = RocksStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.head().expect("head"), Some(1));
+        assert_eq!(store.lowest().expect("lowest"), Some(1));
+        assert_eq!(
+            store.blob_height(&block.index[0].blob_id).expect("read"),
+            Some(1)
+        );
+        let left: Vec<BlobId> = store
+            .mempool_all()
+            .expect("read")
+            .iter()
+            .map(Blob::id)
+            .collect();
+        assert_eq!(left, vec![pending.id()]);
+    }
     #[test]
     fn bad_cell_records_are_reported_not_misread() {
         assert!(unpack_from_store(b"key", vec![0; 100]).is_err());
