@@ -1,11 +1,16 @@
 //! Prometheus metrics of the node, served as text on `GET /metrics`.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 
+use da_network::NetworkClient;
 use prometheus_client::{
-    encoding::text::encode,
+    collector::Collector,
+    encoding::{text::encode, DescriptorEncoder, EncodeMetric},
     metrics::{
-        counter::Counter,
+        counter::{ConstCounter, Counter},
         family::Family,
         gauge::Gauge,
         histogram::{exponential_buckets, Histogram},
@@ -15,10 +20,41 @@ use prometheus_client::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// The network's dropped-event counters, read at each scrape once the network is attached:
+/// `da_p2p_dropped_events_total{kind="header|request|peer_notice"}` (all 0 before, or without
+/// libp2p).
+#[derive(Debug)]
+struct DroppedEvents(Arc<OnceLock<NetworkClient>>);
+
+impl Collector for DroppedEvents {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let d = self
+            .0
+            .get()
+            .map(NetworkClient::dropped_events)
+            .unwrap_or_default();
+        let mut family = encoder.encode_descriptor(
+            "p2p_dropped_events",
+            "Network events dropped because the node was busy, by kind",
+            None,
+            ConstCounter::new(0u64).metric_type(),
+        )?;
+        for (kind, n) in [
+            ("header", d.headers),
+            ("request", d.requests),
+            ("peer_notice", d.peer_notices),
+        ] {
+            ConstCounter::new(n).encode(family.encode_family(&[("kind", kind)])?)?;
+        }
+        Ok(())
+    }
+}
+
 /// Every metric the node exports.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    network: Arc<OnceLock<NetworkClient>>,
     /// Highest stored height.
     pub head_height: Gauge,
     /// Lowest stored height.
@@ -78,7 +114,9 @@ impl Metrics {
             storage_bytes: Gauge::default(),
             rpc_errors: Family::default(),
             registry: Registry::default(),
+            network: Arc::new(OnceLock::new()),
         };
+        registry.register_collector(Box::new(DroppedEvents(m.network.clone())));
         registry.register(
             "blocks_repaired",
             "Blocks a full node rebuilt from partial rows",
@@ -145,6 +183,11 @@ impl Metrics {
         Self { registry, ..m }
     }
 
+    /// Exports `network`'s dropped-event counters from now on (the first call wins).
+    pub fn attach_network(&self, network: NetworkClient) {
+        let _ = self.network.set(network);
+    }
+
     /// Counts one failed RPC.
     pub fn rpc_error(&self, method: &str, code: tonic::Code) {
         self.rpc_errors
@@ -196,4 +239,31 @@ pub async fn bind(addr: SocketAddr, what: &str) -> std::io::Result<TcpListener> 
     TcpListener::bind(addr).await.map_err(|e| {
         std::io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn dropped_network_events_are_exported_once_the_network_is_attached() {
+        let m = Metrics::new();
+        let text = m.render();
+        assert!(
+            text.contains("da_p2p_dropped_events_total{kind=\"header\"} 0"),
+            "{text}"
+        );
+        let (client, _events) = da_network::start(da_network::NetworkConfig::local("m", false))
+            .await
+            .expect("network");
+        m.attach_network(client.clone());
+        let text = m.render();
+        for kind in ["header", "request", "peer_notice"] {
+            assert!(
+                text.contains(&format!("da_p2p_dropped_events_total{{kind=\"{kind}\"}} 0")),
+                "{kind}: {text}"
+            );
+        }
+        client.shutdown();
+    }
 }

@@ -292,6 +292,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
             gossip: syncing.then_some(gossip_tx),
         };
         let (client, task) = crate::p2p::start(parts, cancel.clone()).await?;
+        metrics.attach_network(client.clone());
         tasks.push(task);
         if syncing {
             // Not awaited at shutdown: it stops at its next cancellation point.
