@@ -12,7 +12,9 @@
 //! - Status changes are kept per height and broadcast to subscribers.
 //! - Catch-up: once a serving peer is known, the newest header is asked for and the heights of
 //!   the sampling window below it fetched in ranges (newest first) and verified like gossip; the
-//!   sampler samples them behind the live head. Gaps in gossip are fetched the same way.
+//!   sampler samples them behind the live head. Gaps in gossip are fetched the same way. A
+//!   range (or the head) no peer answered is asked again, of the peers serving then, after a
+//!   pause that doubles from 1 s to 16 s, until it arrives or the client stops.
 //! - Namespace reads: [`LightClient::namespace_blobs`] fetches a namespace's completeness proof
 //!   from a serving peer and verifies it against the header.
 
@@ -722,6 +724,51 @@ async fn fetch_headers(
     Vec::new()
 }
 
+/// First pause before asking again for headers no peer answered; doubles up to
+/// [`MAX_HEADER_RETRY`].
+const HEADER_RETRY: Duration = Duration::from_secs(1);
+/// Longest pause between two attempts at the same headers.
+const MAX_HEADER_RETRY: Duration = Duration::from_secs(16);
+
+/// Asks for `count` headers from `from` (0 = the newest) until some peer serving at the time
+/// answers with valid ones; empty only when the driver has stopped (`tx` closed).
+async fn fetch_headers_until(
+    client: &LightClient,
+    peers: &[PeerId],
+    from: u64,
+    count: u32,
+    tx: &mpsc::Sender<Incoming>,
+) -> Vec<SignedHeader> {
+    let mut peers = peers.to_vec();
+    let mut pause = HEADER_RETRY;
+    loop {
+        let got = fetch_headers(
+            &client.network,
+            &client.verifier,
+            &client.kzg,
+            &peers,
+            from,
+            count,
+        )
+        .await;
+        if !got.is_empty() || tx.is_closed() {
+            return got;
+        }
+        debug!(
+            from,
+            count,
+            ?pause,
+            "no peer had these headers; asking again"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_HEADER_RETRY);
+        let serving = client.lock().serving.clone();
+        if !serving.is_empty() {
+            peers = serving;
+        }
+    }
+}
+
 /// Fetches heights `from..=to`, newest range first, and hands them to the driver.
 async fn fetch_range(
     client: &LightClient,
@@ -736,19 +783,7 @@ async fn fetch_range(
             .saturating_sub(u64::from(MAX_HEADERS_PER_RANGE) - 1)
             .max(from);
         let count = (hi - lo + 1) as u32;
-        let got = fetch_headers(
-            &client.network,
-            &client.verifier,
-            &client.kzg,
-            peers,
-            lo,
-            count,
-        )
-        .await;
-        if got.is_empty() {
-            debug!(lo, hi, "no peer had these headers");
-        }
-        for h in got {
+        for h in fetch_headers_until(client, peers, lo, count, tx).await {
             if tx.send(Incoming::Header(h)).await.is_err() {
                 return;
             }
@@ -762,10 +797,9 @@ async fn fetch_range(
 
 /// Learns the head from the serving peers, then fetches the window below it.
 async fn catch_up(client: LightClient, peers: Vec<PeerId>, tx: mpsc::Sender<Incoming>) {
-    let newest = fetch_headers(&client.network, &client.verifier, &client.kzg, &peers, 0, 1).await;
+    let newest = fetch_headers_until(&client, &peers, 0, 1, &tx).await;
     let Some(head) = newest.into_iter().last() else {
-        debug!("catch-up: no peer has a header yet");
-        return;
+        return; // the client stopped
     };
     let top = head.header.height;
     if tx.send(Incoming::Header(head)).await.is_err() {
