@@ -599,3 +599,50 @@ async fn only_the_withheld_heights_are_unavailable() {
     }
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_asks_again_when_no_peer_answered_and_finishes_once_one_does() {
+    use da_network::{NetworkEvent, Request, Response};
+    use da_proto::v1 as pb;
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
+    da_testkit::wait::height(&node, 6).await;
+    // A serving peer that has no headers at all: the light client's only peer at first, so its
+    // first head and range requests come back empty.
+    let (empty, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
+        .await
+        .expect("network");
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let NetworkEvent::Inbound(r) = ev {
+                let resp = match r.request {
+                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse::default()),
+                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
+                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
+                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
+                };
+                let _ = r.respond.send(resp);
+            }
+        }
+    });
+    let lc = c
+        .start_light(LightConfig {
+            sampler: SamplerConfig {
+                window: 3,
+                ..SamplerConfig::default()
+            },
+            ..c.light_config(&node, empty.listen_addrs().await.expect("addrs"), 5)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(lc.progress().total, 0, "nobody could have answered yet");
+    // Only now does it meet a peer with the chain: catch-up must get there on its own.
+    for a in da_testkit::p2p_addrs(&node).await {
+        lc.network().dial(a).await.expect("dial the producer");
+    }
+    let p = wait_caught_up(&lc).await;
+    assert_eq!(p.total, 3, "{p:?}");
+    lc.shutdown();
+    empty.shutdown();
+    node.shutdown().await;
+}
