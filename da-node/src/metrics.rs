@@ -1,16 +1,12 @@
 //! Prometheus metrics of the node, served as text on `GET /metrics`.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, OnceLock},
-};
+use std::{net::SocketAddr, sync::Arc};
 
-use da_network::NetworkClient;
+use da_network::{DroppedEventsCollector, NetworkClient};
 use prometheus_client::{
-    collector::Collector,
-    encoding::{text::encode, DescriptorEncoder, EncodeMetric},
+    encoding::text::encode,
     metrics::{
-        counter::{ConstCounter, Counter},
+        counter::Counter,
         family::Family,
         gauge::Gauge,
         histogram::{exponential_buckets, Histogram},
@@ -20,41 +16,12 @@ use prometheus_client::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// The network's dropped-event counters, read at each scrape once the network is attached:
-/// `da_p2p_dropped_events_total{kind="header|request|peer_notice"}` (all 0 before, or without
-/// libp2p).
-#[derive(Debug)]
-struct DroppedEvents(Arc<OnceLock<NetworkClient>>);
-
-impl Collector for DroppedEvents {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let d = self
-            .0
-            .get()
-            .map(NetworkClient::dropped_events)
-            .unwrap_or_default();
-        let mut family = encoder.encode_descriptor(
-            "p2p_dropped_events",
-            "Network events dropped because the node was busy, by kind",
-            None,
-            ConstCounter::new(0u64).metric_type(),
-        )?;
-        for (kind, n) in [
-            ("header", d.headers),
-            ("request", d.requests),
-            ("peer_notice", d.peer_notices),
-        ] {
-            ConstCounter::new(n).encode(family.encode_family(&[("kind", kind)])?)?;
-        }
-        Ok(())
-    }
-}
-
 /// Every metric the node exports.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    network: Arc<OnceLock<NetworkClient>>,
+    /// `da_p2p_dropped_events_total{kind}`, once the network is attached.
+    network: DroppedEventsCollector,
     /// Highest stored height.
     pub head_height: Gauge,
     /// Lowest stored height.
@@ -114,9 +81,9 @@ impl Metrics {
             storage_bytes: Gauge::default(),
             rpc_errors: Family::default(),
             registry: Registry::default(),
-            network: Arc::new(OnceLock::new()),
+            network: DroppedEventsCollector::default(),
         };
-        registry.register_collector(Box::new(DroppedEvents(m.network.clone())));
+        registry.register_collector(Box::new(m.network.clone()));
         registry.register(
             "blocks_repaired",
             "Blocks a full node rebuilt from partial rows",
@@ -185,7 +152,7 @@ impl Metrics {
 
     /// Exports `network`'s dropped-event counters from now on (the first call wins).
     pub fn attach_network(&self, network: NetworkClient) {
-        let _ = self.network.set(network);
+        self.network.attach(network);
     }
 
     /// Counts one failed RPC.

@@ -14,7 +14,7 @@
 //!   the sampling window below it fetched in ranges (newest first) and verified like gossip; the
 //!   sampler samples them behind the live head. Gaps in gossip are fetched the same way. A
 //!   range (or the head) no peer answered is asked again, of the peers serving then, after a
-//!   pause that doubles from 1 s to 16 s, until it arrives or the client stops.
+//!   pause that doubles from 1 s to 4 s, until it arrives or the client stops.
 //! - Namespace reads: [`LightClient::namespace_blobs`] fetches a namespace's completeness proof
 //!   from a serving peer and verifies it against the header.
 
@@ -728,7 +728,7 @@ async fn fetch_headers(
 /// [`MAX_HEADER_RETRY`].
 const HEADER_RETRY: Duration = Duration::from_secs(1);
 /// Longest pause between two attempts at the same headers.
-const MAX_HEADER_RETRY: Duration = Duration::from_secs(16);
+const MAX_HEADER_RETRY: Duration = Duration::from_secs(4);
 
 /// Asks for `count` headers from `from` (0 = the newest) until some peer serving at the time
 /// answers with valid ones; empty only when the driver has stopped (`tx` closed).

@@ -1,11 +1,10 @@
 //! Prometheus metrics of the light client (`da_light_*`), encoded as text for `GET /metrics`.
 
-use da_network::NetworkClient;
+use da_network::{DroppedEventsCollector, NetworkClient};
 use prometheus_client::{
-    collector::Collector,
-    encoding::{text::encode, DescriptorEncoder, EncodeMetric},
+    encoding::text::encode,
     metrics::{
-        counter::{ConstCounter, Counter},
+        counter::Counter,
         family::Family,
         gauge::Gauge,
         histogram::{exponential_buckets, Histogram},
@@ -44,31 +43,6 @@ pub struct LightMetrics {
 impl Default for LightMetrics {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The network's dropped-event counters, read at each scrape:
-/// `da_light_p2p_dropped_events_total{kind="header|request|peer_notice"}`.
-#[derive(Debug)]
-struct DroppedEvents(NetworkClient);
-
-impl Collector for DroppedEvents {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let d = self.0.dropped_events();
-        let mut family = encoder.encode_descriptor(
-            "p2p_dropped_events",
-            "Network events dropped because the light client was busy, by kind",
-            None,
-            ConstCounter::new(0u64).metric_type(),
-        )?;
-        for (kind, n) in [
-            ("header", d.headers),
-            ("request", d.requests),
-            ("peer_notice", d.peer_notices),
-        ] {
-            ConstCounter::new(n).encode(family.encode_family(&[("kind", kind)])?)?;
-        }
-        Ok(())
     }
 }
 
@@ -141,7 +115,7 @@ impl LightMetrics {
             m.catchup_remaining.clone(),
         );
         if let Some(network) = network {
-            registry.register_collector(Box::new(DroppedEvents(network)));
+            registry.register_collector(Box::new(DroppedEventsCollector::of(network)));
         }
         Self { registry, ..m }
     }

@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod metrics;
 pub mod outbox;
 pub mod peer_book;
 pub mod protocol;
@@ -17,6 +18,7 @@ mod behaviour;
 
 pub use error::{NetworkError, Result};
 pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
+pub use metrics::DroppedEventsCollector;
 pub use outbox::DroppedEvents;
 pub use peer_book::{Offence, PeerBook, PeerBookConfig, BAN_SCORE};
 pub use service::{
