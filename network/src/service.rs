@@ -159,6 +159,7 @@ enum Command {
     Peers(oneshot::Sender<Vec<PeerId>>),
     Listening(oneshot::Sender<Vec<Multiaddr>>),
     Score(PeerId, oneshot::Sender<i32>),
+    HeaderTopicPeers(oneshot::Sender<Vec<PeerId>>),
 }
 
 /// Cloneable handle to a running network.
@@ -232,6 +233,12 @@ impl NetworkClient {
     /// Connected peers.
     pub async fn peers(&self) -> Result<Vec<PeerId>> {
         self.ask(Command::Peers).await
+    }
+
+    /// Connected peers known to be subscribed to the header topic (those a published header
+    /// reaches directly).
+    pub async fn header_topic_peers(&self) -> Result<Vec<PeerId>> {
+        self.ask(Command::HeaderTopicPeers).await
     }
 
     /// Addresses this node listens on (with its `/p2p/<id>` suffix).
@@ -530,6 +537,18 @@ impl EventLoop {
             }
             Command::Score(peer, tx) => {
                 let _ = tx.send(self.book.score(&peer, Instant::now()));
+            }
+            Command::HeaderTopicPeers(tx) => {
+                let topic = self.topic.hash();
+                let peers = self
+                    .swarm
+                    .behaviour()
+                    .gossipsub
+                    .all_peers()
+                    .filter(|(_, topics)| topics.contains(&&topic))
+                    .map(|(peer, _)| *peer)
+                    .collect();
+                let _ = tx.send(peers);
             }
         }
     }

@@ -195,15 +195,20 @@ async fn headers_are_gossiped_to_every_node() {
     connect(&light, &full).await;
     connect(&light, &producer).await;
     let header = b"signed header bytes".to_vec();
-    // The mesh forms over a few heartbeats; publishing fails until a peer has subscribed.
-    let mut published = false;
-    for _ in 0..50 {
-        if producer.publish_header(header.clone()).await.is_ok() {
-            published = true;
+    // Subscriptions travel over a heartbeat or two; publish once the producer knows both nodes
+    // take the topic, so the header reaches each directly (flood publish) and not only by
+    // the lazy gossip of a mesh still forming.
+    let mut subscribed = false;
+    for _ in 0..100 {
+        let peers = producer.header_topic_peers().await.expect("topic peers");
+        if peers.contains(&full.peer_id()) && peers.contains(&light.peer_id()) {
+            subscribed = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(subscribed, "the producer never saw both subscriptions");
+    let published = producer.publish_header(header.clone()).await.is_ok();
     assert!(published, "no peer subscribed to the header topic");
     for rx in [&mut full_headers, &mut light_headers] {
         let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
