@@ -5,13 +5,20 @@
 //! - [`Namespace`], [`Blob`] and [`BlobId`];
 //! - the original-square layout ([`layout`]): how blobs and the square index are packed into
 //!   cells and rows, byte for byte (`specs/01-data-model.md`);
-//! - block headers, their encoding, hash and signature ([`header`]);
+//! - v1 block headers, their encoding, hash and producer signature ([`header`]; being replaced
+//!   by v2);
+//! - the consensus-era types shared by full nodes, validators and light clients
+//!   (`specs/05-header.md` §Header v2): BLS12-381 validator keys and signatures ([`bls`]), the
+//!   validator set, quorum rule, proposer selection and genesis file ([`validators`]), RFC 6962
+//!   SHA-256 Merkle trees ([`merkle`]), the fixed-size consensus header, its `data_root` and the
+//!   vote and proposal sign bytes ([`header_v2`]), and commit certificates ([`certificate`]);
 //! - the sampling bound and confidence ([`sampling`], `specs/04-sampling.md`);
 //! - validating conversions from and to the `da.v1` messages of `da-proto` ([`convert`]).
 //!
 //! Erasure coding lives in `da-erasure`, cryptography in `da-kzg`.
 
 pub mod blob;
+pub mod bls;
 pub mod consts;
 pub mod convert;
 pub mod error;
@@ -21,6 +28,7 @@ pub mod namespace;
 pub mod sampling;
 
 pub use blob::{Blob, BlobId};
+pub use bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
 pub use convert::ConvertError;
 pub use error::{Error, Result};
 pub use header::{Header, HeaderVerifier, ProducerSet, SignedHeader};
