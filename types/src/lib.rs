@@ -24,6 +24,7 @@ pub mod convert;
 pub mod error;
 pub mod header;
 pub mod layout;
+pub mod merkle;
 pub mod namespace;
 pub mod sampling;
 
@@ -33,5 +34,6 @@ pub use convert::ConvertError;
 pub use error::{Error, Result};
 pub use header::{Header, HeaderVerifier, ProducerSet, SignedHeader};
 pub use layout::{CellIndex, IndexEntry, OriginalSquare, SquareLayout};
+pub use merkle::MerkleProof;
 pub use namespace::Namespace;
 pub use sampling::{confidence, min_unrecoverable_cells, samples_for_confidence};
