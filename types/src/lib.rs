@@ -23,6 +23,7 @@ pub mod consts;
 pub mod convert;
 pub mod error;
 pub mod header;
+pub mod header_v2;
 pub mod layout;
 pub mod merkle;
 pub mod namespace;
@@ -33,6 +34,10 @@ pub use bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
 pub use convert::ConvertError;
 pub use error::{Error, Result};
 pub use header::{Header, HeaderVerifier, ProducerSet, SignedHeader};
+pub use header_v2::{
+    chain_hash, data_root, proposal_sign_bytes, vote_sign_bytes, BlockHeader, ConsensusHeader,
+    HeaderV2Error, VoteKind, HEADER_V2_LEN, HEADER_V2_VERSION,
+};
 pub use layout::{CellIndex, IndexEntry, OriginalSquare, SquareLayout};
 pub use merkle::MerkleProof;
 pub use namespace::Namespace;
