@@ -28,6 +28,7 @@ pub mod layout;
 pub mod merkle;
 pub mod namespace;
 pub mod sampling;
+pub mod validators;
 
 pub use blob::{Blob, BlobId};
 pub use bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
@@ -42,3 +43,6 @@ pub use layout::{CellIndex, IndexEntry, OriginalSquare, SquareLayout};
 pub use merkle::MerkleProof;
 pub use namespace::Namespace;
 pub use sampling::{confidence, min_unrecoverable_cells, samples_for_confidence};
+pub use validators::{
+    Genesis, GenesisError, GenesisValidator, Validator, ValidatorSet, ValidatorSetError,
+};
