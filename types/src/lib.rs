@@ -19,6 +19,7 @@
 
 pub mod blob;
 pub mod bls;
+pub mod certificate;
 pub mod consts;
 pub mod convert;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod validators;
 
 pub use blob::{Blob, BlobId};
 pub use bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
+pub use certificate::{Certificate, CertificateError, CertifiedHeader, SignerBitmap};
 pub use convert::ConvertError;
 pub use error::{Error, Result};
 pub use header::{Header, HeaderVerifier, ProducerSet, SignedHeader};
