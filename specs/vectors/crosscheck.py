@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Recomputes the golden vectors in this directory from the spec text alone (not from our Rust
-code): header encoding, data root, hash, ed25519 key and signature (05-header.md); blob ids,
+code): header encoding, data root, hash, ed25519 key and signature (05-header.md); header v2's
+SHA-256 parts with hashlib: chain hash, validator-set order and hash, consensus header encoding
+and id, RFC 6962 data_root and row proofs, sign bytes, certificate and certified-header bytes,
+quorum, and every non-BLS rejection (05-header.md §Header v2; BLS is not recomputed); blob ids,
 square layout, index cells and index validity (01-data-model.md); Alt-DA commitments and
 manifests (08-posting-adapter.md); p2p frames with a hand-written protobuf encoder (09-p2p.md).
 
@@ -9,6 +12,7 @@ checked against op-alt-da's worked example instead (../../../shared/reference/op
 Prints one line per file and exits non-zero on the first mismatch.
 """
 
+import hashlib
 import json
 import os
 import struct
@@ -112,6 +116,199 @@ def check_headers():
         except Exception:  # InvalidSignature or an invalid key
             pass
     print(f"header.json: {len(f['valid'])} valid, {len(f['invalid'])} invalid: ok")
+
+
+# ---- 05-header.md §Header v2 (SHA-256 parts; BLS signatures are taken as recorded) ----
+
+def sha(*parts):
+    x = hashlib.sha256()
+    for p in parts:
+        x.update(p)
+    return x.digest()
+
+
+def split(n):
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def mth(d):
+    """RFC 6962 §2.1 MTH."""
+    if not d:
+        return sha(b"")
+    if len(d) == 1:
+        return sha(b"\x00", d[0])
+    k = split(len(d))
+    return sha(b"\x01", mth(d[:k]), mth(d[k:]))
+
+
+def audit_path(m, d):
+    """RFC 6962 §2.1.1 PATH(m, D[n])."""
+    if len(d) <= 1:
+        return []
+    k = split(len(d))
+    if m < k:
+        return audit_path(m, d[:k]) + [mth(d[k:])]
+    return audit_path(m - k, d[k:]) + [mth(d[:k])]
+
+
+def consensus_encode(x):
+    return (bytes([2]) + hb(x["chain"]) + struct.pack(">Q", x["height"]) + hb(x["parent"])
+            + struct.pack(">QI", x["timestamp_ms"], x["proposer"]) + hb(x["validators_hash"])
+            + hb(x["next_validators_hash"]) + hb(x["data_root"]) + hb(x["tuple_root"]))
+
+
+def opt(value, fmt=None):
+    if value is None:
+        return b"\x00"
+    return b"\x01" + (struct.pack(fmt, value) if fmt else value)
+
+
+def bitmap(n, signers):
+    bm = bytearray(-(-n // 8))
+    for i in signers:
+        bm[i // 8] |= 1 << (i % 8)
+    return struct.pack(">H", n) + bytes(bm)
+
+
+def v2_parse(b):
+    """CertifiedHeader::from_bytes as 05 says, minus the BLS point check of the signature (only
+    its compression flag); raises ValueError(error kind)."""
+    if not b:
+        raise ValueError("Length")
+    if b[0] != 2:
+        raise ValueError("UnsupportedVersion")
+    enc = b[1:214]
+    if len(enc) >= 1 and enc[0] != 2:
+        raise ValueError("Header.UnsupportedVersion")
+    if len(b) < 1 + 213 + 6:
+        raise ValueError("Header.Length")
+    height, = struct.unpack(">Q", enc[33:41])
+    if height == 0:
+        raise ValueError("Header.ZeroHeight")
+    if height == 1 and enc[41:73] != bytes(32):
+        raise ValueError("Header.GenesisParent")
+    k, count = struct.unpack(">HI", b[214:220])
+    if not valid_k(k):
+        raise ValueError("Header.InvalidK")
+    end = 220 + 2 * k * 48
+    if len(b) < end:
+        raise ValueError("Header.Length")
+    comms = [b[220 + 48 * i : 268 + 48 * i] for i in range(2 * k)]
+    cert = b[end:]
+    if len(cert) < 46:
+        raise ValueError("Length")
+    n, = struct.unpack(">H", cert[44:46])
+    blen = -(-n // 8)
+    if len(cert) != 46 + blen + 96:
+        raise ValueError("Length")
+    bm = cert[46 : 46 + blen]
+    if n % 8 and bm[-1] >> (n % 8):
+        raise ValueError("BitsBeyondLength")
+    sig = cert[46 + blen :]
+    if not sig[0] & 0x80:
+        raise ValueError("Signature.Encoding")
+    if mth([struct.pack(">HIB", k, count, 1)] + comms) != enc[149:181]:
+        raise ValueError("Header.DataRootMismatch")
+    signers = [i for i in range(n) if bm[i // 8] >> (i % 8) & 1]
+    return enc, cert, signers
+
+
+def v2_verify(enc, cert, signers, chain, set_hash, powers):
+    """Certificate::verify's checks in order, up to the aggregate signature (not recomputed)."""
+    height, = struct.unpack(">Q", enc[33:41])
+    if cert[:8] != enc[33:41]:
+        return "WrongHeight"
+    if cert[12:44] != sha(b"da/header/v2", enc):
+        return "WrongHeader"
+    if enc[1:33] != chain:
+        return "WrongChain"
+    if enc[85:117] != set_hash:
+        return "WrongValidatorSet"
+    if struct.unpack(">H", cert[44:46])[0] != len(powers):
+        return "BitmapLength"
+    if 3 * sum(powers[i] for i in signers) <= 2 * sum(powers):
+        return "InsufficientPower"
+    return None
+
+
+def check_header_v2():
+    f = load("header_v2.json")
+    g = f["genesis"]
+    chain = sha(g["chain_id"].encode())
+    check(h(chain) == f["chain_hash"], "v2 chain hash")
+    check(1 <= len(g["chain_id"].encode()) <= 64 and valid_k(g["max_square_k"]), "v2 genesis")
+    check([v["public_key"] for v in g["validators"]]
+          == [v["public_key"] for v in f["validators"]], "v2 genesis keys")
+    order = sorted(range(len(g["validators"])), key=lambda i: hb(g["validators"][i]["public_key"]))
+    vals = [g["validators"][i] for i in order]
+    check(order == f["validator_set"]["order"], "v2 set order")
+    for set_index, i in enumerate(order):
+        check(f["validators"][i]["set_index"] == set_index, "v2 set index")
+    powers = [v["power"] for v in vals]
+    check(sum(powers) == f["validator_set"]["total_power"] and min(powers) >= 1, "v2 powers")
+    set_hash = sha(b"da/validator-set/v2", struct.pack(">I", len(vals)),
+                   *[hb(v["public_key"]) + struct.pack(">Q", v["power"]) for v in vals])
+    check(h(set_hash) == f["validator_set"]["hash"], "v2 validator-set hash")
+    parent = bytes(32)
+    for c in f["blocks"]:
+        x, k, count, r, name = c["header"], c["k"], c["blob_count"], c["round"], c["name"]
+        comms = [hb(cm) for cm in c["commitments"]]
+        check(valid_k(k) and len(comms) == 2 * k, f"v2 {name} k")
+        params = struct.pack(">HIB", k, count, 1)
+        leaves = [params] + comms
+        check(h(params) == c["params_leaf"], f"v2 {name} params leaf")
+        check(h(mth(leaves)) == c["data_root"] == x["data_root"], f"v2 {name} data_root")
+        for p in c["data_root_proofs"]:
+            check(p["index"] == p["row"] + 1 and p["total"] == len(leaves)
+                  and [h(s) for s in audit_path(p["index"], leaves)] == p["siblings"],
+                  f"v2 {name} proof of row {p['row']}")
+        enc = consensus_encode(x)
+        hid = sha(b"da/header/v2", enc)
+        check(len(enc) == 213 and h(enc) == c["encoding"], f"v2 {name} encoding")
+        check(h(hid) == c["id"], f"v2 {name} id")
+        check(hb(x["chain"]) == chain and hb(x["parent"]) == parent
+              and hb(x["validators_hash"]) == set_hash, f"v2 {name} chain, parent, set")
+        check(x["proposer"] == (x["height"] - 1 + r) % len(vals), f"v2 {name} proposer")
+        block = enc + struct.pack(">HI", k, count) + b"".join(comms)
+        check(h(block) == c["block_bytes"], f"v2 {name} block bytes")
+        hr = chain + struct.pack(">QI", x["height"], r)
+        prop = b"da/proposal/v2" + hr + opt(c["pol_round"], ">I") + hid
+        check(h(prop) == c["proposal_sign_bytes"], f"v2 {name} proposal sign bytes")
+        for field, kind, value in [("prevote_sign_bytes", 1, hid), ("nil_prevote_sign_bytes", 1, None),
+                                   ("precommit_sign_bytes", 2, hid)]:
+            check(h(b"da/vote/v2" + bytes([kind]) + hr + opt(value)) == c[field], f"v2 {name} {field}")
+        cert = c["certificate"]
+        signers = cert["signers"]
+        check(signers == sorted(p["signer"] for p in c["precommits"]), f"v2 {name} signers")
+        bm = bitmap(len(vals), signers)
+        check(h(bm) == cert["bitmap"], f"v2 {name} bitmap")
+        signed = sum(powers[i] for i in signers)
+        check(signed == cert["signed_power"] and 3 * signed > 2 * sum(powers), f"v2 {name} quorum")
+        cenc = struct.pack(">QI", x["height"], r) + hid + bm + hb(cert["signature"])
+        check(len(hb(cert["signature"])) == 96 and h(cenc) == cert["encoding"], f"v2 {name} cert")
+        certified = bytes([2]) + block + cenc
+        check(h(certified) == c["certified_header"], f"v2 {name} certified header")
+        check(v2_verify(*v2_parse(certified), chain, set_hash, powers) is None, f"v2 {name} ok")
+        parent = hid
+    unchecked = 0
+    for c in f["invalid"]:
+        try:
+            parsed = v2_parse(hb(c["bytes"]))
+        except ValueError as e:
+            check(c["stage"] == "from_bytes" and str(e) == c["error"],
+                  f"v2 invalid {c['name']}: {e}")
+            continue
+        got = v2_verify(*parsed, chain, set_hash, powers)
+        if got is None:  # only the aggregate signature is left: BLS, not recomputed here
+            check(c["error"] == "BadSignature", f"v2 invalid {c['name']} passes")
+            unchecked += 1
+            continue
+        check(c["stage"] == "verify" and got == c["error"], f"v2 invalid {c['name']}: {got}")
+    print(f"header_v2.json: {len(f['blocks'])} blocks, {len(f['invalid'])} invalid "
+          f"({unchecked} need BLS, taken as recorded): ok")
 
 
 # ---- 01-data-model.md ----
@@ -417,6 +614,7 @@ def check_p2p():
 
 if __name__ == "__main__":
     check_headers()
+    check_header_v2()
     check_square()
     check_commitments()
     check_p2p()

@@ -1,7 +1,8 @@
 //! Golden vectors of the formats `da-types` owns, read from `specs/vectors/` (see its README):
 //! the header encoding, data root, hash, signature and storage form (`header.json`,
-//! `specs/05-header.md`) and the original square and its index (`square.json`,
-//! `specs/01-data-model.md`).
+//! `specs/05-header.md`), header v2 with its BLS genesis, validator set, certificates and
+//! certified-header bytes (`header_v2.json`, `specs/05-header.md` §Header v2) and the original
+//! square and its index (`square.json`, `specs/01-data-model.md`).
 //!
 //! The checked-in files are the truth: every test here rebuilds values from the inputs in a file
 //! and compares what the code produces with the outputs in the same file, and checks that every
@@ -13,6 +14,8 @@
 
 #[path = "golden/header.rs"]
 mod header;
+#[path = "golden/header_v2.rs"]
+mod header_v2;
 #[path = "golden/layout.rs"]
 mod layout;
 
