@@ -356,7 +356,7 @@ fn generated_invalid(keys: &[BlsSecretKey], set: &ValidatorSet, case: &Case) -> 
     // Bitmap of 4 bits: bit 4 of its single byte is past n.
     b[block_len + 44 + 2] |= 0x10;
     out.push(("bitmap_bit_beyond_n", "bit 4 set in a 4-bit bitmap", b));
-    let mut b = good_bytes.clone();
+    let mut b = good_bytes;
     let sig_at = b.len() - 96;
     b[sig_at..].fill(0);
     out.push((
@@ -404,7 +404,7 @@ fn generated_invalid(keys: &[BlsSecretKey], set: &ValidatorSet, case: &Case) -> 
         "certificate height 3 for a height-2 header",
         as_verify(&other_height),
     ));
-    let mut other_round = good.clone();
+    let mut other_round = good;
     other_round.certificate.round += 1;
     out.push((
         "certificate_for_another_round",
