@@ -1,6 +1,8 @@
 //! Real engines on 127.0.0.1 deciding over an in-memory block layer: one validator alone, four
-//! validators agreeing at every node, and a lying proposer voted down (its heights are decided
-//! in a later round by another proposer).
+//! validators agreeing at every node, a lying proposer voted down (its heights are decided in a
+//! later round by another proposer), a stopped validator restarting from its WAL and catching
+//! up by value sync, and two of four down stopping decisions until they return. (Crashes of
+//! real processes by SIGKILL are tested with the node binary in `cli/tests`.)
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -179,7 +181,10 @@ fn params(keys: &[BlsSecretKey]) -> Params {
 }
 
 struct Net {
-    engines: Vec<Engine>,
+    engines: Vec<Option<Engine>>,
+    keys: Vec<BlsSecretKey>,
+    cfgs: Vec<EngineConfig>,
+    params: Params,
     apps: Vec<Arc<MemApp>>,
     metrics: Vec<ConsensusMetrics>,
     _dirs: Vec<tempfile::TempDir>,
@@ -196,6 +201,9 @@ async fn network(n: usize, liars: &[usize]) -> (Net, Params) {
     };
     let mut net = Net {
         engines: vec![],
+        keys: keys.clone(),
+        cfgs: vec![],
+        params: params.clone(),
         apps: vec![],
         metrics: vec![],
         _dirs: vec![],
@@ -211,15 +219,67 @@ async fn network(n: usize, liars: &[usize]) -> (Net, Params) {
             peers: (0..n).filter(|j| *j != i).map(|j| addr(ports[j])).collect(),
             network_seed: [i as u8 + 100; 32],
         };
-        let engine = start(app.clone(), params.clone(), Some(key), cfg, metrics.clone())
-            .await
-            .expect("engine starts");
-        net.engines.push(engine);
+        let engine = start(
+            app.clone(),
+            params.clone(),
+            Some(key),
+            cfg.clone(),
+            metrics.clone(),
+        )
+        .await
+        .expect("engine starts");
+        net.engines.push(Some(engine));
+        net.cfgs.push(cfg);
         net.apps.push(app);
         net.metrics.push(metrics);
         net._dirs.push(dir);
     }
     (net, params)
+}
+
+impl Net {
+    /// Stops node `i` (its actors and app loop; its store and WAL stay).
+    async fn kill(&mut self, i: usize) {
+        if let Some(e) = self.engines[i].take() {
+            e.stop().await;
+        }
+    }
+
+    /// Starts node `i` again on its store, WAL and ports.
+    async fn restart(&mut self, i: usize) {
+        let engine = start(
+            self.apps[i].clone(),
+            self.params.clone(),
+            Some(self.keys[i].clone()),
+            self.cfgs[i].clone(),
+            self.metrics[i].clone(),
+        )
+        .await
+        .expect("engine restarts");
+        self.engines[i] = Some(engine);
+    }
+
+    fn heights(&self) -> Vec<u64> {
+        self.apps.iter().map(|a| a.height()).collect()
+    }
+
+    /// The chains agree wherever two nodes both hold a height.
+    fn assert_one_chain(&self) {
+        let chains: Vec<_> = self.apps.iter().map(|a| a.ids()).collect();
+        for (h, (id, _)) in &chains[0] {
+            for (j, c) in chains.iter().enumerate().skip(1) {
+                if let Some((other, _)) = c.get(h) {
+                    assert_eq!(other, id, "node {j} differs at height {h}");
+                }
+            }
+        }
+    }
+
+    async fn stop_all(mut self) {
+        for i in 0..self.engines.len() {
+            self.kill(i).await;
+        }
+    }
 }
 
 async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
@@ -257,9 +317,7 @@ async fn one_validator_decides_alone() {
             parent = b.header.id();
         }
     }
-    for e in net.engines {
-        e.stop().await;
-    }
+    net.stop_all().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,9 +335,7 @@ async fn four_validators_decide_the_same_chain() {
         }
         check_certificates(app, &params);
     }
-    for e in net.engines {
-        e.stop().await;
-    }
+    net.stop_all().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,7 +375,70 @@ async fn a_lying_proposer_gets_nil_votes_and_another_decides() {
         .map(|m| m.refused("commitments"))
         .sum();
     assert!(refused > 0, "no honest validator counted a refusal");
-    for e in net.engines {
-        e.stop().await;
-    }
+    net.stop_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_validator_restarts_from_its_wal_catches_up_and_votes_again() {
+    let (mut net, params) = network(4, &[]).await;
+    until("height 3 everywhere", 120, || {
+        net.heights().iter().all(|h| *h >= 3)
+    })
+    .await;
+    net.kill(3).await;
+    let stopped_at = net.apps[3].height();
+    // Three of four (75% of the power) go on without it.
+    until("the others 4 heights further", 120, || {
+        net.heights()[..3].iter().all(|h| *h >= stopped_at + 4)
+    })
+    .await;
+    assert!(
+        net.apps[3].height() <= stopped_at + 1,
+        "a stopped node kept deciding"
+    );
+    net.restart(3).await;
+    until("the restarted node caught up", 120, || {
+        net.apps[3].height() >= net.apps[0].height().saturating_sub(1)
+            && net.apps[3].height() >= stopped_at + 4
+    })
+    .await;
+    // It votes again: with another validator down, progress needs it (3 of 4).
+    net.kill(2).await;
+    let h = net.heights()[0];
+    until("progress with the restarted node voting", 120, || {
+        [0, 1, 3].iter().all(|i| net.apps[*i].height() >= h + 3)
+    })
+    .await;
+    net.assert_one_chain();
+    check_certificates(&net.apps[3], &params);
+    net.stop_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_of_four_down_stops_decisions_and_the_chain_resumes_when_they_return() {
+    let (mut net, _params) = network(4, &[]).await;
+    until("height 2 everywhere", 120, || {
+        net.heights().iter().all(|h| *h >= 2)
+    })
+    .await;
+    net.kill(2).await;
+    net.kill(3).await;
+    // Let in-flight heights settle, then nothing may be decided with half the power.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stalled = net.heights();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        net.heights()[..2],
+        stalled[..2],
+        "decided with 2 of 4 validators"
+    );
+    net.restart(2).await;
+    net.restart(3).await;
+    let top = stalled[..2].iter().copied().max().unwrap_or(0);
+    until("the chain resumes", 180, || {
+        net.heights().iter().all(|h| *h >= top + 3)
+    })
+    .await;
+    net.assert_one_chain();
+    net.stop_all().await;
 }
