@@ -25,6 +25,7 @@ pub mod error;
 mod fk20;
 pub mod inclusion;
 mod light;
+pub mod proposal;
 pub mod prover;
 pub mod pure;
 pub mod square;
