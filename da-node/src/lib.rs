@@ -8,6 +8,8 @@
 //! - [`chain`]: header checks and the one import path every block takes into the store;
 //! - [`producer`]: block production behind the [`producer::BlockProducer`] seam (today one
 //!   ed25519 signer) and the driver that decides when;
+//! - [`proposal`]: a proposal's body encoding, the proposer's commitments and the data rules a
+//!   validator checks before voting (no I/O);
 //! - [`sync`]: full-node sync over libp2p with repair of withheld cells;
 //! - [`follow`]: following one node over gRPC instead (`follow = URL`);
 //! - [`reader`]: reads for serving, off the async runtime;
@@ -42,6 +44,7 @@ pub mod metrics;
 pub mod node;
 mod p2p;
 pub mod producer;
+pub mod proposal;
 pub mod prune;
 pub mod reader;
 pub mod store;

@@ -1,0 +1,280 @@
+//! The data of a proposal (`specs/11-consensus.md`, "Block body" and the data rules): the
+//! body's encoding (the blobs in square order), what a proposer computes before proposing (the
+//! square's `2k` commitments only; proofs come after the decision), and the checks a validator
+//! runs before voting for a proposal (`CONSENSUS.md` §4.2–4.5): it holds every blob, each blob
+//! is valid with a recomputed id, no id twice in the block or already included recently, the
+//! layout rebuilt from the blobs matches the header, and the commitments are the rows'.
+//!
+//! No I/O: the caller supplies "already included" lookups and local randomness.
+
+use std::collections::HashSet;
+
+use da_consensus::Rejection;
+use da_kzg::{Commitment, KzgProver};
+use da_types::{
+    consts::BYTES_PER_G1, header_v2::BlockHeader, namespace::NAMESPACE_SIZE, Blob, BlobId,
+    Namespace, OriginalSquare, SquareLayout,
+};
+
+/// Why a body does not decode.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Fewer bytes than announced.
+    #[error("body truncated")]
+    Truncated,
+    /// Bytes after the last blob.
+    #[error("{0} trailing bytes after the last blob")]
+    Trailing(usize),
+    /// A blob breaks the blob rules (namespace, size).
+    #[error("blob {index}: {reason}")]
+    Blob {
+        /// Its position in the body.
+        index: usize,
+        /// The rule.
+        reason: String,
+    },
+}
+
+/// Encodes the blobs of a block: `u32_be(count) ‖ (namespace (29) ‖ u32_be(len) ‖ data)*`.
+pub fn encode_body(blobs: &[Blob]) -> Vec<u8> {
+    let len = 4 + blobs
+        .iter()
+        .map(|b| NAMESPACE_SIZE + 4 + b.data().len())
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&(blobs.len() as u32).to_be_bytes());
+    for b in blobs {
+        out.extend_from_slice(b.namespace().as_bytes());
+        out.extend_from_slice(&(b.data().len() as u32).to_be_bytes());
+        out.extend_from_slice(b.data());
+    }
+    out
+}
+
+/// Decodes [`encode_body`], applying the blob rules to every blob.
+pub fn decode_body(bytes: &[u8]) -> Result<Vec<Blob>, BodyError> {
+    let mut rest = bytes;
+    let mut take = |n: usize| -> Result<&[u8], BodyError> {
+        if rest.len() < n {
+            return Err(BodyError::Truncated);
+        }
+        let (a, b) = rest.split_at(n);
+        rest = b;
+        Ok(a)
+    };
+    let count = u32::from_be_bytes(take(4)?.try_into().map_err(|_| BodyError::Truncated)?);
+    let mut blobs = Vec::new();
+    for index in 0..count as usize {
+        let ns = take(NAMESPACE_SIZE)?;
+        let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| BodyError::Truncated)?);
+        let data = take(len as usize)?.to_vec();
+        let namespace = Namespace::new_blob(ns).map_err(|e| BodyError::Blob {
+            index,
+            reason: e.to_string(),
+        })?;
+        let blob = Blob::new(namespace, data).map_err(|e| BodyError::Blob {
+            index,
+            reason: e.to_string(),
+        })?;
+        blobs.push(blob);
+    }
+    if !rest.is_empty() {
+        return Err(BodyError::Trailing(rest.len()));
+    }
+    Ok(blobs)
+}
+
+/// What a proposer hands consensus: the square's parameters, commitments and body.
+#[derive(Debug)]
+pub struct ProposalData {
+    /// The original square (kept to prove it after the decision).
+    pub square: OriginalSquare,
+    /// The `2k` row commitments.
+    pub commitments: Vec<[u8; BYTES_PER_G1]>,
+    /// The encoded blobs.
+    pub body: Vec<u8>,
+}
+
+/// Lays out `blobs` and computes the `2k` commitments (no proofs): the proposer's critical path.
+pub fn propose(kzg: &KzgProver, blobs: &[Blob]) -> Result<ProposalData, Rejection> {
+    let square = SquareLayout::build(blobs).map_err(|e| Rejection::new("layout", e.to_string()))?;
+    let commitments = kzg
+        .square_commitments(&square)
+        .map_err(|e| Rejection::new("commitments", e.to_string()))?
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    Ok(ProposalData {
+        square,
+        commitments,
+        body: encode_body(blobs),
+    })
+}
+
+/// The data rules a validator checks before voting (the header rules are checked by the
+/// consensus crate first). `included` answers whether a blob id was already included within
+/// the dedup window; `seed` is local randomness for the commitment check. Returns the blobs and
+/// the rebuilt square.
+pub fn check(
+    kzg: &KzgProver,
+    header: &BlockHeader,
+    body: &[u8],
+    included: impl Fn(&BlobId) -> bool,
+    seed: &[u8; 32],
+) -> Result<(Vec<Blob>, OriginalSquare), Rejection> {
+    let blobs = decode_body(body).map_err(|e| Rejection::new("body", e.to_string()))?;
+    let mut seen = HashSet::with_capacity(blobs.len());
+    for b in &blobs {
+        let id = b.id();
+        if !seen.insert(id) {
+            return Err(Rejection::new(
+                "duplicate",
+                format!("blob {id} twice in the block"),
+            ));
+        }
+        if included(&id) {
+            return Err(Rejection::new(
+                "duplicate",
+                format!("blob {id} already included"),
+            ));
+        }
+    }
+    let square =
+        SquareLayout::build(&blobs).map_err(|e| Rejection::new("layout", e.to_string()))?;
+    if square.k() != usize::from(header.k) || square.index().len() != header.blob_count as usize {
+        return Err(Rejection::new(
+            "layout",
+            format!(
+                "blobs lay out as k = {} with {} entries; the header says k = {} with {}",
+                square.k(),
+                square.index().len(),
+                header.k,
+                header.blob_count
+            ),
+        ));
+    }
+    let commitments: Vec<Commitment> = header.commitments.iter().map(|c| Commitment(*c)).collect();
+    match kzg.check_square_commitments(&square, &commitments, seed) {
+        Ok(true) => Ok((blobs, square)),
+        Ok(false) => Err(Rejection::new(
+            "commitments",
+            "the commitments are not the rows'",
+        )),
+        Err(e) => Err(Rejection::new("commitments", e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use da_types::header_v2::{data_root, ConsensusHeader};
+
+    use super::*;
+
+    fn blobs(seed: u8, n: usize) -> Vec<Blob> {
+        (0..n)
+            .map(|i| {
+                let ns = Namespace::new_v0(&[seed, i as u8 + 1]).expect("namespace");
+                Blob::new(ns, vec![seed ^ i as u8; 70_000 + 1000 * i]).expect("blob")
+            })
+            .collect()
+    }
+
+    fn header_for(p: &ProposalData) -> BlockHeader {
+        let k = p.square.k() as u16;
+        let blob_count = p.square.index().len() as u32;
+        BlockHeader {
+            header: ConsensusHeader {
+                chain: [1; 32],
+                height: 1,
+                parent: [0; 32],
+                timestamp_ms: 1,
+                proposer: 0,
+                validators_hash: [2; 32],
+                next_validators_hash: [2; 32],
+                data_root: data_root(k, blob_count, &p.commitments),
+                tuple_root: [0; 32],
+            },
+            k,
+            blob_count,
+            commitments: p.commitments.clone(),
+        }
+    }
+
+    #[test]
+    fn body_round_trips_and_rejects_truncation_and_trailing_bytes() {
+        let b = blobs(3, 4);
+        let body = encode_body(&b);
+        assert_eq!(decode_body(&body).expect("decodes"), b);
+        for cut in [0, 3, 4, 20, body.len() - 1] {
+            assert_eq!(
+                decode_body(&body[..cut]),
+                Err(BodyError::Truncated),
+                "cut {cut}"
+            );
+        }
+        let mut long = body.clone();
+        long.push(0);
+        assert_eq!(decode_body(&long), Err(BodyError::Trailing(1)));
+        // A reserved namespace is refused by the blob rules.
+        let mut bad = body;
+        bad[4..4 + NAMESPACE_SIZE].copy_from_slice(Namespace::INDEX.as_bytes());
+        assert!(matches!(
+            decode_body(&bad),
+            Err(BodyError::Blob { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn an_honest_proposal_passes_and_each_lie_is_refused_with_its_rule() {
+        let kzg = KzgProver::new(da_kzg::ProverConfig::default());
+        let b = blobs(5, 3);
+        let p = propose(&kzg, &b).expect("proposal");
+        let h = header_for(&p);
+        let never = |_: &BlobId| false;
+        assert!(check(&kzg, &h, &p.body, never, &[9; 32]).is_ok());
+
+        // One wrong commitment.
+        let mut lie = h.clone();
+        lie.commitments[1] = lie.commitments[0];
+        let e = check(&kzg, &lie, &p.body, never, &[9; 32]).expect_err("wrong commitment");
+        assert_eq!(e.kind, "commitments");
+
+        // A layout that differs from its blobs.
+        let mut lie = h.clone();
+        lie.blob_count += 1;
+        let e = check(&kzg, &lie, &p.body, never, &[9; 32]).expect_err("layout");
+        assert_eq!(e.kind, "layout");
+
+        // A blob it does not send: the body lacks one blob.
+        let short = encode_body(&b[..2]);
+        let e = check(&kzg, &h, &short, never, &[9; 32]).expect_err("missing blob");
+        assert_eq!(e.kind, "layout");
+
+        // A bad blob id cannot be claimed (ids are recomputed), but one blob twice is refused.
+        let twice = encode_body(&[b[0].clone(), b[0].clone()]);
+        let e = check(&kzg, &h, &twice, never, &[9; 32]).expect_err("duplicate");
+        assert_eq!(e.kind, "duplicate");
+
+        // Blobs of the same sizes but other bytes (so other ids in the index): same layout,
+        // but the commitments are not those of the square these blobs build.
+        let other: Vec<Blob> = b
+            .iter()
+            .map(|x| {
+                let mut d = x.data().to_vec();
+                d[0] ^= 0xff;
+                Blob::new(*x.namespace(), d).expect("blob")
+            })
+            .collect();
+        let e = check(&kzg, &h, &encode_body(&other), never, &[9; 32]).expect_err("other ids");
+        assert_eq!(e.kind, "commitments");
+
+        // A blob already included.
+        let first = b[0].id();
+        let e = check(&kzg, &h, &p.body, |id| *id == first, &[9; 32]).expect_err("included");
+        assert_eq!(e.kind, "duplicate");
+
+        // A body that does not decode.
+        let e = check(&kzg, &h, &p.body[..10], never, &[9; 32]).expect_err("truncated");
+        assert_eq!(e.kind, "body");
+    }
+}
