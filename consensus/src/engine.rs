@@ -147,15 +147,22 @@ impl Engine {
     }
 }
 
-/// Starts consensus for `app`: as a validator when `key` is given, else as a full node that
-/// follows decisions.
-pub async fn start<A: Application>(
-    app: Arc<A>,
-    params: Params,
+/// What both the honest and the Byzantine start share: the context, the network identity,
+/// the consensus role and (for a validator) its signer.
+struct Prepared {
+    ctx: DaContext,
+    address: Address,
+    identity: NetworkIdentity,
+    consensus: ConsensusContext<DaContext>,
+    signer: Option<BlsSigner>,
+    wal: PathBuf,
+}
+
+async fn prepare(
+    params: &Params,
     key: Option<BlsSecretKey>,
-    cfg: EngineConfig,
-    metrics: ConsensusMetrics,
-) -> Result<Engine, EngineError> {
+    cfg: &EngineConfig,
+) -> Result<Prepared, EngineError> {
     let wal_dir = cfg.home.join("wal");
     std::fs::create_dir_all(&wal_dir).map_err(|source| EngineError::Wal {
         path: wal_dir.clone(),
@@ -165,7 +172,7 @@ pub async fn start<A: Application>(
     let keypair = Keypair::ed25519_from_bytes(cfg.network_seed)
         .map_err(|e| EngineError::Start(format!("network key: {e}")))?;
     let verifier = BlsVerifier::new(params.chain);
-    let (address, identity, consensus_ctx) = match key {
+    let prepared = match key {
         Some(key) => {
             let public = key.public_key();
             if params.validators.index_of(&public).is_none() {
@@ -187,33 +194,47 @@ pub async fn start<A: Application>(
                 address.to_string(),
                 proof_bytes,
             );
-            let consensus =
-                ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer));
-            (address, identity, consensus)
+            let consensus = ConsensusContext::new_validator(
+                address,
+                Box::new(verifier),
+                Box::new(signer.clone()),
+            );
+            Prepared {
+                ctx,
+                address,
+                identity,
+                consensus,
+                signer: Some(signer),
+                wal: wal_dir.join("consensus.wal"),
+            }
         }
         None => {
             let address = Address([0u8; 20]);
-            let identity = NetworkIdentity::new(cfg.moniker.clone(), keypair, None);
-            (
+            Prepared {
+                ctx,
                 address,
-                identity,
-                ConsensusContext::new_full_node(address, Box::new(verifier)),
-            )
+                identity: NetworkIdentity::new(cfg.moniker.clone(), keypair, None),
+                consensus: ConsensusContext::new_full_node(address, Box::new(verifier)),
+                signer: None,
+                wal: wal_dir.join("consensus.wal"),
+            }
         }
     };
-    let (mut channels, handle) = EngineBuilder::new(ctx, config(&cfg))
-        .with_default_wal(WalContext::new(wal_dir.join("consensus.wal"), WireCodec))
-        .with_default_network(NetworkContext::new(identity, WireCodec))
-        .with_default_consensus(consensus_ctx)
-        .with_default_sync(SyncContext::new(WireCodec))
-        .with_default_request(RequestContext::new(64))
-        .build()
-        .await
-        .map_err(|e| EngineError::Start(e.to_string()))?;
+    Ok(prepared)
+}
+
+fn spawn_app<A: Application>(
+    app: Arc<A>,
+    params: Params,
+    address: Address,
+    metrics: ConsensusMetrics,
+    mut channels: malachitebft_app_channel::Channels<DaContext>,
+    moniker: &str,
+) -> (JoinHandle<()>, watch::Receiver<Option<Decision>>) {
     let (tx, decisions) = watch::channel(None);
     let mut state = AppState::new(app, params, address, metrics, tx);
-    let span = tracing::info_span!("consensus", node = %cfg.moniker);
-    let app = tokio::spawn(
+    let span = tracing::info_span!("consensus", node = %moniker);
+    let handle = tokio::spawn(
         async move {
             if let Err(e) = crate::app::run(&mut state, &mut channels).await {
                 error!(%e, "consensus app loop stopped");
@@ -221,10 +242,90 @@ pub async fn start<A: Application>(
         }
         .instrument(span),
     );
+    (handle, decisions)
+}
+
+/// Starts consensus for `app`: as a validator when `key` is given, else as a full node that
+/// follows decisions.
+pub async fn start<A: Application>(
+    app: Arc<A>,
+    params: Params,
+    key: Option<BlsSecretKey>,
+    cfg: EngineConfig,
+    metrics: ConsensusMetrics,
+) -> Result<Engine, EngineError> {
+    let p = prepare(&params, key, &cfg).await?;
+    let (channels, handle) = EngineBuilder::new(p.ctx, config(&cfg))
+        .with_default_wal(WalContext::new(p.wal, WireCodec))
+        .with_default_network(NetworkContext::new(p.identity, WireCodec))
+        .with_default_consensus(p.consensus)
+        .with_default_sync(SyncContext::new(WireCodec))
+        .with_default_request(RequestContext::new(64))
+        .build()
+        .await
+        .map_err(|e| EngineError::Start(e.to_string()))?;
+    let (app, decisions) = spawn_app(app, params, p.address, metrics, channels, &cfg.moniker);
     Ok(Engine {
         handle,
         app,
         decisions,
-        address,
+        address: p.address,
+    })
+}
+
+/// Starts a **Byzantine** validator for tests (feature `byzantine`): Malachite's network proxy
+/// signs and sends what `byzantine` asks (two proposals or two votes per step, ...); a
+/// conflicting proposal differs from the honest one in its timestamp.
+#[cfg(feature = "byzantine")]
+pub async fn start_byzantine<A: Application>(
+    app: Arc<A>,
+    params: Params,
+    key: BlsSecretKey,
+    cfg: EngineConfig,
+    metrics: ConsensusMetrics,
+    byzantine: malachitebft_engine_byzantine::ByzantineConfig,
+) -> Result<Engine, EngineError> {
+    use malachitebft_app_channel::ByzantineContext;
+
+    use crate::context::{HeaderId, HeaderValue};
+
+    let p = prepare(&params, Some(key), &cfg).await?;
+    let signer = p
+        .signer
+        .clone()
+        .ok_or_else(|| EngineError::Start("a Byzantine node needs a key".into()))?;
+    let (channels, handle) = EngineBuilder::new(p.ctx, config(&cfg))
+        .with_default_wal(WalContext::new(p.wal, WireCodec))
+        .with_byzantine_network(ByzantineContext {
+            identity: p.identity,
+            codec: WireCodec,
+            config: byzantine,
+            signer: Box::new(signer),
+            address: p.address,
+            conflicting_value_fn: Some(Box::new(|v: &HeaderValue| {
+                let mut h = v.0;
+                h.timestamp_ms = h.timestamp_ms.wrapping_add(1);
+                HeaderValue(h)
+            })),
+            conflicting_vote_value_fn: Some(Box::new(|id: Option<&HeaderId>| {
+                let mut b = id.map_or([0u8; 32], |i| i.0);
+                b[31] ^= 1;
+                HeaderId(b)
+            })),
+        })
+        .await
+        .map_err(|e| EngineError::Start(e.to_string()))?
+        .with_default_consensus(p.consensus)
+        .with_default_sync(SyncContext::new(WireCodec))
+        .with_default_request(RequestContext::new(64))
+        .build()
+        .await
+        .map_err(|e| EngineError::Start(e.to_string()))?;
+    let (app, decisions) = spawn_app(app, params, p.address, metrics, channels, &cfg.moniker);
+    Ok(Engine {
+        handle,
+        app,
+        decisions,
+        address: p.address,
     })
 }

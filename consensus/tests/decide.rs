@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use da_consensus::{
     app::{AppError, Application, BlockData, DecidedBlock, Params, Rejection, Tip},
-    engine::{start, Engine, EngineConfig},
+    engine::{start, start_byzantine, Engine, EngineConfig},
     ConsensusMetrics,
 };
 use da_types::{
@@ -23,6 +23,7 @@ use da_types::{
     validators::{Validator, ValidatorSet},
 };
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use malachitebft_engine_byzantine::{ByzantineConfig, Trigger};
 use sha2::{Digest, Sha256};
 
 /// Commitment 0 of a block is SHA-256 of its body (padded): the data rule this app checks.
@@ -191,6 +192,16 @@ struct Net {
 }
 
 async fn network(n: usize, liars: &[usize]) -> (Net, Params) {
+    network_with(n, liars, None).await
+}
+
+/// `n` validators; `liars` propose wrong data; `byzantine` = (validator, what its network
+/// proxy does: equivocate, drop, ...).
+async fn network_with(
+    n: usize,
+    liars: &[usize],
+    mut byzantine: Option<(usize, ByzantineConfig)>,
+) -> (Net, Params) {
     let keys = keys(n);
     let params = params(&keys);
     let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
@@ -219,15 +230,27 @@ async fn network(n: usize, liars: &[usize]) -> (Net, Params) {
             peers: (0..n).filter(|j| *j != i).map(|j| addr(ports[j])).collect(),
             network_seed: [i as u8 + 100; 32],
         };
-        let engine = start(
-            app.clone(),
-            params.clone(),
-            Some(key),
-            cfg.clone(),
-            metrics.clone(),
-        )
-        .await
-        .expect("engine starts");
+        let engine = match byzantine.take_if(|(b, _)| *b == i) {
+            Some((_, byz)) => start_byzantine(
+                app.clone(),
+                params.clone(),
+                key,
+                cfg.clone(),
+                metrics.clone(),
+                byz,
+            )
+            .await
+            .expect("Byzantine engine starts"),
+            None => start(
+                app.clone(),
+                params.clone(),
+                Some(key),
+                cfg.clone(),
+                metrics.clone(),
+            )
+            .await
+            .expect("engine starts"),
+        };
         net.engines.push(Some(engine));
         net.cfgs.push(cfg);
         net.apps.push(app);
@@ -440,5 +463,27 @@ async fn two_of_four_down_stops_decisions_and_the_chain_resumes_when_they_return
     })
     .await;
     net.assert_one_chain();
+    net.stop_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_equivocating_proposer_cannot_make_two_certified_headers_and_is_reported() {
+    // Validator 0 signs two different proposals every time it proposes.
+    let byz = ByzantineConfig::new(Some(7)).with_equivocate_proposals(Trigger::Always);
+    let (net, params) = network_with(4, &[], Some((0, byz))).await;
+    until("height 8 everywhere", 180, || {
+        net.heights().iter().all(|h| *h >= 8)
+    })
+    .await;
+    // One chain: no height decided twice, every certificate valid.
+    net.assert_one_chain();
+    for app in &net.apps {
+        check_certificates(app, &params);
+    }
+    // The honest validators saw the equivocation and reported it.
+    until("evidence reported", 60, || {
+        net.metrics[1..].iter().any(|m| m.evidence_count() > 0)
+    })
+    .await;
     net.stop_all().await;
 }
