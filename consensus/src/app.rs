@@ -743,3 +743,157 @@ fn check_synced(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use da_types::{
+        bls::BlsSecretKey,
+        header_v2::{chain_hash, ConsensusHeader},
+        validators::Validator,
+    };
+
+    use super::*;
+
+    fn setup() -> (Params, Vec<BlsSecretKey>) {
+        let keys: Vec<_> = (1..=4u8)
+            .map(|i| BlsSecretKey::from_ikm(&[i; 32]))
+            .collect();
+        let set = DaValidatorSet::new(
+            keys.iter()
+                .map(|k| Validator {
+                    public_key: k.public_key(),
+                    power: 1,
+                })
+                .collect(),
+        )
+        .expect("set");
+        let params = Params {
+            chain: chain_hash("rules"),
+            validators: set,
+            max_square_k: 4,
+            genesis_time_ms: 1_000,
+            block_time: Duration::from_secs(1),
+            timeouts: LinearTimeouts::default(),
+        };
+        (params, keys)
+    }
+
+    /// A proposal for height 3 in round 1 on `tip` that every rule accepts.
+    fn proposal(params: &Params, tip: &Tip) -> (PartInit, BlockHeader) {
+        let set = &params.validators;
+        let proposer = set.proposer(3, 1);
+        let commitments = vec![[0xc0; 48]; 4];
+        let header = BlockHeader {
+            header: ConsensusHeader {
+                chain: params.chain,
+                height: 3,
+                parent: tip.id,
+                timestamp_ms: tip.timestamp_ms + 10,
+                proposer: proposer as u32,
+                validators_hash: set.hash(),
+                next_validators_hash: set.hash(),
+                data_root: data_root(2, 0, &commitments),
+                tuple_root: [0; 32],
+            },
+            k: 2,
+            blob_count: 0,
+            commitments,
+        };
+        let init = PartInit {
+            height: Height(3),
+            round: Round::new(1),
+            pol_round: Round::Nil,
+            proposer: Address::of(&set.get(proposer).expect("proposer").public_key),
+        };
+        (init, header)
+    }
+
+    /// A change to a valid proposal that breaks one rule.
+    type Lie = dyn Fn(&mut PartInit, &mut BlockHeader);
+
+    fn reseal(h: &mut BlockHeader) {
+        h.header.data_root = data_root(h.k, h.blob_count, &h.commitments);
+    }
+
+    #[test]
+    fn each_header_rule_refuses_with_its_label() {
+        let (params, _) = setup();
+        let tip = Tip {
+            height: 2,
+            id: [7; 32],
+            timestamp_ms: 5_000,
+        };
+        let now = 6_000;
+        let set = &params.validators;
+        let (init, good) = proposal(&params, &tip);
+        assert_eq!(check_header(&params, set, &tip, &init, &good, now), Ok(()));
+
+        let cases: Vec<(&str, Box<Lie>)> = vec![
+            ("malformed", Box::new(|_, h| h.header.data_root = [0; 32])),
+            (
+                "chain",
+                Box::new(|_, h| h.header.chain = chain_hash("other")),
+            ),
+            ("height", Box::new(|_, h| h.header.height = 4)),
+            ("parent", Box::new(|_, h| h.header.parent = [8; 32])),
+            (
+                "proposer",
+                Box::new(|_, h| h.header.proposer = (h.header.proposer + 1) % 4),
+            ),
+            ("proposer", Box::new(|i, _| i.proposer = Address([0; 20]))),
+            (
+                "validators",
+                Box::new(|_, h| h.header.validators_hash = [1; 32]),
+            ),
+            (
+                "validators",
+                Box::new(|_, h| h.header.next_validators_hash = [1; 32]),
+            ),
+            ("tuple_root", Box::new(|_, h| h.header.tuple_root = [1; 32])),
+            ("timestamp", Box::new(|_, h| h.header.timestamp_ms = 4_999)),
+            (
+                "timestamp",
+                Box::new(|_, h| h.header.timestamp_ms = 6_000 + 5_001),
+            ),
+            (
+                "k",
+                Box::new(|_, h| {
+                    h.k = 8;
+                    h.commitments = vec![[0xc0; 48]; 16];
+                    reseal(h);
+                }),
+            ),
+        ];
+        for (label, lie) in cases {
+            let (mut i, mut h) = (init.clone(), good.clone());
+            lie(&mut i, &mut h);
+            let e = check_header(&params, set, &tip, &i, &h, now).expect_err(label);
+            assert_eq!(e.kind, label, "{e}");
+        }
+    }
+
+    #[test]
+    fn the_first_block_builds_on_the_genesis_time_and_a_zero_parent() {
+        let (params, _) = setup();
+        let tip = Tip {
+            height: 0,
+            id: [0; 32],
+            timestamp_ms: params.genesis_time_ms,
+        };
+        let (_, mut h) = proposal(&params, &tip);
+        h.header.height = 1;
+        let proposer = params.validators.proposer(1, 0);
+        h.header.proposer = proposer as u32;
+        let init = PartInit {
+            height: Height(1),
+            round: Round::new(0),
+            pol_round: Round::Nil,
+            proposer: Address::of(&params.validators.get(proposer).expect("p").public_key),
+        };
+        let now = params.genesis_time_ms + 100;
+        assert_eq!(
+            check_header(&params, &params.validators, &tip, &init, &h, now),
+            Ok(())
+        );
+    }
+}

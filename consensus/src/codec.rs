@@ -704,3 +704,211 @@ pub fn decode_synced(bytes: &[u8]) -> Result<(BlockHeader, Bytes)> {
         Ok((header, Bytes::copy_from_slice(r.bytes()?)))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use da_types::{
+        bls::BlsSecretKey,
+        header_v2::{data_root, ConsensusHeader},
+    };
+    use malachitebft_app_channel::app::types::core::SignedMessage;
+
+    use super::*;
+
+    fn sig(i: u8) -> Sig {
+        Sig(BlsSecretKey::from_ikm(&[i; 32]).sign(b"msg"))
+    }
+
+    fn header() -> BlockHeader {
+        let commitments = vec![[0xc0; 48], [0xc0; 48]];
+        BlockHeader {
+            header: ConsensusHeader {
+                chain: [1; 32],
+                height: 7,
+                parent: [2; 32],
+                timestamp_ms: 99,
+                proposer: 1,
+                validators_hash: [3; 32],
+                next_validators_hash: [3; 32],
+                data_root: data_root(1, 0, &commitments),
+                tuple_root: [0; 32],
+            },
+            k: 1,
+            blob_count: 0,
+            commitments,
+        }
+    }
+
+    fn vote(kind: VoteType, value: NilOrVal<HeaderId>) -> Vote {
+        Vote {
+            kind,
+            height: Height(7),
+            round: Round::new(2),
+            value,
+            validator: Address([9; 20]),
+            extension: None,
+        }
+    }
+
+    /// Encodes, decodes, compares; then every strict prefix and one extra byte must fail.
+    fn round_trip<T>(msg: T)
+    where
+        T: PartialEq + std::fmt::Debug,
+        WireCodec: Codec<T, Error = CodecError>,
+    {
+        let bytes = WireCodec.encode(&msg).expect("encodes");
+        let back = WireCodec.decode(bytes.clone()).expect("decodes");
+        assert_eq!(back, msg);
+        for cut in 0..bytes.len() {
+            assert!(
+                WireCodec.decode(bytes.slice(..cut)).is_err(),
+                "a {cut}-byte prefix of {} decoded",
+                bytes.len()
+            );
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert!(matches!(
+            WireCodec.decode(Bytes::from(long)),
+            Err(CodecError::Trailing(1))
+        ));
+    }
+
+    #[test]
+    fn every_message_round_trips_and_rejects_truncation_and_trailing_bytes() {
+        let id = HeaderId([5; 32]);
+        let value = HeaderValue(header().header);
+        round_trip::<SignedConsensusMsg<DaContext>>(SignedConsensusMsg::Vote(SignedMessage::new(
+            vote(VoteType::Precommit, NilOrVal::Val(id)),
+            sig(1),
+        )));
+        round_trip::<SignedConsensusMsg<DaContext>>(SignedConsensusMsg::Vote(SignedMessage::new(
+            vote(VoteType::Prevote, NilOrVal::Nil),
+            sig(2),
+        )));
+        round_trip::<SignedConsensusMsg<DaContext>>(SignedConsensusMsg::Proposal(
+            SignedMessage::new(
+                Proposal {
+                    height: Height(7),
+                    round: Round::new(0),
+                    value: value.clone(),
+                    pol_round: Round::Nil,
+                    proposer: Address([4; 20]),
+                },
+                sig(3),
+            ),
+        ));
+        round_trip(value);
+        let polka = PolkaCertificate {
+            height: Height(7),
+            round: Round::new(1),
+            value_id: id,
+            polka_signatures: vec![PolkaSignature {
+                address: Address([1; 20]),
+                signature: sig(4),
+            }],
+        };
+        round_trip::<LivenessMsg<DaContext>>(LivenessMsg::PolkaCertificate(polka.clone()));
+        round_trip(polka);
+        round_trip::<LivenessMsg<DaContext>>(LivenessMsg::SkipRoundCertificate(RoundCertificate {
+            height: Height(7),
+            round: Round::new(3),
+            cert_type: RoundCertificateType::Skip,
+            round_signatures: vec![RoundSignature {
+                vote_type: VoteType::Prevote,
+                value_id: NilOrVal::Nil,
+                address: Address([2; 20]),
+                signature: sig(5),
+            }],
+        }));
+        for part in [
+            ProposalPart::Init(PartInit {
+                height: Height(7),
+                round: Round::new(0),
+                pol_round: Round::new(0),
+                proposer: Address([4; 20]),
+            }),
+            ProposalPart::Header(Box::new(header())),
+            ProposalPart::Body(Bytes::from_static(b"blob bytes")),
+            ProposalPart::Fin(PartFin {
+                body_len: 10,
+                body_hash: [8; 32],
+            }),
+        ] {
+            round_trip(StreamMessage::new(
+                StreamId::new(Bytes::from_static(b"stream")),
+                3,
+                StreamContent::Data(part.clone()),
+            ));
+            round_trip(part);
+        }
+        round_trip::<StreamMessage<ProposalPart>>(StreamMessage::new(
+            StreamId::new(Bytes::from_static(b"s")),
+            9,
+            StreamContent::Fin,
+        ));
+        round_trip(ProposedValue::<DaContext> {
+            height: Height(7),
+            round: Round::new(1),
+            valid_round: Round::Nil,
+            proposer: Address([4; 20]),
+            value: HeaderValue(header().header),
+            validity: Validity::Invalid,
+        });
+        round_trip::<Request<DaContext>>(Request::ValueRequest(ValueRequest::new(
+            Height(3)..=Height(9),
+        )));
+        let cert = ExtendedCommitCertificate {
+            height: Height(7),
+            round: Round::new(0),
+            value_id: id,
+            commit_signatures: vec![ExtendedCommitSignature::new(Address([1; 20]), sig(6), None)],
+        };
+        round_trip::<Response<DaContext>>(Response::ValueResponse(ValueResponse::new(
+            Height(7),
+            vec![RawDecidedValue::new(
+                encode_synced(&header(), b"body"),
+                cert.clone(),
+            )],
+        )));
+        assert_eq!(decode_commit(&encode_commit(&cert)).expect("commit"), cert);
+        let (h, body) = decode_synced(&encode_synced(&header(), b"body")).expect("synced");
+        assert_eq!((h, &body[..]), (header(), &b"body"[..]));
+    }
+
+    #[test]
+    fn bad_points_tags_and_huge_counts_are_errors_not_panics() {
+        let good = WireCodec
+            .encode(&SignedConsensusMsg::<DaContext>::Vote(SignedMessage::new(
+                vote(VoteType::Prevote, NilOrVal::Nil),
+                sig(1),
+            )))
+            .expect("encodes");
+        // An unknown message tag.
+        let mut b = good.to_vec();
+        b[0] = 9;
+        assert!(matches!(
+            Codec::<SignedConsensusMsg<DaContext>>::decode(&WireCodec, Bytes::from(b)),
+            Err(CodecError::Tag { .. })
+        ));
+        // A signature that is not a curve point.
+        let mut b = good.to_vec();
+        let n = b.len();
+        b[n - 96..].fill(0x11);
+        assert!(matches!(
+            Codec::<SignedConsensusMsg<DaContext>>::decode(&WireCodec, Bytes::from(b)),
+            Err(CodecError::Invalid(_))
+        ));
+        // A count far beyond the bytes left is refused before allocating.
+        let mut b = Vec::new();
+        b.extend_from_slice(&7u64.to_be_bytes());
+        b.push(1);
+        b.extend_from_slice(&0u32.to_be_bytes());
+        b.extend_from_slice(&[5; 32]);
+        b.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            Codec::<PolkaCertificate<DaContext>>::decode(&WireCodec, Bytes::from(b)),
+            Err(CodecError::Truncated)
+        ));
+    }
+}

@@ -324,3 +324,157 @@ impl Streams {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use da_types::header_v2::{data_root, ConsensusHeader};
+
+    use super::*;
+
+    fn header() -> BlockHeader {
+        let commitments = vec![[0xc0; 48], [0xc0; 48]];
+        BlockHeader {
+            header: ConsensusHeader {
+                chain: [1; 32],
+                height: 5,
+                parent: [2; 32],
+                timestamp_ms: 1,
+                proposer: 0,
+                validators_hash: [3; 32],
+                next_validators_hash: [3; 32],
+                data_root: data_root(1, 0, &commitments),
+                tuple_root: [0; 32],
+            },
+            k: 1,
+            blob_count: 0,
+            commitments,
+        }
+    }
+
+    fn init(round: u32) -> PartInit {
+        PartInit {
+            height: Height(5),
+            round: Round::new(round),
+            pol_round: Round::Nil,
+            proposer: Address([1; 20]),
+        }
+    }
+
+    fn peer_id(seed: u8) -> PeerId {
+        let key = malachitebft_app_channel::app::types::Keypair::ed25519_from_bytes([seed; 32])
+            .expect("key");
+        PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).expect("peer id")
+    }
+
+    fn body(len: usize) -> Bytes {
+        Bytes::from((0..len).map(|i| (i * 7) as u8).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_stream_in_any_order_assembles_once_complete() {
+        let b = body(2 * BODY_CHUNK + 123);
+        let mut msgs = split(init(0), header(), &b);
+        assert_eq!(
+            msgs.len(),
+            2 + 3 + 1 + 1,
+            "init, header, 3 chunks, fin, end"
+        );
+        msgs.reverse();
+        let peer = peer_id(1);
+        let mut streams = Streams::new(StreamLimits::default());
+        let last = msgs.pop().expect("a message");
+        for m in msgs {
+            assert_eq!(streams.insert(peer, m).expect("accepted"), None);
+        }
+        let got = streams
+            .insert(peer, last)
+            .expect("accepted")
+            .expect("complete");
+        assert_eq!(got.body, b);
+        assert_eq!(got.header, header());
+        assert_eq!(got.init, init(0));
+        assert_eq!(streams.open_streams(), 0);
+    }
+
+    #[test]
+    fn a_duplicate_part_is_harmless_but_a_conflicting_one_drops_the_stream() {
+        let b = body(10);
+        let msgs = split(init(0), header(), &b);
+        let peer = peer_id(1);
+        let mut streams = Streams::new(StreamLimits::default());
+        streams.insert(peer, msgs[0].clone()).expect("init");
+        streams
+            .insert(peer, msgs[0].clone())
+            .expect("same init again");
+        let mut other = msgs[2].clone();
+        other.content = StreamContent::Data(ProposalPart::Body(Bytes::from_static(b"x")));
+        streams.insert(peer, msgs[2].clone()).expect("body");
+        assert!(matches!(
+            streams.insert(peer, other),
+            Err(StreamError::Conflict(2))
+        ));
+        assert_eq!(streams.open_streams(), 0);
+    }
+
+    #[test]
+    fn a_body_that_differs_from_fin_or_overflows_is_refused() {
+        let b = body(100);
+        let mut msgs = split(init(0), header(), &b);
+        // Tamper with the body chunk: hash mismatch at assembly.
+        msgs[2].content = StreamContent::Data(ProposalPart::Body(body(99).slice(..)));
+        let peer = peer_id(1);
+        let mut streams = Streams::new(StreamLimits::default());
+        let mut result = Ok(None);
+        for m in msgs {
+            result = streams.insert(peer, m);
+        }
+        assert!(
+            matches!(result, Err(StreamError::Malformed(_))),
+            "{result:?}"
+        );
+
+        let limits = StreamLimits {
+            streams_per_peer: 8,
+            max_body: 1000,
+        };
+        let mut streams = Streams::new(limits);
+        let msgs = split(init(0), header(), &body(5000));
+        let mut err = None;
+        for m in msgs {
+            if let Err(e) = streams.insert(peer, m) {
+                err = Some(e);
+                break;
+            }
+        }
+        assert_eq!(err, Some(StreamError::TooLarge("body")));
+        // A sequence number beyond any valid stream.
+        let mut far = split(init(1), header(), &body(1)).remove(0);
+        far.sequence = 1_000_000;
+        assert_eq!(
+            streams.insert(peer, far),
+            Err(StreamError::TooLarge("sequence"))
+        );
+    }
+
+    #[test]
+    fn a_peer_keeps_a_bounded_number_of_open_streams() {
+        let peer = peer_id(1);
+        let limits = StreamLimits {
+            streams_per_peer: 3,
+            max_body: 1 << 20,
+        };
+        let mut streams = Streams::new(limits);
+        for round in 0..10 {
+            let first = split(init(round), header(), &body(10)).remove(0);
+            streams.insert(peer, first).expect("accepted");
+        }
+        assert_eq!(streams.open_streams(), 3);
+        // Another peer has its own allowance.
+        let other = peer_id(2);
+        let first = split(init(0), header(), &body(10)).remove(0);
+        streams.insert(other, first).expect("accepted");
+        assert_eq!(streams.open_streams(), 4);
+        streams.prune_below(6);
+        assert_eq!(streams.open_streams(), 0);
+    }
+}
