@@ -10,7 +10,9 @@
 //! - the app loop and the header voting rules ([`app`]), calling the block layer through
 //!   [`app::Application`];
 //! - starting the engine with its WAL under the node's data dir ([`engine`]);
-//! - consensus metrics ([`metrics`]).
+//! - consensus metrics ([`metrics`]);
+//! - an in-memory block layer and a local validator network for tests and benchmarks
+//!   ([`local`]).
 //!
 //! Swapping the engine touches this crate only: the node sees [`app::Application`],
 //! [`engine::start`] and `da_types` certificates.
@@ -19,6 +21,7 @@ pub mod app;
 pub mod codec;
 pub mod context;
 pub mod engine;
+pub mod local;
 pub mod metrics;
 pub mod parts;
 pub mod signing;
