@@ -479,6 +479,22 @@ pub async fn run<A: Application>(
     Ok(())
 }
 
+/// Publishes a proposal's stream (nothing when this node does not hold the proposal).
+async fn publish(
+    network: &mpsc::Sender<NetworkMsg<DaContext>>,
+    stream: Option<Vec<StreamMessage<crate::parts::ProposalPart>>>,
+) {
+    for m in stream.into_iter().flatten() {
+        if network
+            .send(NetworkMsg::PublishProposalPart(m))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
 async fn handle<A: Application>(
     state: &mut AppState<A>,
     msg: AppMsg<DaContext>,
@@ -532,17 +548,8 @@ async fn handle<A: Application>(
             };
             let id = value.id();
             let _ = reply.send(LocallyProposedValue::new(height, round, value));
-            if let Some(stream) = state.stream_of(height.0, round, Round::Nil, state.address, &id) {
-                for m in stream {
-                    if network
-                        .send(NetworkMsg::PublishProposalPart(m))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }
+            let stream = state.stream_of(height.0, round, Round::Nil, state.address, &id);
+            publish(network, stream).await;
         }
         AppMsg::RestreamProposal {
             height,
@@ -557,17 +564,8 @@ async fn handle<A: Application>(
                 Round::Nil
             };
             let _ = address;
-            if let Some(stream) = state.stream_of(height.0, round, pol, state.address, &value_id) {
-                for m in stream {
-                    if network
-                        .send(NetworkMsg::PublishProposalPart(m))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }
+            let stream = state.stream_of(height.0, round, pol, state.address, &value_id);
+            publish(network, stream).await;
         }
         AppMsg::ReceivedProposalPart {
             from,

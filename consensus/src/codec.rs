@@ -707,10 +707,7 @@ pub fn decode_synced(bytes: &[u8]) -> Result<(BlockHeader, Bytes)> {
 
 #[cfg(test)]
 mod tests {
-    use da_types::{
-        bls::BlsSecretKey,
-        header_v2::{data_root, ConsensusHeader},
-    };
+    use da_types::bls::BlsSecretKey;
     use malachitebft_app_channel::app::types::core::SignedMessage;
 
     use super::*;
@@ -720,23 +717,7 @@ mod tests {
     }
 
     fn header() -> BlockHeader {
-        let commitments = vec![[0xc0; 48], [0xc0; 48]];
-        BlockHeader {
-            header: ConsensusHeader {
-                chain: [1; 32],
-                height: 7,
-                parent: [2; 32],
-                timestamp_ms: 99,
-                proposer: 1,
-                validators_hash: [3; 32],
-                next_validators_hash: [3; 32],
-                data_root: data_root(1, 0, &commitments),
-                tuple_root: [0; 32],
-            },
-            k: 1,
-            blob_count: 0,
-            commitments,
-        }
+        crate::parts::test_header(7)
     }
 
     fn vote(kind: VoteType, value: NilOrVal<HeaderId>) -> Vote {

@@ -223,18 +223,20 @@ async fn prepare(
     Ok(prepared)
 }
 
+/// Spawns the app loop on the engine's channels: the running [`Engine`].
 fn spawn_app<A: Application>(
     app: Arc<A>,
     params: Params,
     address: Address,
     metrics: ConsensusMetrics,
     mut channels: malachitebft_app_channel::Channels<DaContext>,
+    handle: EngineHandle,
     moniker: &str,
-) -> (JoinHandle<()>, watch::Receiver<Option<Decision>>) {
+) -> Engine {
     let (tx, decisions) = watch::channel(None);
     let mut state = AppState::new(app, params, address, metrics, tx);
     let span = tracing::info_span!("consensus", node = %moniker);
-    let handle = tokio::spawn(
+    let app = tokio::spawn(
         async move {
             if let Err(e) = crate::app::run(&mut state, &mut channels).await {
                 error!(%e, "consensus app loop stopped");
@@ -242,7 +244,12 @@ fn spawn_app<A: Application>(
         }
         .instrument(span),
     );
-    (handle, decisions)
+    Engine {
+        handle,
+        app,
+        decisions,
+        address,
+    }
 }
 
 /// Starts consensus for `app`: as a validator when `key` is given, else as a full node that
@@ -264,13 +271,15 @@ pub async fn start<A: Application>(
         .build()
         .await
         .map_err(|e| EngineError::Start(e.to_string()))?;
-    let (app, decisions) = spawn_app(app, params, p.address, metrics, channels, &cfg.moniker);
-    Ok(Engine {
-        handle,
+    Ok(spawn_app(
         app,
-        decisions,
-        address: p.address,
-    })
+        params,
+        p.address,
+        metrics,
+        channels,
+        handle,
+        &cfg.moniker,
+    ))
 }
 
 /// Starts a **Byzantine** validator for tests (feature `byzantine`): Malachite's network proxy
@@ -321,11 +330,13 @@ pub async fn start_byzantine<A: Application>(
         .build()
         .await
         .map_err(|e| EngineError::Start(e.to_string()))?;
-    let (app, decisions) = spawn_app(app, params, p.address, metrics, channels, &cfg.moniker);
-    Ok(Engine {
-        handle,
+    Ok(spawn_app(
         app,
-        decisions,
-        address: p.address,
-    })
+        params,
+        p.address,
+        metrics,
+        channels,
+        handle,
+        &cfg.moniker,
+    ))
 }

@@ -325,30 +325,36 @@ impl Streams {
     }
 }
 
+/// A well-formed `k = 1` header at `height` (unit tests).
 #[cfg(test)]
-mod tests {
+pub(crate) fn test_header(height: u64) -> BlockHeader {
     use da_types::header_v2::{data_root, ConsensusHeader};
 
+    let commitments = vec![[0xc0; 48], [0xc0; 48]];
+    BlockHeader {
+        header: ConsensusHeader {
+            chain: [1; 32],
+            height,
+            parent: [2; 32],
+            timestamp_ms: 1,
+            proposer: 0,
+            validators_hash: [3; 32],
+            next_validators_hash: [3; 32],
+            data_root: data_root(1, 0, &commitments),
+            tuple_root: [0; 32],
+        },
+        k: 1,
+        blob_count: 0,
+        commitments,
+    }
+}
+
+#[cfg(test)]
+mod tests {
     use super::*;
 
     fn header() -> BlockHeader {
-        let commitments = vec![[0xc0; 48], [0xc0; 48]];
-        BlockHeader {
-            header: ConsensusHeader {
-                chain: [1; 32],
-                height: 5,
-                parent: [2; 32],
-                timestamp_ms: 1,
-                proposer: 0,
-                validators_hash: [3; 32],
-                next_validators_hash: [3; 32],
-                data_root: data_root(1, 0, &commitments),
-                tuple_root: [0; 32],
-            },
-            k: 1,
-            blob_count: 0,
-            commitments,
-        }
+        test_header(5)
     }
 
     fn init(round: u32) -> PartInit {
