@@ -88,7 +88,9 @@ mod tests {
     use crate::{
         bls::BlsSecretKey,
         certificate::Certificate,
-        header_v2::{chain_hash, data_root, vote_sign_bytes, BlockHeader, ConsensusHeader, VoteKind},
+        header_v2::{
+            chain_hash, data_root, vote_sign_bytes, BlockHeader, ConsensusHeader, VoteKind,
+        },
         validators::{Validator, ValidatorSet},
     };
 
@@ -135,7 +137,10 @@ mod tests {
         let h = certified();
         let m = pb::Header::from(&h);
         assert_eq!(m.certified, h.to_bytes());
-        assert_eq!((m.height, m.k, m.blob_count, m.round, m.signers), (7, 2, 1, 2, 1));
+        assert_eq!(
+            (m.height, m.k, m.blob_count, m.round, m.signers),
+            (7, 2, 1, 2, 1)
+        );
         assert_eq!(m.header_id, h.id().to_vec());
         assert_eq!(m.data_root, h.block.header.data_root.to_vec());
         assert_eq!(m.timestamp_ms, 1_000);
@@ -145,7 +150,10 @@ mod tests {
             height: 99,
             ..m.clone()
         };
-        assert_eq!(CertifiedHeader::try_from(&lying).expect("decode").height(), 7);
+        assert_eq!(
+            CertifiedHeader::try_from(&lying).expect("decode").height(),
+            7
+        );
         let mut bad = m;
         bad.certified.pop();
         assert!(matches!(

@@ -168,7 +168,9 @@ mod tests {
             ..genesis(2)
         })
         .expect("genesis");
-        let err = other.verify(&certified(&trust, 1)).expect_err("wrong chain");
+        let err = other
+            .verify(&certified(&trust, 1))
+            .expect_err("wrong chain");
         assert_eq!(err.reason(), "wrong_chain");
     }
 

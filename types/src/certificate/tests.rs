@@ -474,7 +474,12 @@ fn the_longest_certified_header_is_bounded() {
     .collect();
     assert_eq!(
         reasons,
-        ["wrong_height", "insufficient_power", "bad_signature", "malformed"]
+        [
+            "wrong_height",
+            "insufficient_power",
+            "bad_signature",
+            "malformed"
+        ]
     );
 }
 

@@ -15,9 +15,7 @@ use da_types::{
 };
 use serde_json::{json, Value};
 
-use super::{
-    array, bytes, filler, hx, list, load, num, text, v1_storage_bytes, write_or_compare,
-};
+use super::{array, bytes, filler, hx, list, load, num, text, v1_storage_bytes, write_or_compare};
 
 const FILE: &str = "header_v2.json";
 const CHAIN_ID: &str = "da-devnet-v2";
@@ -318,13 +316,7 @@ fn generated_invalid(keys: &[BlsSecretKey], set: &ValidatorSet, case: &Case) -> 
     let mut b = good_bytes.clone();
     b[0] = 1;
     out.push(("version_1", "first byte 1, not 2", b));
-    let v1 = v1_storage_bytes(
-        CHAIN_ID,
-        1,
-        GENESIS_TIME_MS,
-        &commitments("v1", 1),
-        [9; 32],
-    );
+    let v1 = v1_storage_bytes(CHAIN_ID, 1, GENESIS_TIME_MS, &commitments("v1", 1), [9; 32]);
     out.push((
         "v1_storage_bytes",
         "a v1 signed header (starts with its u32 length prefix, so with 0)",
