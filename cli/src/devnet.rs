@@ -1,5 +1,11 @@
-//! `da-node devnet`: a producer and a full node on 127.0.0.1 under one data dir, an optional demo
-//! load, and `devnet.json` listing every endpoint.
+//! `da-node devnet`: a producer (the solo validator of the devnet's genesis) and a full node on
+//! 127.0.0.1 under one data dir, light clients, a posting adapter, an optional demo load, and
+//! `devnet.json` listing every endpoint and the genesis file.
+//!
+//! The genesis lives at `<data dir>/genesis.json` and the producer's validator key at
+//! `<data dir>/producer/validator_key`; both are made on the first start and reused after
+//! (a restarted devnet continues its chain). Every node, light client and the adapter trusts
+//! that genesis.
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -11,9 +17,14 @@ use tracing::{info, warn};
 
 use da_node::{
     config::{NodeConfig, Role},
+    genesis::{
+        create_validator_key, read_trust, read_validator_key, solo_genesis, write_genesis,
+        GENESIS_FILE, VALIDATOR_KEY_FILE,
+    },
     node::{start_with, NodeHandle, MAX_MESSAGE_BYTES},
     NodeError, Result,
 };
+use da_types::Trust;
 
 /// Options of the devnet.
 #[derive(Clone, Debug)]
@@ -74,8 +85,11 @@ pub struct Endpoint {
     pub grpc: String,
     /// Metrics URL.
     pub metrics: String,
-    /// Node public key (hex).
+    /// Node public key (hex): its libp2p identity.
     pub node_key: String,
+    /// The BLS public key it certifies blocks with (hex), if it is a validator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator_key: Option<String>,
     /// libp2p addresses (with `/p2p/<peer id>`).
     pub p2p: Vec<String>,
 }
@@ -96,6 +110,8 @@ pub struct AdapterEndpoint {
 pub struct DevnetInfo {
     /// Chain id.
     pub chain_id: String,
+    /// The genesis file every node, light client and the adapter trusts (absolute path).
+    pub genesis: String,
     /// Bearer token for Submit on the producer.
     pub token: String,
     /// The nodes.
@@ -122,14 +138,49 @@ pub struct Devnet {
     pub light: Vec<da_light::LightClient>,
     /// Where `devnet.json` was written.
     pub info_path: PathBuf,
+    /// The genesis file every participant trusts.
+    pub genesis: PathBuf,
     cancel: CancellationToken,
     adapter_task: tokio::task::JoinHandle<()>,
+}
+
+/// The devnet's genesis: `<data dir>/genesis.json` with the producer as its only validator,
+/// made (with the producer's `validator_key`) on the first start and reused after.
+fn devnet_genesis(opts: &DevnetOptions) -> Result<(std::path::PathBuf, Trust)> {
+    let path = opts.data_dir.join(GENESIS_FILE);
+    let key_path = opts.data_dir.join("producer").join(VALIDATOR_KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(&opts.data_dir)
+            .map_err(|e| NodeError::Startup(format!("{}: {e}", opts.data_dir.display())))?;
+        let key = if key_path.exists() {
+            read_validator_key(&key_path)?
+        } else {
+            create_validator_key(&key_path)?
+        };
+        // The genesis bound on k is the protocol's; the producer cuts at most its own
+        // `max_square_k` (64 by default).
+        let genesis = solo_genesis(&opts.chain_id, &key, da_types::consts::K_MAX as u16);
+        write_genesis(&path, &genesis)?;
+    }
+    let trust = read_trust(&path)?;
+    if trust.chain_id() != opts.chain_id {
+        return Err(NodeError::Genesis(format!(
+            "{} is for chain {:?}, the devnet runs {:?}; use another --data-dir",
+            path.display(),
+            trust.chain_id(),
+            opts.chain_id
+        )));
+    }
+    let path = std::fs::canonicalize(&path)
+        .map_err(|e| NodeError::Startup(format!("{}: {e}", path.display())))?;
+    Ok((path, trust))
 }
 
 impl Devnet {
     /// Starts the producer, then the full node syncing from it over libp2p, the light clients
     /// and the posting adapter, and writes `devnet.json`.
     pub async fn start(opts: DevnetOptions) -> Result<Self> {
+        let (genesis, trust) = devnet_genesis(&opts)?;
         let kzg = tokio::task::spawn_blocking(|| {
             Arc::new(KzgProver::new(ProverConfig::DEFAULT.with_precompute(true)))
         })
@@ -149,6 +200,7 @@ impl Devnet {
             chain_id: opts.chain_id.clone(),
             role: Role::Producer,
             data_dir: Some(opts.data_dir.join("producer")),
+            genesis: Some(genesis.clone()),
             grpc_addr: addr(0),
             metrics_addr: addr(10),
             block_time_ms: opts.block_time_ms,
@@ -164,9 +216,9 @@ impl Devnet {
             chain_id: opts.chain_id.clone(),
             role: Role::Full,
             data_dir: Some(opts.data_dir.join("full")),
+            genesis: Some(genesis.clone()),
             grpc_addr: addr(1),
             metrics_addr: addr(11),
-            trusted_producers: vec![hex::encode(producer.public_key())],
             auth_token: Some(opts.token.clone()),
             precompute: false,
             p2p_listen: vec![p2p_addr(31)],
@@ -187,8 +239,7 @@ impl Devnet {
                 .collect();
             let lc = da_light::LightClient::start(
                 da_light::LightConfig {
-                    chain_id: opts.chain_id.clone(),
-                    producers: vec![producer.public_key()],
+                    trust: trust.clone(),
                     bootstrap,
                     listen: Vec::new(),
                     sampler: opts.light_sampler.clone(),
@@ -206,13 +257,14 @@ impl Devnet {
             addr(20),
             &producer,
             &opts,
-            namespace,
+            (namespace, trust),
             verifier,
             cancel.clone(),
         )
         .await?;
         let info = DevnetInfo {
             chain_id: opts.chain_id.clone(),
+            genesis: genesis.display().to_string(),
             token: opts.token.clone(),
             nodes: [(&producer, "producer"), (&full, "full")]
                 .iter()
@@ -221,6 +273,7 @@ impl Devnet {
                     grpc: format!("http://{}", n.grpc_addr),
                     metrics: format!("http://{}/metrics", n.metrics_addr),
                     node_key: n.node_id(),
+                    validator_key: n.validator_key().map(|k| k.to_string()),
                     p2p: if *role == "producer" {
                         producer_p2p.clone()
                     } else {
@@ -257,6 +310,7 @@ impl Devnet {
             adapter_addr,
             light,
             info_path,
+            genesis,
             cancel,
             adapter_task,
         })
@@ -288,21 +342,18 @@ async fn p2p_addrs(node: &NodeHandle) -> Vec<String> {
     }
 }
 
-/// Starts the posting adapter in front of the producer, trusting only the producer's key.
+/// Starts the posting adapter in front of the producer, trusting the devnet's genesis.
 async fn start_adapter(
     addr: std::net::SocketAddr,
     producer: &NodeHandle,
     opts: &DevnetOptions,
-    namespace: da_types::Namespace,
+    (namespace, trust): (da_types::Namespace, Trust),
     kzg: Arc<KzgVerifier>,
     cancel: CancellationToken,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let mut cc = da_client::ClientConfig::new(format!("http://{}", producer.grpc_addr));
     cc.token = Some(opts.token.clone());
-    cc.trust = da_client::HeaderTrust::Verifier(Arc::new(da_types::ProducerSet::new(
-        opts.chain_id.clone(),
-        vec![producer.public_key()],
-    )));
+    cc.trust = da_client::HeaderTrust::Genesis(Arc::new(trust));
     let client = da_client::DaClient::new(cc)
         .map_err(|e| NodeError::Startup(format!("posting adapter: {e}")))?
         .with_kzg(kzg);

@@ -193,6 +193,14 @@ fn load_trust(config: &NodeConfig) -> Result<Trust> {
     Ok(trust)
 }
 
+/// Opens (or creates) the RocksDB store at `db` off the runtime, checking its format.
+async fn open_store(db: std::path::PathBuf) -> Result<Arc<dyn Store>> {
+    let store = tokio::task::spawn_blocking(move || RocksStore::open(&db))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
+    Ok(Arc::new(store))
+}
+
 /// Starts a node sharing a KZG context (several nodes in one process).
 pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeHandle> {
     config
@@ -201,12 +209,14 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     let dir = config.data_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|e| NodeError::Startup(format!("{}: {e}", dir.display())))?;
-    // The store's format first: a data dir of another format is refused before anything else.
+    // An existing store's format first: a data dir of another format is refused before
+    // anything else. A new store is created only once the genesis is known to be usable.
     let db = dir.join("db");
-    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || RocksStore::open(&db))
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
-        .map(Arc::new)?;
+    let existing = if db.exists() {
+        Some(open_store(db.clone()).await?)
+    } else {
+        None
+    };
     let trust = load_trust(&config)?;
     let validator_key = match config.role {
         Role::Producer => Some(read_validator_key(&dir.join(VALIDATOR_KEY_FILE))?),
@@ -214,6 +224,10 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     };
     let key = load_or_create_key(&dir.join("node.key"))?;
     let public_key = key.verifying_key().to_bytes();
+    let store = match existing {
+        Some(s) => s,
+        None => open_store(db).await?,
+    };
     let mempool = Arc::new(
         Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
             .with_max_square_k(config.max_square_k),
