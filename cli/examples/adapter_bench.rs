@@ -5,7 +5,7 @@
 //! (defaults 40, 130672 (op-node's MaxInputSize), 4, 500).
 //!
 //! Puts wait for inclusion, so their latency is mostly the block time; the ratio is the point.
-//! Gets: the adapter verifies every cell proof against the signed header (`--verify inclusion`);
+//! Gets: the adapter verifies every cell proof against the certified header (`--verify inclusion`);
 //! the direct baselines are `get` (id check only) and `get_verified` (the same checks).
 
 use std::{

@@ -152,6 +152,7 @@ fn devnet_genesis(opts: &DevnetOptions) -> Result<(std::path::PathBuf, Trust)> {
     if !path.exists() {
         std::fs::create_dir_all(&opts.data_dir)
             .map_err(|e| NodeError::Startup(format!("{}: {e}", opts.data_dir.display())))?;
+        move_aside_pre_genesis_state(&opts.data_dir)?;
         let key = if key_path.exists() {
             read_validator_key(&key_path)?
         } else {
@@ -174,6 +175,39 @@ fn devnet_genesis(opts: &DevnetOptions) -> Result<(std::path::PathBuf, Trust)> {
     let path = std::fs::canonicalize(&path)
         .map_err(|e| NodeError::Startup(format!("{}: {e}", path.display())))?;
     Ok((path, trust))
+}
+
+/// A devnet data dir without `genesis.json` but with node databases was made before genesis
+/// files (store format 1, ed25519 headers): that chain cannot continue under validators. Its
+/// node dirs are moved aside (never deleted) so the one command keeps working, and it is said.
+fn move_aside_pre_genesis_state(dir: &std::path::Path) -> Result<()> {
+    for sub in ["producer", "full"] {
+        let d = dir.join(sub);
+        if !d.join("db").exists() {
+            continue;
+        }
+        let mut target = dir.join(format!("{sub}.format1"));
+        let mut n = 1;
+        while target.exists() {
+            n += 1;
+            target = dir.join(format!("{sub}.format1.{n}"));
+        }
+        std::fs::rename(&d, &target).map_err(|e| {
+            NodeError::Startup(format!(
+                "{} holds a chain of the old format and could not be moved to {}: {e}; \
+                 remove it or pass another --data-dir",
+                d.display(),
+                target.display()
+            ))
+        })?;
+        warn!(
+            from = %d.display(),
+            to = %target.display(),
+            "devnet: state from before genesis files (ed25519 headers, store format 1) moved \
+             aside; a new chain starts"
+        );
+    }
+    Ok(())
 }
 
 impl Devnet {
@@ -416,5 +450,44 @@ async fn demo_load(url: String, token: String, mib_s: f64, cancel: CancellationT
         } else if n % 16 == 0 {
             info!(blobs = n, "demo load");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The devnet makes its genesis and the producer's key once and reuses them (a restarted
+    /// devnet continues its chain); state from before genesis files is moved aside, not read;
+    /// a genesis of another chain is refused.
+    #[test]
+    fn the_devnet_genesis_is_made_once_and_old_state_moved_aside() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("net");
+        // A devnet of the ed25519 era: node dirs with databases, no genesis.json.
+        for sub in ["producer", "full"] {
+            std::fs::create_dir_all(dir.join(sub).join("db")).expect("mkdir");
+        }
+        let opts = DevnetOptions::local(dir.clone(), "devnet-g");
+        let (path, trust) = devnet_genesis(&opts).expect("genesis");
+        assert_eq!(
+            path,
+            std::fs::canonicalize(dir.join(GENESIS_FILE)).expect("path")
+        );
+        assert!(dir.join("producer.format1").join("db").exists());
+        assert!(dir.join("full.format1").join("db").exists());
+        assert!(!dir.join("full").exists());
+        let key = read_validator_key(&dir.join("producer").join(VALIDATOR_KEY_FILE)).expect("key");
+        assert_eq!(trust.set().index_of(&key.public_key()), Some(0));
+        assert_eq!(trust.chain_id(), "devnet-g");
+        // Again: the same genesis, nothing moved.
+        std::fs::create_dir_all(dir.join("producer").join("db")).expect("mkdir");
+        let (_, again) = devnet_genesis(&opts).expect("genesis");
+        assert_eq!(again, trust);
+        assert!(dir.join("producer").join("db").exists());
+        // Another chain id on the same data dir.
+        let other = DevnetOptions::local(dir, "devnet-h");
+        let e = devnet_genesis(&other).expect_err("another chain");
+        assert!(matches!(e, NodeError::Genesis(_)), "{e}");
     }
 }

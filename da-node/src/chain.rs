@@ -527,7 +527,7 @@ mod tests {
         let (_, _, producer) = setup();
         let a = producer.build(Parent(None), &[blob(b"a")]).expect("build");
         let mut b = producer.build(Parent(None), &[blob(b"b")]).expect("build");
-        b.header.certificate = a.header.certificate.clone();
+        b.header.certificate = a.header.certificate;
         let err = chain.import(b.header, b.block).expect_err("import");
         assert!(
             err.to_string().contains("certificate is for header"),

@@ -345,8 +345,8 @@ impl LightClient {
 enum Incoming {
     /// The range catch-up will cover (set once the head is known).
     CatchUpRange(u64, u64),
-    /// A header fetched in a range (already verified).
-    Header(CertifiedHeader),
+    /// A header fetched in a range (already verified; boxed: a certified header is large).
+    Header(Box<CertifiedHeader>),
 }
 
 /// What a finished sample request reports.
@@ -386,7 +386,7 @@ impl Driver {
                         self.client.metrics.catchup_remaining.set((to + 1 - from) as i64);
                         continue;
                     }
-                    Incoming::Header(h) => match self.register(h, &fetched_tx) {
+                    Incoming::Header(h) => match self.register(*h, &fetched_tx) {
                         Some(e) => e,
                         None => continue,
                     },
@@ -775,7 +775,7 @@ async fn fetch_range(
             .max(from);
         let count = (hi - lo + 1) as u32;
         for h in fetch_headers_until(client, peers, lo, count, tx).await {
-            if tx.send(Incoming::Header(h)).await.is_err() {
+            if tx.send(Incoming::Header(Box::new(h))).await.is_err() {
                 return;
             }
         }
@@ -793,7 +793,7 @@ async fn catch_up(client: LightClient, peers: Vec<PeerId>, tx: mpsc::Sender<Inco
         return; // the client stopped
     };
     let top = head.height();
-    if tx.send(Incoming::Header(head)).await.is_err() {
+    if tx.send(Incoming::Header(Box::new(head))).await.is_err() {
         return;
     }
     if top <= 1 {
