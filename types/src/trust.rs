@@ -19,6 +19,15 @@ pub enum TrustError {
     /// The header's certificate (or block header) is rejected.
     #[error(transparent)]
     Certificate(#[from] CertificateError),
+    /// The header hands the next height to another validator set: set changes are not
+    /// supported yet, so no later header could be checked.
+    #[error("header's next validator set is {}, the trusted set is {}", hex::encode(.next), hex::encode(.set))]
+    SetChange {
+        /// The header's `next_validators_hash`.
+        next: [u8; 32],
+        /// Hash of the trusted set.
+        set: [u8; 32],
+    },
     /// The square is larger than the chain allows.
     #[error("k = {k} exceeds the chain's max_square_k = {max}")]
     SquareTooLarge {
@@ -35,6 +44,7 @@ impl TrustError {
     pub fn reason(&self) -> &'static str {
         match self {
             Self::Certificate(e) => e.reason(),
+            Self::SetChange { .. } => "set_change",
             Self::SquareTooLarge { .. } => "square_too_large",
         }
     }
@@ -88,10 +98,18 @@ impl Trust {
         self.max_square_k
     }
 
-    /// Accepts `header` iff [`CertifiedHeader::verify`] holds against this set and chain and
+    /// Accepts `header` iff [`CertifiedHeader::verify`] holds against this set and chain, its
+    /// `next_validators_hash` is this set's (the set never changes yet) and
     /// `k ≤ max_square_k`; returns the signers' power. One aggregate signature check.
     pub fn verify(&self, header: &CertifiedHeader) -> Result<u64, TrustError> {
         let power = header.verify(&self.set, &self.chain)?;
+        let next = header.block.header.next_validators_hash;
+        if next != self.set.hash() {
+            return Err(TrustError::SetChange {
+                next,
+                set: self.set.hash(),
+            });
+        }
         if header.block.k > self.max_square_k {
             return Err(TrustError::SquareTooLarge {
                 k: header.block.k,
@@ -126,6 +144,10 @@ mod tests {
     }
 
     fn certified(trust: &Trust, k: u16) -> CertifiedHeader {
+        certified_with_next(trust, k, trust.set().hash())
+    }
+
+    fn certified_with_next(trust: &Trust, k: u16, next: [u8; 32]) -> CertifiedHeader {
         let commitments = vec![[0xc0; 48]; 2 * usize::from(k)];
         let block = BlockHeader {
             header: ConsensusHeader {
@@ -135,7 +157,7 @@ mod tests {
                 timestamp_ms: 9,
                 proposer: 0,
                 validators_hash: trust.set().hash(),
-                next_validators_hash: trust.set().hash(),
+                next_validators_hash: next,
                 data_root: data_root(k, 0, &commitments),
                 tuple_root: [0; 32],
             },
