@@ -5,7 +5,7 @@
 //! (defaults 40, 130672 (op-node's MaxInputSize), 4, 500).
 //!
 //! Puts wait for inclusion, so their latency is mostly the block time; the ratio is the point.
-//! Gets: the adapter verifies every cell proof against the signed header (`--verify inclusion`);
+//! Gets: the adapter verifies every cell proof against the certified header (`--verify inclusion`);
 //! the direct baselines are `get` (id check only) and `get_verified` (the same checks).
 
 use std::{
@@ -17,7 +17,7 @@ use std::{
 use da_cli::devnet::{Devnet, DevnetOptions};
 use da_client::{ClientConfig, DaClient, HeaderTrust};
 use da_testkit::gen::bytes as demo_bytes;
-use da_types::{Namespace, ProducerSet};
+use da_types::Namespace;
 use posting_adapter::{http_client, Commitment};
 
 const T: Duration = Duration::from_secs(300);
@@ -103,10 +103,7 @@ async fn main() -> anyhow::Result<()> {
     let adapter: SocketAddr = net.adapter_addr;
     let mut cc = ClientConfig::new(format!("http://{}", net.producer.grpc_addr));
     cc.token = Some("t".into());
-    cc.trust = HeaderTrust::Verifier(Arc::new(ProducerSet::new(
-        "bench",
-        vec![net.producer.public_key()],
-    )));
+    cc.trust = HeaderTrust::Genesis(Arc::new(net.producer.trust().clone()));
     let client = Arc::new(DaClient::new(cc)?);
     let ns = Namespace::new_v0(da_cli::devnet::DEVNET_ROLLUP_NAMESPACE)?;
     println!("n={n} batch={size} B concurrency={conc} block_time={block_ms} ms");

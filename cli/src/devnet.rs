@@ -1,5 +1,11 @@
-//! `da-node devnet`: a producer and a full node on 127.0.0.1 under one data dir, an optional demo
-//! load, and `devnet.json` listing every endpoint.
+//! `da-node devnet`: a producer (the solo validator of the devnet's genesis) and a full node on
+//! 127.0.0.1 under one data dir, light clients, a posting adapter, an optional demo load, and
+//! `devnet.json` listing every endpoint and the genesis file.
+//!
+//! The genesis lives at `<data dir>/genesis.json` and the producer's validator key at
+//! `<data dir>/producer/validator_key`; both are made on the first start and reused after
+//! (a restarted devnet continues its chain). Every node, light client and the adapter trusts
+//! that genesis.
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -11,9 +17,14 @@ use tracing::{info, warn};
 
 use da_node::{
     config::{NodeConfig, Role},
+    genesis::{
+        create_validator_key, read_trust, read_validator_key, solo_genesis, write_genesis,
+        GENESIS_FILE, VALIDATOR_KEY_FILE,
+    },
     node::{start_with, NodeHandle, MAX_MESSAGE_BYTES},
     NodeError, Result,
 };
+use da_types::Trust;
 
 /// Options of the devnet.
 #[derive(Clone, Debug)]
@@ -74,8 +85,11 @@ pub struct Endpoint {
     pub grpc: String,
     /// Metrics URL.
     pub metrics: String,
-    /// Node public key (hex).
+    /// Node public key (hex): its libp2p identity.
     pub node_key: String,
+    /// The BLS public key it certifies blocks with (hex), if it is a validator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator_key: Option<String>,
     /// libp2p addresses (with `/p2p/<peer id>`).
     pub p2p: Vec<String>,
 }
@@ -96,6 +110,8 @@ pub struct AdapterEndpoint {
 pub struct DevnetInfo {
     /// Chain id.
     pub chain_id: String,
+    /// The genesis file every node, light client and the adapter trusts (absolute path).
+    pub genesis: String,
     /// Bearer token for Submit on the producer.
     pub token: String,
     /// The nodes.
@@ -122,14 +138,83 @@ pub struct Devnet {
     pub light: Vec<da_light::LightClient>,
     /// Where `devnet.json` was written.
     pub info_path: PathBuf,
+    /// The genesis file every participant trusts.
+    pub genesis: PathBuf,
     cancel: CancellationToken,
     adapter_task: tokio::task::JoinHandle<()>,
+}
+
+/// The devnet's genesis: `<data dir>/genesis.json` with the producer as its only validator,
+/// made (with the producer's `validator_key`) on the first start and reused after.
+fn devnet_genesis(opts: &DevnetOptions) -> Result<(std::path::PathBuf, Trust)> {
+    let path = opts.data_dir.join(GENESIS_FILE);
+    let key_path = opts.data_dir.join("producer").join(VALIDATOR_KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(&opts.data_dir)
+            .map_err(|e| NodeError::Startup(format!("{}: {e}", opts.data_dir.display())))?;
+        move_aside_pre_genesis_state(&opts.data_dir)?;
+        let key = if key_path.exists() {
+            read_validator_key(&key_path)?
+        } else {
+            create_validator_key(&key_path)?
+        };
+        // The genesis bound on k is the protocol's; the producer cuts at most its own
+        // `max_square_k` (64 by default).
+        let genesis = solo_genesis(&opts.chain_id, &key, da_types::consts::K_MAX as u16);
+        write_genesis(&path, &genesis)?;
+    }
+    let trust = read_trust(&path)?;
+    if trust.chain_id() != opts.chain_id {
+        return Err(NodeError::Genesis(format!(
+            "{} is for chain {:?}, the devnet runs {:?}; use another --data-dir",
+            path.display(),
+            trust.chain_id(),
+            opts.chain_id
+        )));
+    }
+    let path = std::fs::canonicalize(&path)
+        .map_err(|e| NodeError::Startup(format!("{}: {e}", path.display())))?;
+    Ok((path, trust))
+}
+
+/// A devnet data dir without `genesis.json` but with node databases was made before genesis
+/// files (store format 1, ed25519 headers): that chain cannot continue under validators. Its
+/// node dirs are moved aside (never deleted) so the one command keeps working, and it is said.
+fn move_aside_pre_genesis_state(dir: &std::path::Path) -> Result<()> {
+    for sub in ["producer", "full"] {
+        let d = dir.join(sub);
+        if !d.join("db").exists() {
+            continue;
+        }
+        let mut target = dir.join(format!("{sub}.format1"));
+        let mut n = 1;
+        while target.exists() {
+            n += 1;
+            target = dir.join(format!("{sub}.format1.{n}"));
+        }
+        std::fs::rename(&d, &target).map_err(|e| {
+            NodeError::Startup(format!(
+                "{} holds a chain of the old format and could not be moved to {}: {e}; \
+                 remove it or pass another --data-dir",
+                d.display(),
+                target.display()
+            ))
+        })?;
+        warn!(
+            from = %d.display(),
+            to = %target.display(),
+            "devnet: state from before genesis files (ed25519 headers, store format 1) moved \
+             aside; a new chain starts"
+        );
+    }
+    Ok(())
 }
 
 impl Devnet {
     /// Starts the producer, then the full node syncing from it over libp2p, the light clients
     /// and the posting adapter, and writes `devnet.json`.
     pub async fn start(opts: DevnetOptions) -> Result<Self> {
+        let (genesis, trust) = devnet_genesis(&opts)?;
         let kzg = tokio::task::spawn_blocking(|| {
             Arc::new(KzgProver::new(ProverConfig::DEFAULT.with_precompute(true)))
         })
@@ -149,6 +234,7 @@ impl Devnet {
             chain_id: opts.chain_id.clone(),
             role: Role::Producer,
             data_dir: Some(opts.data_dir.join("producer")),
+            genesis: Some(genesis.clone()),
             grpc_addr: addr(0),
             metrics_addr: addr(10),
             block_time_ms: opts.block_time_ms,
@@ -164,9 +250,9 @@ impl Devnet {
             chain_id: opts.chain_id.clone(),
             role: Role::Full,
             data_dir: Some(opts.data_dir.join("full")),
+            genesis: Some(genesis.clone()),
             grpc_addr: addr(1),
             metrics_addr: addr(11),
-            trusted_producers: vec![hex::encode(producer.public_key())],
             auth_token: Some(opts.token.clone()),
             precompute: false,
             p2p_listen: vec![p2p_addr(31)],
@@ -187,8 +273,7 @@ impl Devnet {
                 .collect();
             let lc = da_light::LightClient::start(
                 da_light::LightConfig {
-                    chain_id: opts.chain_id.clone(),
-                    producers: vec![producer.public_key()],
+                    trust: trust.clone(),
                     bootstrap,
                     listen: Vec::new(),
                     sampler: opts.light_sampler.clone(),
@@ -206,13 +291,14 @@ impl Devnet {
             addr(20),
             &producer,
             &opts,
-            namespace,
+            (namespace, trust),
             verifier,
             cancel.clone(),
         )
         .await?;
         let info = DevnetInfo {
             chain_id: opts.chain_id.clone(),
+            genesis: genesis.display().to_string(),
             token: opts.token.clone(),
             nodes: [(&producer, "producer"), (&full, "full")]
                 .iter()
@@ -221,6 +307,7 @@ impl Devnet {
                     grpc: format!("http://{}", n.grpc_addr),
                     metrics: format!("http://{}/metrics", n.metrics_addr),
                     node_key: n.node_id(),
+                    validator_key: n.validator_key().map(|k| k.to_string()),
                     p2p: if *role == "producer" {
                         producer_p2p.clone()
                     } else {
@@ -257,6 +344,7 @@ impl Devnet {
             adapter_addr,
             light,
             info_path,
+            genesis,
             cancel,
             adapter_task,
         })
@@ -288,21 +376,18 @@ async fn p2p_addrs(node: &NodeHandle) -> Vec<String> {
     }
 }
 
-/// Starts the posting adapter in front of the producer, trusting only the producer's key.
+/// Starts the posting adapter in front of the producer, trusting the devnet's genesis.
 async fn start_adapter(
     addr: std::net::SocketAddr,
     producer: &NodeHandle,
     opts: &DevnetOptions,
-    namespace: da_types::Namespace,
+    (namespace, trust): (da_types::Namespace, Trust),
     kzg: Arc<KzgVerifier>,
     cancel: CancellationToken,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let mut cc = da_client::ClientConfig::new(format!("http://{}", producer.grpc_addr));
     cc.token = Some(opts.token.clone());
-    cc.trust = da_client::HeaderTrust::Verifier(Arc::new(da_types::ProducerSet::new(
-        opts.chain_id.clone(),
-        vec![producer.public_key()],
-    )));
+    cc.trust = da_client::HeaderTrust::Genesis(Arc::new(trust));
     let client = da_client::DaClient::new(cc)
         .map_err(|e| NodeError::Startup(format!("posting adapter: {e}")))?
         .with_kzg(kzg);
@@ -365,5 +450,44 @@ async fn demo_load(url: String, token: String, mib_s: f64, cancel: CancellationT
         } else if n % 16 == 0 {
             info!(blobs = n, "demo load");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The devnet makes its genesis and the producer's key once and reuses them (a restarted
+    /// devnet continues its chain); state from before genesis files is moved aside, not read;
+    /// a genesis of another chain is refused.
+    #[test]
+    fn the_devnet_genesis_is_made_once_and_old_state_moved_aside() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("net");
+        // A devnet of the ed25519 era: node dirs with databases, no genesis.json.
+        for sub in ["producer", "full"] {
+            std::fs::create_dir_all(dir.join(sub).join("db")).expect("mkdir");
+        }
+        let opts = DevnetOptions::local(dir.clone(), "devnet-g");
+        let (path, trust) = devnet_genesis(&opts).expect("genesis");
+        assert_eq!(
+            path,
+            std::fs::canonicalize(dir.join(GENESIS_FILE)).expect("path")
+        );
+        assert!(dir.join("producer.format1").join("db").exists());
+        assert!(dir.join("full.format1").join("db").exists());
+        assert!(!dir.join("full").exists());
+        let key = read_validator_key(&dir.join("producer").join(VALIDATOR_KEY_FILE)).expect("key");
+        assert_eq!(trust.set().index_of(&key.public_key()), Some(0));
+        assert_eq!(trust.chain_id(), "devnet-g");
+        // Again: the same genesis, nothing moved.
+        std::fs::create_dir_all(dir.join("producer").join("db")).expect("mkdir");
+        let (_, again) = devnet_genesis(&opts).expect("genesis");
+        assert_eq!(again, trust);
+        assert!(dir.join("producer").join("db").exists());
+        // Another chain id on the same data dir.
+        let other = DevnetOptions::local(dir, "devnet-h");
+        let e = devnet_genesis(&other).expect_err("another chain");
+        assert!(matches!(e, NodeError::Genesis(_)), "{e}");
     }
 }

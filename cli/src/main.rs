@@ -1,11 +1,21 @@
 //! `da-node`: `init`, `run` and `devnet`. Parses flags, sets up logging, calls the library.
+//!
+//! Exit codes: 0 success (or Ctrl-C); 2 bad arguments or configuration; 3 the genesis file is
+//! missing, invalid or does not fit the configuration; 4 the validator key is missing, invalid
+//! or not usable with the genesis; 5 the data dir holds another storage format; 1 anything else.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use da_cli::devnet::{Devnet, DevnetOptions};
-use da_node::config::{NodeConfig, Role};
+use da_node::{
+    config::{ConfigError, NodeConfig, Role},
+    genesis::{
+        create_validator_key, read_genesis, write_genesis, GENESIS_FILE, VALIDATOR_KEY_FILE,
+    },
+    NodeError, StoreError,
+};
 use tracing::info;
 
 #[derive(Parser, Debug)]
@@ -35,14 +45,24 @@ enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Writes a commented default config.toml and a node key into the data dir.
+    /// Writes into the data dir a commented default config.toml, a node key (libp2p identity),
+    /// a BLS validator key (`validator_key`, mode 0600) and, unless --genesis gives one, a
+    /// `genesis.json` in which this node is the only validator.
     Init {
         /// Data dir (default ~/.da-node/<chain-id>).
         #[arg(long, env = "DA_NODE_DATA_DIR")]
         data_dir: Option<PathBuf>,
-        /// Chain id.
-        #[arg(long, env = "DA_NODE_CHAIN_ID", default_value = da_node::config::DEFAULT_CHAIN_ID)]
-        chain_id: String,
+        /// Chain id (default: the --genesis file's, else da-devnet).
+        #[arg(long, env = "DA_NODE_CHAIN_ID")]
+        chain_id: Option<String>,
+        /// An existing genesis file to join (copied into the data dir) instead of a new
+        /// one-validator chain. Unless it lists this node's new validator key, the node is
+        /// configured as a full node.
+        #[arg(long, value_name = "PATH")]
+        genesis: Option<PathBuf>,
+        /// The new genesis's bound on k (a power of two up to 256).
+        #[arg(long, default_value_t = da_types::consts::K_MAX as u16)]
+        max_square_k: u16,
     },
     /// Runs a producer or a full node.
     Run(RunArgs),
@@ -115,13 +135,10 @@ struct RunArgs {
     /// Full node: gRPC URL of the node to follow.
     #[arg(long, env = "DA_NODE_FOLLOW")]
     follow: Option<String>,
-    /// Full node: trusted producer public key (hex); repeatable.
-    #[arg(
-        long = "trusted-producer",
-        env = "DA_NODE_TRUSTED_PRODUCERS",
-        value_delimiter = ','
-    )]
-    trusted_producers: Vec<String>,
+    /// The genesis file (default <data-dir>/genesis.json): the validator set whose
+    /// certificates the node accepts.
+    #[arg(long, env = "DA_NODE_GENESIS", value_name = "PATH")]
+    genesis: Option<PathBuf>,
 }
 
 fn init_logging(format: LogFormat) {
@@ -134,7 +151,7 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn merged_config(a: RunArgs) -> anyhow::Result<NodeConfig> {
+fn merged_config(a: RunArgs) -> Result<NodeConfig, ConfigError> {
     let chain_hint = a
         .chain_id
         .clone()
@@ -189,11 +206,107 @@ fn merged_config(a: RunArgs) -> anyhow::Result<NodeConfig> {
     if a.follow.is_some() {
         c.follow = a.follow;
     }
-    if !a.trusted_producers.is_empty() {
-        c.trusted_producers = a.trusted_producers;
+    if a.genesis.is_some() {
+        c.genesis = a.genesis;
     }
     c.validate()?;
     Ok(c)
+}
+
+/// The exit code of a failure (see the crate docs).
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<ConfigError>().is_some() {
+        return 2;
+    }
+    match e.downcast_ref::<NodeError>() {
+        Some(NodeError::Genesis(_)) => 3,
+        Some(NodeError::ValidatorKey(_)) => 4,
+        Some(NodeError::Store(StoreError::Format { .. })) => 5,
+        Some(NodeError::Startup(_)) => 2,
+        _ => 1,
+    }
+}
+
+/// `da-node init`.
+fn init(
+    data_dir: Option<PathBuf>,
+    chain_id: Option<String>,
+    genesis: Option<PathBuf>,
+    max_square_k: u16,
+) -> anyhow::Result<()> {
+    let joined = genesis.as_deref().map(read_genesis).transpose()?;
+    let chain_id = match (&joined, chain_id) {
+        (Some(g), Some(c)) if g.chain_id != c => {
+            return Err(NodeError::Genesis(format!(
+                "the genesis file is for chain {:?}, not {c:?}",
+                g.chain_id
+            ))
+            .into())
+        }
+        (Some(g), _) => g.chain_id.clone(),
+        (None, Some(c)) => c,
+        (None, None) => da_node::config::DEFAULT_CHAIN_ID.into(),
+    };
+    let c = NodeConfig {
+        chain_id: chain_id.clone(),
+        data_dir,
+        ..NodeConfig::default()
+    };
+    c.validate()?;
+    let dir = c.data_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let cfg = dir.join("config.toml");
+    let genesis_path = dir.join(GENESIS_FILE);
+    for existing in [&cfg, &genesis_path, &dir.join(VALIDATOR_KEY_FILE)] {
+        if existing.exists() {
+            return Err(NodeError::Startup(format!(
+                "{} exists; not overwriting (init a fresh data dir)",
+                existing.display()
+            ))
+            .into());
+        }
+    }
+    let key = create_validator_key(&dir.join(VALIDATOR_KEY_FILE))?;
+    let genesis = match joined {
+        Some(g) => g,
+        None => da_node::genesis::solo_genesis(&chain_id, &key, max_square_k),
+    };
+    genesis
+        .validator_set()
+        .map_err(|e| NodeError::Genesis(format!("new genesis: {e}")))?;
+    write_genesis(&genesis_path, &genesis)?;
+    let validator = genesis
+        .validators
+        .iter()
+        .any(|v| v.public_key == key.public_key());
+    let mut text = NodeConfig::commented_default(&chain_id);
+    if !validator {
+        text = text.replace("role = \"producer\"", "role = \"full\"");
+    }
+    std::fs::write(&cfg, text).with_context(|| format!("writing {}", cfg.display()))?;
+    let node_key = da_node::node::load_or_create_key(&dir.join("node.key"))?;
+    println!("wrote {}", cfg.display());
+    println!(
+        "node key {} (libp2p identity {})",
+        dir.join("node.key").display(),
+        hex::encode(node_key.verifying_key().to_bytes())
+    );
+    println!(
+        "validator key {} (BLS public key {})",
+        dir.join(VALIDATOR_KEY_FILE).display(),
+        key.public_key()
+    );
+    println!(
+        "genesis {} (chain {chain_id:?}, {} validator(s); this node {})",
+        genesis_path.display(),
+        genesis.validators.len(),
+        if validator {
+            "is a validator: role = producer"
+        } else {
+            "is not a validator: role = full (set p2p_bootstrap or follow in config.toml)"
+        }
+    );
+    Ok(())
 }
 
 async fn wait_for_ctrl_c() {
@@ -203,32 +316,26 @@ async fn wait_for_ctrl_c() {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    match cli.cmd {
-        Command::Init { data_dir, chain_id } => {
-            let c = NodeConfig {
-                chain_id: chain_id.clone(),
-                data_dir,
-                ..NodeConfig::default()
-            };
-            let dir = c.data_dir();
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let cfg = dir.join("config.toml");
-            if cfg.exists() {
-                anyhow::bail!("{} exists; not overwriting", cfg.display());
-            }
-            std::fs::write(&cfg, NodeConfig::commented_default(&chain_id))
-                .with_context(|| format!("writing {}", cfg.display()))?;
-            let key = da_node::node::load_or_create_key(&dir.join("node.key"))?;
-            println!("wrote {}", cfg.display());
-            println!(
-                "node key {} (public {})",
-                dir.join("node.key").display(),
-                hex::encode(key.verifying_key().to_bytes())
-            );
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("da-node: {e:#}");
+            ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.cmd {
+        Command::Init {
+            data_dir,
+            chain_id,
+            genesis,
+            max_square_k,
+        } => init(data_dir, chain_id, genesis, max_square_k)?,
         Command::Run(args) => {
             let config = merged_config(args)?;
             let node = da_node::start(config).await?;
@@ -272,6 +379,10 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             println!("devnet up; endpoints in {}", devnet.info_path.display());
             println!(
+                "  genesis  {} (one validator: the producer)",
+                devnet.genesis.display()
+            );
+            println!(
                 "  producer gRPC http://{}  metrics http://{}/metrics",
                 devnet.producer.grpc_addr, devnet.producer.metrics_addr
             );
@@ -308,7 +419,7 @@ async fn main() -> anyhow::Result<()> {
                     () = wait_for_ctrl_c() => break,
                     ev = blocks.recv() => if let Ok(ev) = ev {
                         let bytes: usize = ev.blobs.iter().map(|(_, d)| d.len()).sum();
-                        println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  verified by full node", ev.header.header.height, ev.header.header.k, ev.blobs.len(), bytes);
+                        println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  verified by full node", ev.header.height(), ev.header.block.k, ev.blobs.len(), bytes);
                     },
                     Some((i, h, st)) = verdicts.recv() => match st {
                         da_light::sampler::HeightStatus::Available { confidence, samples, latency, .. } => println!(

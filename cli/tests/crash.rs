@@ -15,6 +15,7 @@ use da_testkit::{
     gen::namespace_bytes as ns,
     grpc::{clients_on, submit},
 };
+use da_types::CertifiedHeader;
 use rand::{Rng, SeedableRng};
 
 fn free_port() -> u16 {
@@ -22,6 +23,21 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// `da-node init`: the validator key and the one-validator genesis of chain `crash`.
+fn init(dir: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_da-node"))
+        .args(["init", "--chain-id", "crash", "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run da-node init");
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn spawn(dir: &Path, port: u16) -> Child {
@@ -84,6 +100,9 @@ async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let dir = tempfile::tempdir().expect("tmp");
         let port = free_port();
+        init(dir.path());
+        let trust =
+            da_node::genesis::read_trust(&dir.path().join("genesis.json")).expect("genesis");
         let mut child = spawn(dir.path(), port);
         let ch = connect(port).await;
         let (mut blobs, _, _) = clients_on(ch);
@@ -158,11 +177,12 @@ async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
                 .await
                 .expect("header")
                 .into_inner();
-            let coms: Vec<Commitment> = header
-                .commitments
-                .iter()
-                .map(|c| Commitment::from_slice(c).expect("48"))
-                .collect();
+            // Every stored header is certified by the genesis validator (the node itself).
+            let certified = CertifiedHeader::try_from(&header).expect("certified header");
+            trust
+                .verify(&certified)
+                .unwrap_or_else(|e| panic!("seed {seed}: header {h} is not certified: {e}"));
+            let coms: Vec<Commitment> = Commitment::of_header(&certified.block);
             let mut batch = Vec::new();
             for r in 0..2 * header.k {
                 let row = shares

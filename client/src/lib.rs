@@ -5,7 +5,8 @@
 //! timeouts, retries with exponential backoff for transient failures (submission is idempotent
 //! by blob id, so retrying it never creates a second copy), and the verification of what the node
 //! returns: every blob is checked against its id, and [`DaClient::get_verified`] checks the
-//! blob's inclusion proof against a header whose producer signature was checked.
+//! blob's inclusion proof against a header whose certificate was checked against the genesis
+//! validator set ([`HeaderTrust::Genesis`]).
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -14,7 +15,7 @@ use da_proto::v1::{
     self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,
     node_service_client::NodeServiceClient,
 };
-use da_types::{convert, BlobId, HeaderVerifier, Namespace, SignedHeader};
+use da_types::{convert, BlobId, CertifiedHeader, Namespace, Trust};
 pub use tonic::Code;
 use tonic::{transport::Channel, Request, Status};
 use tracing::debug;
@@ -62,7 +63,7 @@ pub enum ClientError {
     /// The node's answer does not decode or is inconsistent with the request.
     #[error("malformed answer from the node: {0}")]
     Malformed(String),
-    /// The node's data failed verification (wrong id, bad proof, untrusted header).
+    /// The node's data failed verification (wrong id, bad proof, uncertified header).
     #[error("verification failed: {0}")]
     Verification(String),
 }
@@ -104,23 +105,17 @@ impl From<convert::ConvertError> for ClientError {
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
 /// How the client trusts headers.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum HeaderTrust {
-    /// Accept headers the verifier accepts (e.g. a [`da_types::ProducerSet`]).
-    Verifier(Arc<dyn HeaderVerifier>),
-    /// Check only that a header is well formed and signed by the key it names. Protects against
-    /// corruption, not against a node that forges headers; use [`HeaderTrust::Verifier`] when the
-    /// producer key is known.
-    SelfSigned,
-}
-
-impl std::fmt::Debug for HeaderTrust {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Verifier(_) => f.write_str("Verifier(..)"),
-            Self::SelfSigned => f.write_str("SelfSigned"),
-        }
-    }
+    /// Accept headers whose certificate verifies against the genesis validator set and chain
+    /// (one aggregate signature check; read the set with `Genesis::from_json` and
+    /// `Trust::from_genesis`).
+    Genesis(Arc<Trust>),
+    /// Check only that a header is well formed: it decodes and its commitments hash to its
+    /// `data_root`. The certificate is not checked (that needs the validator set): this protects
+    /// against corruption, not against a node that forges headers; use
+    /// [`HeaderTrust::Genesis`] when the genesis file is at hand.
+    WellFormed,
 }
 
 /// Connection and retry settings.
@@ -155,7 +150,7 @@ impl ClientConfig {
             inclusion_timeout: Duration::from_secs(120),
             retries: 3,
             backoff: Duration::from_millis(200),
-            trust: HeaderTrust::SelfSigned,
+            trust: HeaderTrust::WellFormed,
         }
     }
 }
@@ -482,8 +477,8 @@ impl DaClient {
         Ok((at, BlobProof::try_from(&p)?))
     }
 
-    /// The signed header at `height`, accepted under the configured [`HeaderTrust`].
-    pub async fn header(&self, height: u64) -> Result<SignedHeader> {
+    /// The certified header at `height`, accepted under the configured [`HeaderTrust`].
+    pub async fn header(&self, height: u64) -> Result<CertifiedHeader> {
         let c = self.header.clone();
         let h = self
             .call("GetByHeight", self.config.request_timeout, || {
@@ -491,11 +486,11 @@ impl DaClient {
                 async move { c.get_by_height(pb::GetByHeightRequest { height }).await }
             })
             .await?;
-        let h = SignedHeader::try_from(&h)?;
-        if h.header.height != height {
+        let h = CertifiedHeader::try_from(&h)?;
+        if h.height() != height {
             return Err(ClientError::Malformed(format!(
                 "asked for header {height}, got {}",
-                h.header.height
+                h.height()
             )));
         }
         self.trust(&h)?;
@@ -503,7 +498,7 @@ impl DaClient {
     }
 
     /// The newest header, accepted under the configured [`HeaderTrust`].
-    pub async fn head(&self) -> Result<SignedHeader> {
+    pub async fn head(&self) -> Result<CertifiedHeader> {
         let c = self.header.clone();
         let h = self
             .call("Head", self.config.request_timeout, || {
@@ -511,17 +506,20 @@ impl DaClient {
                 async move { c.head(pb::HeadRequest {}).await }
             })
             .await?;
-        let h = SignedHeader::try_from(&h)?;
+        let h = CertifiedHeader::try_from(&h)?;
         self.trust(&h)?;
         Ok(h)
     }
 
-    fn trust(&self, h: &SignedHeader) -> Result<()> {
-        let r = match &self.config.trust {
-            HeaderTrust::Verifier(v) => v.verify(h),
-            HeaderTrust::SelfSigned => h.verify_signature(),
-        };
-        r.map_err(|e| ClientError::Verification(format!("header {}: {e}", h.header.height)))
+    /// Accepts `h` under the configured trust (decoding already checked it is well formed).
+    fn trust(&self, h: &CertifiedHeader) -> Result<()> {
+        match &self.config.trust {
+            HeaderTrust::Genesis(t) => t
+                .verify(h)
+                .map(drop)
+                .map_err(|e| ClientError::Verification(format!("header {}: {e}", h.height()))),
+            HeaderTrust::WellFormed => Ok(()),
+        }
     }
 
     /// A blob proven available and included: fetches its proof and the header, checks the header
@@ -547,12 +545,12 @@ impl DaClient {
     /// Verifies a blob proof against a trusted header (CPU work runs off the async runtime).
     pub async fn verify_proof(
         &self,
-        header: &SignedHeader,
+        header: &CertifiedHeader,
         proof: &BlobProof,
         namespace: Option<&Namespace>,
         id: &BlobId,
     ) -> Result<ProvenBlob> {
-        let commitments = Commitment::of_header(&header.header);
+        let commitments = Commitment::of_header(&header.block);
         let (kzg, proof, id, ns) = (self.kzg.clone(), proof.clone(), *id, namespace.copied());
         tokio::task::spawn_blocking(move || {
             let kzg = kzg.unwrap_or_else(KzgVerifier::shared);

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use da_client::{ClientConfig, ClientError, Code, DaClient, HeaderTrust};
 use da_node::{NodeConfig, NodeHandle};
-use da_types::{BlobId, Namespace, ProducerSet};
+use da_types::{BlobId, BlsSecretKey, Namespace, Trust};
 
 fn config(dir: &std::path::Path, port: u16) -> NodeConfig {
     NodeConfig {
@@ -33,11 +33,8 @@ fn client(node: &NodeHandle, trust: HeaderTrust) -> DaClient {
 async fn submit_get_verify_and_trust() {
     let dir = tempfile::tempdir().expect("tmp");
     let n = node(dir.path(), 0).await;
-    let key = n.public_key();
-    let c = client(
-        &n,
-        HeaderTrust::Verifier(Arc::new(ProducerSet::new("client", vec![key]))),
-    );
+    // The genesis the node runs (its data dir's genesis.json, as `da-node init` wrote it).
+    let c = client(&n, HeaderTrust::Genesis(Arc::new(n.trust().clone())));
     let info = c.info().await.expect("info");
     assert_eq!(info.max_blob_bytes, 2 * 1024 * 1024);
 
@@ -75,7 +72,7 @@ async fn submit_get_verify_and_trust() {
     let all = c.get_all(h, &[a]).await.expect("get all");
     assert_eq!(all.len(), 1);
     let head = c.head().await.expect("head");
-    assert!(head.header.height >= h);
+    assert!(head.height() >= h);
 
     // Not found and wrong namespace are statuses, not panics.
     let e = c
@@ -90,15 +87,28 @@ async fn submit_get_verify_and_trust() {
         .expect_err("wrong ns");
     assert_eq!(e.code(), Some(Code::NotFound));
 
-    // A client that trusts another producer rejects this node's headers and proofs.
+    // A client that trusts another validator set rejects this node's headers and proofs.
+    let stranger = BlsSecretKey::from_ikm(&[7; 32]);
+    let other_genesis = da_node::genesis::solo_genesis("client", &stranger, 64);
     let other = client(
         &n,
-        HeaderTrust::Verifier(Arc::new(ProducerSet::new("client", vec![[7; 32]]))),
+        HeaderTrust::Genesis(Arc::new(
+            Trust::from_genesis(&other_genesis).expect("genesis"),
+        )),
     );
+    match other.get_verified(Some(h), None, &s.ids[0]).await {
+        Err(ClientError::Verification(why)) => {
+            assert!(why.contains("validator set"), "{why}")
+        }
+        x => panic!("accepted a header of another validator set: {x:?}"),
+    }
     assert!(matches!(
-        other.get_verified(Some(h), None, &s.ids[0]).await,
+        other.head().await,
         Err(ClientError::Verification(_))
     ));
+    // Well-formed-only trust accepts it (it cannot check certificates).
+    let loose = client(&n, HeaderTrust::WellFormed);
+    assert_eq!(loose.header(h).await.expect("header").height(), h);
     // A wrong token is a permanent error.
     let mut cfg = c.config().clone();
     cfg.token = Some("nope".into());

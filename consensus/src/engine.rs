@@ -154,6 +154,8 @@ struct Prepared {
     address: Address,
     identity: NetworkIdentity,
     consensus: ConsensusContext<DaContext>,
+    /// The validator's signer (the Byzantine start hands it to the network proxy).
+    #[cfg_attr(not(feature = "byzantine"), allow(dead_code))]
     signer: Option<BlsSigner>,
     wal: PathBuf,
 }

@@ -36,6 +36,8 @@ async fn main() -> anyhow::Result<()> {
             .init();
     }
     let dir = tempfile::tempdir()?;
+    // A one-validator chain, as `da-node init` makes it.
+    da_node::genesis::init_solo(dir.path(), da_node::config::DEFAULT_CHAIN_ID, 256)?;
     let kzg = tokio::task::spawn_blocking(|| {
         Arc::new(KzgProver::new(ProverConfig::DEFAULT.with_precompute(true)))
     })
@@ -122,9 +124,9 @@ async fn main() -> anyhow::Result<()> {
     for h in 1..=max_h {
         if let Some(sh) = node.store().header(h)? {
             cuts.push((
-                sh.header.timestamp_ms,
-                u64::from(sh.header.blob_count),
-                sh.header.k,
+                sh.block.header.timestamp_ms,
+                u64::from(sh.block.blob_count),
+                sh.block.k,
             ));
         }
     }

@@ -1,12 +1,16 @@
 //! Measures bytes stored per payload byte: full squares of `k` rows of random blobs, written
 //! through the node's store, flushed, sized. `cargo run --release -p da-node --example storage_ratio -- [K] [BLOCKS]`
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use da_kzg::{KzgProver, ProofStrategy, ProverConfig};
-use da_node::store::{BlockData, RocksStore, Store};
-use da_types::{Blob, Header, Namespace, SquareLayout};
-use ed25519_dalek::SigningKey;
+use da_node::{
+    genesis::solo_genesis,
+    metrics::Metrics,
+    producer::{Parent, SoloValidator},
+    store::{BlockData, RocksStore, Store},
+};
+use da_types::{Blob, BlsSecretKey, Namespace, SquareLayout, Trust};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -14,8 +18,11 @@ fn main() -> anyhow::Result<()> {
     let blocks: u64 = args.next().map_or(Ok(3), |a| a.parse())?;
     let dir = tempfile::tempdir()?;
     let store = RocksStore::open(dir.path())?;
-    let ctx = KzgProver::new(ProverConfig::DEFAULT.with_precompute(true));
-    let key = SigningKey::from_bytes(&[1; 32]);
+    let ctx = Arc::new(KzgProver::new(ProverConfig::DEFAULT.with_precompute(true)));
+    let key = BlsSecretKey::from_ikm(&[1; 32]);
+    let trust = Trust::from_genesis(&solo_genesis("ratio", &key, 256))?;
+    let validator = SoloValidator::new(key, trust, ctx.clone(), Arc::new(Metrics::new()))?;
+    let mut parent = None;
     let mut x = 0x2545_f491_4f6c_dd1du64;
     let mut payload = 0usize;
     for height in 1..=blocks {
@@ -37,19 +44,17 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let square = SquareLayout::build(&blobs)?;
         let committed = ctx.commit_square(&square)?;
-        let header = Header {
-            chain_id: "ratio".into(),
-            height,
-            parent_hash: [0; 32],
-            timestamp_ms: 0,
-            k: k as u16,
-            commitments: committed.commitments().iter().map(|c| c.0).collect(),
-            blob_count: blobs.len() as u32,
-        }
-        .sign(&key)?;
+        let header = validator.certify(validator.header(
+            Parent(parent.as_ref()),
+            k as u16,
+            blobs.len() as u32,
+            committed.commitments().iter().map(|c| c.0).collect(),
+        ))?;
+        assert_eq!(header.height(), height);
         let full = committed.prove(&ctx, ProofStrategy::Linear)?;
-        let block = BlockData::from_square(header, square.index().to_vec(), &full);
+        let block = BlockData::from_square(header.clone(), square.index().to_vec(), &full);
         store.put_block(&block)?;
+        parent = Some(header);
         println!(
             "block {height}: k={k} built and stored in {:.2?}",
             t.elapsed()

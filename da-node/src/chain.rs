@@ -1,9 +1,10 @@
 //! The write side of the node: the one path every block takes into the store.
 //!
-//! [`Chain`] owns the header checks (trusted signature, `verify_extension`) and the import:
-//! the producer's own block, a block synced over libp2p (fetched or repaired) and a block
-//! followed over gRPC all end in [`Chain::import`], which checks that the block extends the
-//! stored head, decodes the index, checks every blob against its id, writes one atomic batch,
+//! [`Chain`] owns the header checks (the certificate against the genesis validator set,
+//! `verify_extension`) and the import: the solo validator's own block, a block synced over
+//! libp2p (fetched or repaired) and a block followed over gRPC all end in [`Chain::import`],
+//! which checks the certified header, that the block extends the stored head (height, parent
+//! id, timestamp), decodes the index, checks every blob against its id, writes one atomic batch,
 //! updates the block metrics and notifies subscribers ([`BlockEvent`]).
 //!
 //! Cells reach it only as a [`VerifiedBlock`], which the crate builds from cells verified
@@ -11,8 +12,9 @@
 //! or from this node's own proven square.
 //!
 //! # Flow
-//! header → [`Chain::check_header`] (signature, parent link, extension) → cells verified →
-//! [`VerifiedBlock`] → [`Chain::import`] → store → metrics → subscribers.
+//! header → [`Chain::check_header`] (certificate, parent link, extension) → cells verified →
+//! [`VerifiedBlock`] → [`Chain::import`] (the same header checks again, then the block) → store
+//! → metrics → subscribers.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -20,7 +22,7 @@ use da_kzg::{Cell, Commitment, KzgProver, Proof, VerifiedCell};
 use da_types::{
     consts::{BYTES_PER_G1, CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
     layout::{decode_index, decode_index_count, index_cells, unpack_cell, CellIndex, IndexEntry},
-    BlobId, HeaderVerifier, ProducerSet, SignedHeader,
+    BlobId, CertifiedHeader, Trust,
 };
 use tokio::sync::broadcast;
 use tracing::{info, instrument};
@@ -37,8 +39,8 @@ pub const SUBSCRIBER_BUFFER: usize = 64;
 /// A stored block as subscribers see it.
 #[derive(Debug)]
 pub struct BlockEvent {
-    /// Its header.
-    pub header: SignedHeader,
+    /// Its certified header.
+    pub header: CertifiedHeader,
     /// Its blobs, in square order.
     pub blobs: Vec<(IndexEntry, Vec<u8>)>,
 }
@@ -104,7 +106,7 @@ impl VerifiedBlock {
 pub struct Chain {
     store: Arc<dyn Store>,
     kzg: Arc<KzgProver>,
-    verifier: ProducerSet,
+    trust: Trust,
     metrics: Arc<Metrics>,
     blocks: broadcast::Sender<Arc<BlockEvent>>,
     /// Serialises imports: the head a block extends is the head it is written on.
@@ -112,18 +114,18 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// A chain over `store` whose headers must be signed by one of `verifier`'s producers.
+    /// A chain over `store` whose headers must be certified by `trust`'s validator set.
     pub fn new(
         store: Arc<dyn Store>,
         kzg: Arc<KzgProver>,
-        verifier: ProducerSet,
+        trust: Trust,
         metrics: Arc<Metrics>,
     ) -> Self {
         let (blocks, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         Self {
             store,
             kzg,
-            verifier,
+            trust,
             metrics,
             blocks,
             writing: Mutex::new(()),
@@ -141,7 +143,7 @@ impl Chain {
     }
 
     /// The header at `height`, if stored (blocking read).
-    pub fn header(&self, height: u64) -> Result<Option<SignedHeader>> {
+    pub fn header(&self, height: u64) -> Result<Option<CertifiedHeader>> {
         Ok(self.store.header(height)?)
     }
 
@@ -150,42 +152,56 @@ impl Chain {
         &self.kzg
     }
 
-    /// Checks only the header's signature against the trusted producers (cheap).
-    pub fn verify_signature(&self, header: &SignedHeader) -> Result<()> {
-        Ok(self.verifier.verify(header)?)
+    /// The genesis validator set and chain this node trusts.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
-    /// Checks a gossiped header before it is forwarded: a trusted signature and commitments
-    /// that are a valid extension (the parent link is checked at import).
-    pub fn check_gossiped(&self, header: &SignedHeader) -> Result<()> {
-        self.verifier.verify(header)?;
+    /// The node's metrics (block counters, rejected headers).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Checks only the header's certificate (and `k` bound) against the genesis validator set:
+    /// one aggregate signature check. A failure is counted by rule in
+    /// `da_headers_rejected_total{reason}`.
+    pub fn verify_certificate(&self, header: &CertifiedHeader) -> Result<()> {
+        self.trust.verify(header).map(drop).map_err(|source| {
+            self.metrics.header_rejected(source.reason());
+            NodeError::Untrusted {
+                height: header.height(),
+                source,
+            }
+        })
+    }
+
+    /// Checks a gossiped header before it is forwarded: a certificate of the genesis set and
+    /// commitments that are a valid extension (the parent link is checked at import).
+    pub fn check_gossiped(&self, header: &CertifiedHeader) -> Result<()> {
+        self.verify_certificate(header)?;
         self.check_extension(header).map(drop)
     }
 
-    /// Checks a header a full node is about to fetch and import: trusted signature, link to
-    /// the stored parent, and commitments that are a valid extension. Returns the commitments.
-    pub fn check_header(&self, header: &SignedHeader) -> Result<Vec<Commitment>> {
-        self.verifier.verify(header)?;
-        let h = header.header.height;
+    /// Checks a header a full node is about to fetch and import: a certificate of the genesis
+    /// set, the link to the stored parent (its id), and commitments that are a valid extension.
+    /// Returns the commitments.
+    pub fn check_header(&self, header: &CertifiedHeader) -> Result<Vec<Commitment>> {
+        self.verify_certificate(header)?;
+        let h = header.height();
         if h > 1 {
             if let Some(parent) = self.store.header(h - 1)? {
-                if parent.hash() != header.header.parent_hash {
-                    return Err(NodeError::InvalidArgument(format!(
-                        "header {h} does not link to the stored header {}",
-                        h - 1
-                    )));
-                }
+                check_link(&parent, header)?;
             }
         }
         self.check_extension(header)
     }
 
-    fn check_extension(&self, header: &SignedHeader) -> Result<Vec<Commitment>> {
-        let commitments = Commitment::of_header(&header.header);
+    fn check_extension(&self, header: &CertifiedHeader) -> Result<Vec<Commitment>> {
+        let commitments = Commitment::of_header(&header.block);
         if !self.kzg.verify_extension(&commitments)? {
             return Err(NodeError::InvalidArgument(format!(
                 "header {}: commitments are not a valid extension",
-                header.header.height
+                header.height()
             )));
         }
         Ok(commitments)
@@ -193,15 +209,15 @@ impl Chain {
 
     /// Checks `header` and verifies a block's `2k` full rows (`rows[r]` holds row `r`'s 128
     /// cells, as an upstream node served them), then imports it.
-    #[instrument(skip_all, name = "chain.import_rows", fields(height = header.header.height))]
+    #[instrument(skip_all, name = "chain.import_rows", fields(height = header.height()))]
     pub fn import_rows(
         &self,
-        header: SignedHeader,
+        header: CertifiedHeader,
         rows: Vec<Vec<(CellIndex, Cell, Proof)>>,
     ) -> Result<Arc<BlockEvent>> {
         let commitments = self.check_header(&header)?;
-        let h = header.header.height;
-        let k = header.header.k as usize;
+        let h = header.height();
+        let k = usize::from(header.block.k);
         if rows.len() != 2 * k || rows.iter().any(|r| r.len() != CELLS_PER_ROW) {
             return Err(NodeError::InvalidArgument(format!(
                 "block {h}: expected {} full rows",
@@ -221,15 +237,18 @@ impl Chain {
         self.import(header, VerifiedBlock::from_verified_cells(k, verified))
     }
 
-    /// The import path (blocking): checks that `header` extends the stored head (height and
-    /// parent hash), decodes the index from the verified cells and checks it against the
-    /// header, checks every blob against its id, writes the block in one atomic batch, updates
-    /// the block metrics and notifies subscribers. The header's signature and extension were
-    /// checked by the caller ([`Chain::check_header`]) or it is this node's own block.
-    #[instrument(skip_all, name = "chain.import", fields(height = header.header.height))]
-    pub fn import(&self, header: SignedHeader, block: VerifiedBlock) -> Result<Arc<BlockEvent>> {
-        let h = header.header.height;
-        let k = header.header.k as usize;
+    /// The import path (blocking), the commit of a decided block: checks the certified header
+    /// (its certificate against the genesis validator set and chain, `k` within the genesis
+    /// bound, `verify_extension` of the commitments), that it extends the stored head (height,
+    /// parent id, timestamp not below the parent's), decodes the index from the verified cells
+    /// and checks it against the header, checks every blob against its id, writes the block in
+    /// one atomic batch, updates the block metrics and notifies subscribers.
+    #[instrument(skip_all, name = "chain.import", fields(height = header.height()))]
+    pub fn import(&self, header: CertifiedHeader, block: VerifiedBlock) -> Result<Arc<BlockEvent>> {
+        let h = header.height();
+        let k = usize::from(header.block.k);
+        self.verify_certificate(&header)?;
+        self.check_extension(&header)?;
         let VerifiedBlock {
             cells,
             proofs,
@@ -270,8 +289,8 @@ impl Chain {
     }
 
     /// The block must be the next height on the stored head and name it as its parent.
-    fn check_extends_head(&self, header: &SignedHeader) -> Result<()> {
-        let h = header.header.height;
+    fn check_extends_head(&self, header: &CertifiedHeader) -> Result<()> {
+        let h = header.height();
         let next = self.store.head()?.map_or(1, |head| head + 1);
         if h != next {
             return Err(NodeError::InvalidArgument(format!(
@@ -283,12 +302,13 @@ impl Chain {
                 .store
                 .header(h - 1)?
                 .ok_or_else(|| NodeError::Internal(format!("head {} has no header", h - 1)))?;
-            if parent.hash() != header.header.parent_hash {
-                return Err(NodeError::InvalidArgument(format!(
-                    "header {h} does not link to the stored header {}",
-                    h - 1
-                )));
-            }
+            check_link(&parent, header)?;
+        } else if header.block.header.timestamp_ms < self.trust.genesis_time_ms() {
+            return Err(NodeError::InvalidArgument(format!(
+                "header 1 is timestamped {} ms, before the genesis time {} ms",
+                header.block.header.timestamp_ms,
+                self.trust.genesis_time_ms()
+            )));
         }
         Ok(())
     }
@@ -306,14 +326,32 @@ impl Chain {
     }
 }
 
+/// `header` must name `parent` (the stored header one below) by its id and not be older.
+fn check_link(parent: &CertifiedHeader, header: &CertifiedHeader) -> Result<()> {
+    let h = header.height();
+    if parent.id() != header.block.header.parent {
+        return Err(NodeError::InvalidArgument(format!(
+            "header {h} does not link to the stored header {}",
+            h - 1
+        )));
+    }
+    if header.block.header.timestamp_ms < parent.block.header.timestamp_ms {
+        return Err(NodeError::InvalidArgument(format!(
+            "header {h} is timestamped {} ms, before its parent's {} ms",
+            header.block.header.timestamp_ms, parent.block.header.timestamp_ms
+        )));
+    }
+    Ok(())
+}
+
 /// A block's index and its blobs in square order.
 type Decoded = (Vec<IndexEntry>, Vec<(IndexEntry, Vec<u8>)>);
 
 /// Decodes the index from a block's original cells, checks it against the header and every
 /// blob against its id.
-fn decode_blobs(header: &SignedHeader, cells: &[Vec<u8>]) -> Result<Decoded> {
-    let h = header.header.height;
-    let k = header.header.k as usize;
+fn decode_blobs(header: &CertifiedHeader, cells: &[Vec<u8>]) -> Result<Decoded> {
+    let h = header.height();
+    let k = usize::from(header.block.k);
     let original = |n: usize| -> Result<&Vec<u8>> {
         let p = CellIndex::of_original(n);
         cells
@@ -327,11 +365,11 @@ fn decode_blobs(header: &SignedHeader, cells: &[Vec<u8>]) -> Result<Decoded> {
         unpack_cell(original(n)?, &mut payload)?;
     }
     let index = decode_index(&payload, k)?;
-    if index.len() != header.header.blob_count as usize {
+    if index.len() != header.block.blob_count as usize {
         return Err(NodeError::InvalidArgument(format!(
             "block {h}: index has {} blobs, header says {}",
             index.len(),
-            header.header.blob_count
+            header.block.blob_count
         )));
     }
     let mut blobs = Vec::with_capacity(index.len());
@@ -354,36 +392,26 @@ fn decode_blobs(header: &SignedHeader, cells: &[Vec<u8>]) -> Result<Decoded> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::OnceLock;
-
-    use da_kzg::ProverConfig;
-    use da_types::{Blob, Namespace};
-    use ed25519_dalek::SigningKey;
+    use da_types::{Blob, Namespace, Trust};
 
     use super::*;
     use crate::{
-        producer::{BlockProducer, Parent, SingleSigner},
+        producer::{BlockProducer, Parent, SoloValidator},
         store::MemoryStore,
+        testing::{genesis, key, kzg, solo},
     };
 
-    fn kzg() -> Arc<KzgProver> {
-        static KZG: OnceLock<Arc<KzgProver>> = OnceLock::new();
-        KZG.get_or_init(|| Arc::new(KzgProver::new(ProverConfig::DEFAULT)))
-            .clone()
-    }
-
-    /// A chain on an in-memory store and the producer it trusts.
-    fn setup() -> (Arc<dyn Store>, Chain, SingleSigner) {
-        let key = SigningKey::from_bytes(&[5; 32]);
-        let metrics = Arc::new(Metrics::new());
+    /// A chain on an in-memory store, trusting the one-validator set of the producer.
+    fn setup() -> (Arc<dyn Store>, Chain, SoloValidator) {
+        let producer = solo("t");
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        let trusted = ProducerSet::new("t", vec![key.verifying_key().to_bytes()]);
-        let chain = Chain::new(store.clone(), kzg(), trusted, metrics.clone());
-        (
-            store,
-            chain,
-            SingleSigner::new("t".into(), key, kzg(), metrics),
-        )
+        let chain = Chain::new(
+            store.clone(),
+            kzg(),
+            producer.trust().clone(),
+            Arc::new(Metrics::new()),
+        );
+        (store, chain, producer)
     }
 
     fn blob(data: &[u8]) -> Blob {
@@ -410,7 +438,8 @@ mod tests {
         let parent = store.header(1).expect("read");
         let second = producer.build(Parent(parent.as_ref()), &[]).expect("build");
         let again = producer.build(Parent(parent.as_ref()), &[]).expect("build");
-        assert_eq!(second.header.header.height, 2);
+        assert_eq!(second.header.height(), 2);
+        assert_eq!(second.header.block.header.parent, header.id());
         chain.import(second.header, second.block).expect("import 2");
         let err = chain
             .import(again.header, again.block)
@@ -418,6 +447,93 @@ mod tests {
         assert!(err.to_string().contains("does not extend"), "{err}");
         assert_eq!(store.head().expect("head"), Some(2));
         assert_eq!(chain.metrics.blocks.get(), 2);
+    }
+
+    /// The solo validator builds headers by the consensus rules: round-0 proposer, both set
+    /// hashes, `data_root`, a zero tuple root, timestamps never below the parent's (the genesis
+    /// time at height 1), and one signer in its certificate.
+    #[test]
+    fn headers_follow_the_consensus_build_rules() {
+        let (_, _, producer) = setup();
+        let trust = producer.trust().clone();
+        let first = producer.build(Parent(None), &[]).expect("build");
+        let h = &first.header.block.header;
+        assert_eq!(h.chain, da_types::chain_hash("t"));
+        assert_eq!((h.height, h.parent, h.proposer), (1, [0; 32], 0));
+        assert_eq!(h.validators_hash, trust.set().hash());
+        assert_eq!(h.next_validators_hash, trust.set().hash());
+        assert_eq!(h.tuple_root, [0; 32]);
+        assert_eq!(h.data_root, first.header.block.computed_data_root());
+        assert!(h.timestamp_ms >= trust.genesis_time_ms());
+        assert_eq!(first.header.certificate.round, 0);
+        assert_eq!(first.header.certificate.signers.count(), 1);
+        assert_eq!(trust.verify(&first.header), Ok(1));
+        // A parent from the future: the child takes its timestamp.
+        let mut future = first.header.clone();
+        future.block.header.timestamp_ms = u64::MAX / 2;
+        let child = producer.header(
+            Parent(Some(&future)),
+            1,
+            0,
+            first.header.block.commitments.clone(),
+        );
+        assert_eq!(child.header.timestamp_ms, u64::MAX / 2);
+    }
+
+    /// A header whose certificate does not verify against the genesis set is refused by every
+    /// check, and import stores nothing: another set's validator, a certificate of another
+    /// header, and a square over the genesis bound.
+    #[test]
+    fn headers_without_a_valid_certificate_are_not_imported() {
+        let (store, chain, _) = setup();
+        // A validator of another genesis (another key) for the same chain.
+        let stranger = SoloValidator::new(
+            key(2),
+            Trust::from_genesis(&genesis("t", &[(2, 1)])).expect("genesis"),
+            kzg(),
+            Arc::new(Metrics::new()),
+        )
+        .expect("stranger");
+        let forged = stranger.build(Parent(None), &[]).expect("build");
+        for err in [
+            chain.check_header(&forged.header).expect_err("check"),
+            chain.check_gossiped(&forged.header).expect_err("gossip"),
+        ] {
+            assert!(
+                matches!(
+                    &err,
+                    NodeError::Untrusted {
+                        source: da_types::TrustError::Certificate(
+                            da_types::CertificateError::WrongValidatorSet { .. }
+                        ),
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+        let err = chain
+            .import(forged.header, forged.block)
+            .expect_err("import");
+        assert!(matches!(err, NodeError::Untrusted { .. }), "{err}");
+        assert_eq!(store.head().expect("head"), None);
+        let text = chain.metrics.render();
+        assert!(
+            text.contains("da_headers_rejected_total{reason=\"wrong_validator_set\"} 3"),
+            "{text}"
+        );
+
+        // The honest validator's certificate moved onto another header.
+        let (_, _, producer) = setup();
+        let a = producer.build(Parent(None), &[blob(b"a")]).expect("build");
+        let mut b = producer.build(Parent(None), &[blob(b"b")]).expect("build");
+        b.header.certificate = a.header.certificate;
+        let err = chain.import(b.header, b.block).expect_err("import");
+        assert!(
+            err.to_string().contains("certificate is for header"),
+            "{err}"
+        );
+        assert_eq!(store.head().expect("head"), None);
     }
 
     /// A block past the head, or on a parent that is not the stored head, is not imported.

@@ -31,9 +31,11 @@ pub const DEFAULT_RETENTION_SECS: u64 = 7 * 24 * 3600;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Cuts, signs, stores and serves blocks.
+    /// The solo validator: cuts every block, certifies it with its BLS key (`validator_key` in
+    /// the data dir, which must hold more than 2/3 of the genesis power), stores and serves it.
     Producer,
-    /// Follows a producer, verifies, stores and serves.
+    /// Follows the chain, accepts only headers certified by the genesis validator set,
+    /// verifies, stores and serves.
     Full,
 }
 
@@ -50,12 +52,16 @@ impl std::fmt::Display for Role {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NodeConfig {
-    /// Chain identifier, signed into every header.
+    /// Chain identifier; must equal the genesis file's (headers carry its SHA-256).
     pub chain_id: String,
     /// Producer or full node.
     pub role: Role,
-    /// Where RocksDB and the node key live (default `~/.da-node/<chain-id>`).
+    /// Where RocksDB, the node key, the validator key and `genesis.json` live (default
+    /// `~/.da-node/<chain-id>`).
     pub data_dir: Option<PathBuf>,
+    /// The genesis file (default `<data_dir>/genesis.json`): the validator set whose
+    /// certificates this node accepts.
+    pub genesis: Option<PathBuf>,
     /// gRPC listen address (`:0` picks a free port).
     pub grpc_addr: SocketAddr,
     /// Prometheus metrics listen address.
@@ -68,7 +74,8 @@ pub struct NodeConfig {
     pub mempool_max_bytes: usize,
     /// Mempool bound in blobs.
     pub mempool_max_blobs: usize,
-    /// Producers: the largest square to cut (`k`, a power of two up to `K_MAX`).
+    /// Producers: the largest square to cut (`k`, a power of two up to the genesis
+    /// `max_square_k`).
     pub max_square_k: usize,
     /// Bearer token required by write methods, if set.
     pub auth_token: Option<String>,
@@ -78,8 +85,6 @@ pub struct NodeConfig {
     pub archival: bool,
     /// Full nodes: the gRPC URL of the node to follow (`http://host:port`).
     pub follow: Option<String>,
-    /// Full nodes: hex ed25519 public keys of trusted producers.
-    pub trusted_producers: Vec<String>,
     /// Precompute prover tables (producers only; ~400 MB, ~6% faster squares).
     pub precompute: bool,
     /// libp2p listen addresses (empty = no p2p), e.g. `/ip4/0.0.0.0/tcp/26656`.
@@ -101,6 +106,7 @@ impl Default for NodeConfig {
             chain_id: DEFAULT_CHAIN_ID.into(),
             role: Role::Producer,
             data_dir: None,
+            genesis: None,
             grpc_addr: DEFAULT_GRPC_ADDR
                 .parse()
                 .unwrap_or_else(|_| ([127, 0, 0, 1], 26650).into()),
@@ -116,7 +122,6 @@ impl Default for NodeConfig {
             retention_secs: DEFAULT_RETENTION_SECS,
             archival: false,
             follow: None,
-            trusted_producers: Vec::new(),
             precompute: true,
             p2p_listen: Vec::new(),
             p2p_bootstrap: Vec::new(),
@@ -169,6 +174,13 @@ impl NodeConfig {
         })
     }
 
+    /// The genesis file: `genesis`, or `genesis.json` in the data dir.
+    pub fn genesis_path(&self) -> PathBuf {
+        self.genesis
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join(crate::genesis::GENESIS_FILE))
+    }
+
     /// Block time as a duration.
     pub fn block_time(&self) -> Duration {
         Duration::from_millis(self.block_time_ms)
@@ -177,7 +189,7 @@ impl NodeConfig {
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, why: String| Err(ConfigError::Invalid { field, why });
-        if self.chain_id.is_empty() || self.chain_id.len() > da_types::header::MAX_CHAIN_ID_LEN {
+        if self.chain_id.is_empty() || self.chain_id.len() > da_types::header_v2::MAX_CHAIN_ID_LEN {
             return invalid("chain_id", "must be 1..=64 bytes".into());
         }
         if !(10..=600_000).contains(&self.block_time_ms) {
@@ -226,14 +238,6 @@ impl NodeConfig {
                         .into(),
                 );
             }
-            if self.trusted_producers.is_empty() {
-                return invalid("trusted_producers", "a full node needs at least one".into());
-            }
-        }
-        for k in &self.trusted_producers {
-            if hex::decode(k).map(|b| b.len()) != Ok(32) {
-                return invalid("trusted_producers", format!("{k:?} is not 32 bytes of hex"));
-            }
         }
         Ok(())
     }
@@ -243,11 +247,16 @@ impl NodeConfig {
         format!(
             r#"# da-node configuration. Precedence: flags > DA_NODE_* environment > this file > defaults.
 
-# Chain identifier, signed into every header.
+# Chain identifier; must equal genesis.json's (headers carry its SHA-256).
 chain_id = "{chain_id}"
-# "producer" cuts and signs blocks; "full" syncs over libp2p from `p2p_bootstrap` peers (or
-# over gRPC from `follow`), verifies, repairs and serves.
+# "producer" is the solo validator: it cuts every block and certifies it with the BLS key in
+# <data dir>/validator_key (which must hold more than 2/3 of the genesis power). "full" syncs
+# over libp2p from `p2p_bootstrap` peers (or over gRPC from `follow`), accepts only headers
+# certified by the genesis validator set, verifies, repairs and serves.
 role = "producer"
+# The genesis file (chain id, genesis time, validator set, max_square_k); default
+# <data dir>/genesis.json, which `da-node init` writes.
+# genesis = "/path/to/genesis.json"
 # gRPC API (package da.v1, reflection and grpc.health.v1 on).
 grpc_addr = "{DEFAULT_GRPC_ADDR}"
 # Prometheus text at http://<metrics_addr>/metrics.
@@ -259,7 +268,8 @@ max_blob_bytes = {DEFAULT_MAX_BLOB_BYTES}
 # Mempool bounds.
 mempool_max_bytes = {DEFAULT_MEMPOOL_BYTES}
 mempool_max_blobs = {DEFAULT_MEMPOOL_BLOBS}
-# Producers: the largest square to cut (k rows of original data; a power of two up to 256).
+# Producers: the largest square to cut (k rows of original data; a power of two up to the
+# genesis max_square_k).
 # Bigger squares hold more per block but prove slower per byte; raise it on a bigger machine.
 # max_blob_bytes must fit in half of such a square.
 max_square_k = {DEFAULT_MAX_SQUARE_K}
@@ -268,10 +278,8 @@ max_square_k = {DEFAULT_MAX_SQUARE_K}
 # Retention window in seconds (7 days); `archival = true` keeps everything.
 retention_secs = {DEFAULT_RETENTION_SECS}
 archival = false
-# Full nodes: trusted producer keys (hex); `follow` = sync over gRPC from that node instead of
-# over libp2p.
+# Full nodes: `follow` = sync over gRPC from that node instead of over libp2p.
 # follow = "http://127.0.0.1:26650"
-trusted_producers = []
 # Precompute prover tables (producers only: ~400 MB in 2 MiB pages, ~6% faster squares).
 precompute = true
 # libp2p: listen addresses (empty = no p2p) and peers to dial at start.

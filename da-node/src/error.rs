@@ -11,6 +11,20 @@ pub enum StoreError {
     /// RocksDB failed.
     #[error("rocksdb: {0}")]
     Rocks(#[from] rocksdb::Error),
+    /// The database was written in another storage format (`specs/07-storage.md` §Format).
+    #[error(
+        "data dir {path} holds format {found}{}; this node needs format {expected}; move it \
+         away or re-init",
+        format_note(*.found)
+    )]
+    Format {
+        /// The database directory.
+        path: String,
+        /// The format it holds.
+        found: u32,
+        /// The format this node reads and writes.
+        expected: u32,
+    },
     /// Stored bytes do not decode: the database is corrupt or from another version.
     #[error("corrupt record in {cf} at {key}: {why}")]
     Corrupt {
@@ -21,6 +35,15 @@ pub enum StoreError {
         /// What is wrong.
         why: String,
     },
+}
+
+/// What a known storage format held, for the [`StoreError::Format`] message.
+fn format_note(found: u32) -> &'static str {
+    match found {
+        1 => " (ed25519 headers)",
+        2 => " (certified headers)",
+        _ => "",
+    }
 }
 
 /// Everything the node's API can fail with.
@@ -62,6 +85,20 @@ pub enum NodeError {
     /// The node could not start (bad config, port in use, unreadable key...).
     #[error("{0}")]
     Startup(String),
+    /// The genesis file is missing, unreadable or invalid, or does not fit the configuration.
+    #[error("{0}")]
+    Genesis(String),
+    /// The validator key is missing, unreadable or invalid, or not usable with the genesis set.
+    #[error("{0}")]
+    ValidatorKey(String),
+    /// A header is not accepted under the trusted validator set (its certificate, or `k`).
+    #[error("header {height}: {source}")]
+    Untrusted {
+        /// The header's height.
+        height: u64,
+        /// Which rule it broke.
+        source: da_types::TrustError,
+    },
     /// A bug or unexpected state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -76,7 +113,9 @@ impl From<da_types::ConvertError> for NodeError {
 impl From<NodeError> for Status {
     fn from(e: NodeError) -> Self {
         let code = match &e {
-            NodeError::InvalidArgument(_) | NodeError::Types(_) => Code::InvalidArgument,
+            NodeError::InvalidArgument(_) | NodeError::Types(_) | NodeError::Untrusted { .. } => {
+                Code::InvalidArgument
+            }
             NodeError::Kzg(k) if k.is_proof_invalid() => Code::InvalidArgument,
             NodeError::OutOfRange(_) => Code::OutOfRange,
             NodeError::NotFound(_) => Code::NotFound,
@@ -88,6 +127,8 @@ impl From<NodeError> for Status {
             NodeError::Store(_)
             | NodeError::Kzg(_)
             | NodeError::Startup(_)
+            | NodeError::Genesis(_)
+            | NodeError::ValidatorKey(_)
             | NodeError::Internal(_) => Code::Internal,
         };
         Self::new(code, e.to_string())

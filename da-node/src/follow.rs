@@ -1,6 +1,8 @@
 //! Following one upstream node over gRPC (`follow = URL`), the alternative to libp2p sync for
 //! a full node: fetch headers and every row with proofs from the upstream, then import through
-//! the [`Chain`] (header checks, every cell verified in one batch, the one import path).
+//! the [`Chain`] (the certificate against the genesis validator set and the other header
+//! checks, every cell verified in one batch, the one import path). The upstream is not trusted:
+//! only the `certified` bytes of its header messages are used.
 //!
 //! It owns its gRPC connection and the retry loop; it writes only through the chain.
 
@@ -8,7 +10,7 @@ use std::{sync::Arc, time::Duration};
 
 use da_kzg::ProvenCell;
 use da_proto::v1 as pb;
-use da_types::SignedHeader;
+use da_types::CertifiedHeader;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
@@ -85,9 +87,9 @@ async fn follow_once(chain: &Arc<Chain>, url: &str, cancel: &CancellationToken) 
             .map_err(unavailable)?
             .into_inner();
         for h in range.headers {
-            let header = SignedHeader::try_from(&h)?;
-            let height = header.header.height;
-            let k = header.header.k as usize;
+            let header = CertifiedHeader::try_from(&h)?;
+            let height = header.height();
+            let k = usize::from(header.block.k);
             let mut rows = Vec::with_capacity(2 * k);
             for r in 0..2 * k {
                 let row = shares

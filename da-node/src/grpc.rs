@@ -295,7 +295,7 @@ impl Api {
                         Ok(ev) => {
                             for (i, id) in ids.iter().enumerate() {
                                 if ev.blobs.iter().any(|(e, _)| e.blob_id == *id) {
-                                    heights[i] = Some(ev.header.header.height);
+                                    heights[i] = Some(ev.header.height());
                                 }
                             }
                         }
@@ -424,7 +424,7 @@ fn commitments(rd: &Reader, height: u64) -> Result<Vec<Commitment>> {
         .store()
         .header(height)?
         .ok_or_else(|| rd.not_stored(height))?;
-    Ok(Commitment::of_header(&h.header))
+    Ok(Commitment::of_header(&h.block))
 }
 
 #[tonic::async_trait]
@@ -535,7 +535,7 @@ impl pb::blob_service_server::BlobService for Api {
         let stream = self.block_stream(
             "subscriber fell behind; resubscribe and fetch missed heights with GetAll",
             move |ev: &BlockEvent| {
-                let h = ev.header.header.height;
+                let h = ev.header.height();
                 ev.blobs
                     .iter()
                     .filter(|(e, _)| e.namespace == ns)

@@ -2,12 +2,15 @@
 //!
 //! This crate owns:
 //! - [`config`]: the node configuration (TOML, env, flags) and its validation;
+//! - [`genesis`]: the genesis file and validator key files, and a one-validator chain's
+//!   creation (`da-node init`, the devnet, tests);
 //! - [`mempool`]: the bounded, deduplicating mempool;
 //! - [`store`]: the [`store::Store`] trait with its RocksDB and in-memory backends, one atomic
 //!   write per block;
-//! - [`chain`]: header checks and the one import path every block takes into the store;
-//! - [`producer`]: block production behind the [`producer::BlockProducer`] seam (today one
-//!   ed25519 signer) and the driver that decides when;
+//! - [`chain`]: header checks (certificates against the genesis validator set) and the one
+//!   import path every block takes into the store;
+//! - [`producer`]: block production behind the [`producer::BlockProducer`] seam (today the
+//!   [`producer::SoloValidator`]: a one-validator BFT chain) and the driver that decides when;
 //! - [`proposal`]: a proposal's body encoding, the proposer's commitments and the data rules a
 //!   validator checks before voting (no I/O);
 //! - [`sync`]: full-node sync over libp2p with repair of withheld cells;
@@ -24,6 +27,7 @@
 //!
 //! ```text
 //! error, clock, metrics, mempool → config            (leaves; config reads mempool's limits)
+//! error → genesis → config                            (the genesis file's default path)
 //! store → chain → { producer, sync, follow }
 //! store → { reader, prune }    reader → { grpc, p2p }    chain → { grpc, p2p }
 //! grpc → follow (message limit)    p2p → sync (serving peers)
@@ -38,6 +42,7 @@ mod clock;
 pub mod config;
 pub mod error;
 pub mod follow;
+pub mod genesis;
 pub mod grpc;
 pub mod mempool;
 pub mod metrics;
@@ -49,6 +54,8 @@ pub mod prune;
 pub mod reader;
 pub mod store;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 
 pub use config::{NodeConfig, Role};
 pub use error::{NodeError, Result, StoreError};

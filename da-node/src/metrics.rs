@@ -38,7 +38,9 @@ pub struct Metrics {
     pub blocks_repaired: Counter,
     /// Sync attempts of a height that ended without importing it (unavailable, unrepairable).
     pub sync_failures: Counter,
-    /// Seconds from cutting a block to its signed header.
+    /// Headers refused under the genesis trust, by rule broken (`reason` of `TrustError`).
+    pub headers_rejected: Family<Vec<(String, String)>, Counter>,
+    /// Seconds from cutting a block to its certified header.
     pub time_to_header: Histogram,
     /// Seconds from cutting a block to all its proofs.
     pub time_to_proofs: Histogram,
@@ -73,6 +75,7 @@ impl Metrics {
             blobs_included: Counter::default(),
             blocks_repaired: Counter::default(),
             sync_failures: Counter::default(),
+            headers_rejected: Family::default(),
             time_to_header: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             time_to_proofs: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             mempool_blobs: Gauge::default(),
@@ -93,6 +96,12 @@ impl Metrics {
             "sync_failures",
             "Sync attempts of a height that ended without importing it (retried with backoff)",
             m.sync_failures.clone(),
+        );
+        registry.register(
+            "headers_rejected",
+            "Headers refused (gossip, ranges, follow) by the rule they broke: a certificate \
+             under 2/3 power, a bad signature, another chain or validator set, a bad header",
+            m.headers_rejected.clone(),
         );
         registry.register(
             "head_height",
@@ -122,7 +131,7 @@ impl Metrics {
         );
         registry.register(
             "time_to_header_seconds",
-            "Block cut to signed header",
+            "Block cut to certified header",
             m.time_to_header.clone(),
         );
         registry.register(
@@ -162,6 +171,13 @@ impl Metrics {
                 ("method".into(), method.into()),
                 ("code".into(), format!("{code:?}")),
             ])
+            .inc();
+    }
+
+    /// Counts one header refused for `reason`.
+    pub fn header_rejected(&self, reason: &str) {
+        self.headers_rejected
+            .get_or_create(&vec![("reason".into(), reason.into())])
             .inc();
     }
 

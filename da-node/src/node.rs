@@ -2,8 +2,11 @@
 //! back a [`NodeHandle`]. It owns nothing at run time but the tasks it spawned.
 //!
 //! # Components
-//! - the store ([`crate::store`]) and the [`Chain`] (header checks and the one import path);
-//! - a producer ([`crate::producer`]: the [`SingleSigner`] and its driver) or a full node's
+//! - the genesis trust ([`crate::genesis`]: `genesis.json`, and the `validator_key` of a
+//!   producer);
+//! - the store ([`crate::store`], its format checked first) and the [`Chain`] (header checks
+//!   against the genesis validator set, and the one import path);
+//! - a producer ([`crate::producer`]: the [`SoloValidator`] and its driver) or a full node's
 //!   source of blocks: libp2p sync ([`crate::sync`], the default) or a gRPC upstream
 //!   ([`crate::follow`], with `follow` set);
 //! - the API ([`crate::grpc`]) and p2p serving (`crate::p2p`), reading through a [`Reader`];
@@ -16,7 +19,7 @@
 use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use da_kzg::{KzgProver, ProverConfig};
-use da_types::ProducerSet;
+use da_types::{BlsPublicKey, Trust};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, mpsc, Notify};
 use tokio_util::sync::CancellationToken;
@@ -27,11 +30,12 @@ use crate::{
     chain::{BlockEvent, Chain},
     config::{NodeConfig, Role},
     error::{NodeError, Result},
+    genesis::{read_trust, read_validator_key, VALIDATOR_KEY_FILE},
     grpc::{Api, ApiConfig},
     mempool::Mempool,
     metrics::{self, Metrics},
     p2p::{P2pConfig, P2pParts, ServingPeers},
-    producer::{BlockProducer, Driver, SingleSigner},
+    producer::{BlockProducer, Driver, SoloValidator},
     prune::Pruner,
     reader::Reader,
     store::{RocksStore, Store},
@@ -55,6 +59,7 @@ pub struct NodeHandle {
     metrics: Arc<Metrics>,
     pruner: Pruner,
     public_key: [u8; 32],
+    validator: Option<BlsPublicKey>,
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -70,12 +75,22 @@ impl NodeHandle {
         &self.metrics
     }
 
-    /// This node's public key (the producer's key on a producer).
+    /// This node's ed25519 public key (its libp2p identity).
     pub fn public_key(&self) -> [u8; 32] {
         self.public_key
     }
 
-    /// This node's public key, hex (its identity in `Info`).
+    /// The BLS key this node certifies blocks with (a producer), if any.
+    pub fn validator_key(&self) -> Option<BlsPublicKey> {
+        self.validator
+    }
+
+    /// The genesis validator set and chain this node trusts.
+    pub fn trust(&self) -> &Trust {
+        self.chain.trust()
+    }
+
+    /// This node's ed25519 public key, hex (its identity in `Info`).
     pub fn node_id(&self) -> String {
         hex::encode(self.public_key)
     }
@@ -154,6 +169,38 @@ pub async fn start(config: NodeConfig) -> Result<NodeHandle> {
     start_with(config, kzg).await
 }
 
+/// The genesis trust of `config`: its genesis file, whose chain id must be the configured one
+/// (and whose `max_square_k` bounds a producer's).
+fn load_trust(config: &NodeConfig) -> Result<Trust> {
+    let path = config.genesis_path();
+    let trust = read_trust(&path)?;
+    if trust.chain_id() != config.chain_id {
+        return Err(NodeError::Genesis(format!(
+            "genesis file {} is for chain {:?}, the node is configured for {:?}",
+            path.display(),
+            trust.chain_id(),
+            config.chain_id
+        )));
+    }
+    if config.role == Role::Producer && config.max_square_k > usize::from(trust.max_square_k()) {
+        return Err(NodeError::Genesis(format!(
+            "max_square_k = {} exceeds the genesis bound {} of {}",
+            config.max_square_k,
+            trust.max_square_k(),
+            path.display()
+        )));
+    }
+    Ok(trust)
+}
+
+/// Opens (or creates) the RocksDB store at `db` off the runtime, checking its format.
+async fn open_store(db: std::path::PathBuf) -> Result<Arc<dyn Store>> {
+    let store = tokio::task::spawn_blocking(move || RocksStore::open(&db))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
+    Ok(Arc::new(store))
+}
+
 /// Starts a node sharing a KZG context (several nodes in one process).
 pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeHandle> {
     config
@@ -162,13 +209,25 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     let dir = config.data_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|e| NodeError::Startup(format!("{}: {e}", dir.display())))?;
+    // An existing store's format first: a data dir of another format is refused before
+    // anything else. A new store is created only once the genesis is known to be usable.
+    let db = dir.join("db");
+    let existing = if db.exists() {
+        Some(open_store(db.clone()).await?)
+    } else {
+        None
+    };
+    let trust = load_trust(&config)?;
+    let validator_key = match config.role {
+        Role::Producer => Some(read_validator_key(&dir.join(VALIDATOR_KEY_FILE))?),
+        Role::Full => None,
+    };
     let key = load_or_create_key(&dir.join("node.key"))?;
     let public_key = key.verifying_key().to_bytes();
-    let db = dir.join("db");
-    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || RocksStore::open(&db))
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
-        .map(Arc::new)?;
+    let store = match existing {
+        Some(s) => s,
+        None => open_store(db).await?,
+    };
     let mempool = Arc::new(
         Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
             .with_max_square_k(config.max_square_k),
@@ -179,19 +238,15 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
             restored += 1;
         }
     }
-    let mut trusted: Vec<[u8; 32]> = config
-        .trusted_producers
-        .iter()
-        .filter_map(|k| hex::decode(k).ok()?.try_into().ok())
-        .collect();
-    if config.role == Role::Producer {
-        trusted.push(public_key);
-    }
     let metrics = Arc::new(Metrics::new());
+    let producer = validator_key
+        .map(|k| SoloValidator::new(k, trust.clone(), kzg.clone(), metrics.clone()))
+        .transpose()?;
+    let validator = producer.as_ref().map(SoloValidator::public_key);
     let chain = Arc::new(Chain::new(
         store.clone(),
         kzg.clone(),
-        ProducerSet::new(config.chain_id.clone(), trusted),
+        trust.clone(),
         metrics.clone(),
     ));
     chain.refresh_gauges();
@@ -202,6 +257,8 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         role = %config.role,
         chain = %config.chain_id,
         data_dir = %dir.display(),
+        validators = trust.set().len(),
+        validator = ?validator.map(|k| k.to_string()),
         ?head,
         restored_mempool = restored,
         "node starting"
@@ -241,14 +298,9 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         }
     }));
     let secret_key = key.to_bytes();
-    match config.role {
-        Role::Producer => {
-            let producer: Arc<dyn BlockProducer> = Arc::new(SingleSigner::new(
-                config.chain_id.clone(),
-                key,
-                kzg,
-                metrics.clone(),
-            ));
+    match producer {
+        Some(solo) => {
+            let producer: Arc<dyn BlockProducer> = Arc::new(solo);
             let driver = Driver {
                 producer,
                 chain: chain.clone(),
@@ -263,7 +315,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
             )));
         }
         // Without `follow`, a full node syncs over libp2p (started with the network below).
-        Role::Full => {
+        None => {
             if let Some(url) = config.follow.clone() {
                 tasks.push(tokio::spawn(crate::follow::run(
                     chain.clone(),
@@ -318,7 +370,122 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         metrics,
         pruner,
         public_key,
+        validator,
         cancel,
         tasks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        error::StoreError,
+        genesis::{write_genesis, write_validator_key, GENESIS_FILE},
+        testing::{genesis, key, kzg},
+    };
+
+    fn config(dir: &Path, role: Role) -> NodeConfig {
+        NodeConfig {
+            chain_id: "start".into(),
+            role,
+            data_dir: Some(dir.to_path_buf()),
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+            precompute: false,
+            follow: Some("http://127.0.0.1:1".into()),
+            ..NodeConfig::default()
+        }
+    }
+
+    async fn fails(config: NodeConfig) -> NodeError {
+        start_with(config, kzg()).await.expect_err("must not start")
+    }
+
+    /// Every way the genesis or the validator key can be wrong stops the node with an error
+    /// that names the file and says what to do.
+    #[tokio::test]
+    async fn startup_refuses_missing_or_unusable_genesis_and_keys() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let d = dir.path();
+        let e = fails(config(d, Role::Full)).await;
+        assert!(
+            matches!(&e, NodeError::Genesis(m) if m.contains("not found") && m.contains("da-node init")),
+            "{e}"
+        );
+        write_genesis(&d.join(GENESIS_FILE), &genesis("other", &[(1, 1)])).expect("write");
+        let e = fails(config(d, Role::Full)).await;
+        assert!(
+            matches!(&e, NodeError::Genesis(m) if m.contains("is for chain \"other\"")),
+            "{e}"
+        );
+        std::fs::remove_file(d.join(GENESIS_FILE)).expect("rm");
+        // Validator 1 holds 1 of 4: not a quorum alone.
+        write_genesis(&d.join(GENESIS_FILE), &genesis("start", &[(1, 1), (2, 3)])).expect("write");
+        let e = fails(config(d, Role::Producer)).await;
+        assert!(
+            matches!(&e, NodeError::ValidatorKey(m) if m.contains("not found")),
+            "{e}"
+        );
+        write_validator_key(&d.join(VALIDATOR_KEY_FILE), &key(1)).expect("key");
+        let e = fails(config(d, Role::Producer)).await;
+        assert!(
+            matches!(&e, NodeError::ValidatorKey(m) if m.contains("more than 2/3")),
+            "{e}"
+        );
+        std::fs::remove_file(d.join(VALIDATOR_KEY_FILE)).expect("rm");
+        write_validator_key(&d.join(VALIDATOR_KEY_FILE), &key(3)).expect("key");
+        let e = fails(config(d, Role::Producer)).await;
+        assert!(
+            matches!(&e, NodeError::ValidatorKey(m) if m.contains("not in the genesis validator set")),
+            "{e}"
+        );
+        // A full node needs no key and starts on the same files.
+        let full = start_with(config(d, Role::Full), kzg())
+            .await
+            .expect("a full node starts");
+        assert!(full.validator_key().is_none());
+        assert_eq!(full.trust().set().len(), 2);
+        full.shutdown().await;
+        // A producer whose square limit exceeds the genesis bound.
+        let big = NodeConfig {
+            max_square_k: 128,
+            ..config(d, Role::Producer)
+        };
+        std::fs::remove_file(d.join(GENESIS_FILE)).expect("rm");
+        let mut g = genesis("start", &[(3, 1)]);
+        g.max_square_k = 64;
+        write_genesis(&d.join(GENESIS_FILE), &g).expect("write");
+        let e = fails(big).await;
+        assert!(
+            matches!(&e, NodeError::Genesis(m) if m.contains("exceeds the genesis bound 64")),
+            "{e}"
+        );
+    }
+
+    /// A data dir of the ed25519 node (store format 1) is refused before anything else.
+    #[tokio::test]
+    async fn startup_refuses_a_data_dir_of_the_old_format() {
+        let dir = tempfile::tempdir().expect("tmp");
+        drop(RocksStore::open(&dir.path().join("db")).expect("empty db opens"));
+        // What a v1 node leaves: a head record and no format record.
+        {
+            let o = rocksdb::Options::default();
+            let cfs = rocksdb::DB::list_cf(&o, dir.path().join("db")).expect("cfs");
+            let db = rocksdb::DB::open_cf(&o, dir.path().join("db"), &cfs).expect("db");
+            let meta = db.cf_handle("meta").expect("meta");
+            db.delete_cf(meta, b"format").expect("delete");
+            db.put_cf(meta, b"head", 1u64.to_be_bytes()).expect("put");
+        }
+        let e = fails(config(dir.path(), Role::Full)).await;
+        assert!(
+            matches!(&e, NodeError::Store(StoreError::Format { found: 1, .. })),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("holds format 1 (ed25519 headers); this node needs format 2"),
+            "{e}"
+        );
+    }
 }

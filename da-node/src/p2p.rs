@@ -1,6 +1,7 @@
-//! The node on the libp2p network (`specs/09-p2p.md`): the producer publishes every new signed
-//! header on the gossip topic; every node verifies gossiped headers before they are forwarded
-//! (trusted signature, valid commitment extension), answers sample, header-range, row and
+//! The node on the libp2p network (`specs/09-p2p.md`): the producer publishes every new
+//! certified header on the gossip topic; every node verifies gossiped headers before they are
+//! forwarded (a certificate of the genesis validator set, a valid commitment extension) and
+//! penalises the peer that sent one that fails, answers sample, header-range, row and
 //! namespace requests from its store, and keeps the set of peers that serve data. A full node
 //! without a gRPC upstream also runs `crate::sync` on top (wired by the node: this module hands
 //! it validated headers over a bounded channel and the [`ServingPeers`]). Reads run off the async
@@ -11,7 +12,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use da_network::{NetworkClient, NetworkConfig, NetworkEvent, PeerId, Request, Response};
+use da_network::{NetworkClient, NetworkConfig, NetworkEvent, Offence, PeerId, Request, Response};
 use da_proto::v1 as pb;
 use da_types::consts::{BYTES_PER_G1, CELLS_PER_ROW};
 use tokio::sync::{broadcast, mpsc};
@@ -85,7 +86,7 @@ pub(crate) struct P2pParts {
     /// Updated as peers that serve come and go.
     pub(crate) peers: ServingPeers,
     /// Where validated gossiped headers go (a syncing full node).
-    pub(crate) gossip: Option<mpsc::Sender<da_types::SignedHeader>>,
+    pub(crate) gossip: Option<mpsc::Sender<da_types::CertifiedHeader>>,
 }
 
 /// Peers that serve data (identify says they speak the sample protocol), in arrival order.
@@ -171,7 +172,7 @@ async fn run(
                 // The producer publishes; other nodes relay through gossip itself.
                 Ok(ev) if config.publishes => {
                     if let Err(e) = client.publish_header(ev.header.to_bytes()).await {
-                        debug!(height = ev.header.header.height, "header not gossiped: {e}");
+                        debug!(height = ev.header.height(), "header not gossiped: {e}");
                     }
                 }
                 Ok(_) => {}
@@ -203,9 +204,14 @@ async fn run(
                     let (chain, client, gossip) = (chain.clone(), client.clone(), gossip.clone());
                     tokio::spawn(async move {
                         let checked = tokio::task::spawn_blocking(move || {
-                            let h = da_types::SignedHeader::from_bytes(&data)
-                                .map_err(|e| NodeError::InvalidArgument(e.to_string()))?;
-                            chain.check_gossiped(&h).map(|()| h)
+                            let h = da_types::CertifiedHeader::from_bytes(&data).map_err(|e| {
+                                chain.metrics().header_rejected(e.reason());
+                                (Offence::Malformed, NodeError::InvalidArgument(e.to_string()))
+                            })?;
+                            chain
+                                .check_gossiped(&h)
+                                .map(|()| h)
+                                .map_err(|e| (Offence::InvalidData, e))
                         })
                         .await;
                         match checked {
@@ -215,9 +221,14 @@ async fn run(
                                     let _ = tx.try_send(h);
                                 }
                             }
-                            Ok(Err(e)) => {
+                            Ok(Err((offence, e))) => {
+                                // Rejecting costs the forwarder an invalid-data offence; bytes
+                                // that are not a certified header at all cost a malformed one too.
                                 warn!(peer = %from, "rejected gossiped header: {e}");
                                 let _ = client.validate(id, from, false).await;
+                                if offence == Offence::Malformed {
+                                    let _ = client.report(from, offence).await;
+                                }
                             }
                             Err(e) => warn!("header check task failed: {e}"),
                         }
@@ -298,8 +309,8 @@ fn serve(reader: &Reader, faults: &Faults, request: Request) -> Result<Response>
                 (f, _) => f,
             };
             for h in from..from.saturating_add(u64::from(r.count)) {
-                match store.header(h)? {
-                    Some(x) => headers.push(pb::Header::from(&x)),
+                match store.header_bytes(h)? {
+                    Some(x) => headers.push(x),
                     None => break,
                 }
             }

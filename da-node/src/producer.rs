@@ -1,11 +1,17 @@
-//! Block production behind a seam: a [`BlockProducer`] builds the next block (square, signed
-//! header, proofs) from blobs on a parent; the [`driver`] decides when (every `block_time`, or
-//! early when the mempool fills a square) and hands the built block to the import path
-//! ([`crate::chain::Chain::import`]). A consensus engine will call "build a proposal"
-//! ([`BlockProducer::build`]) and "commit a decided block" ([`crate::chain::Chain::import`])
-//! separately; today's single signer ([`SingleSigner`]) does both back to back.
+//! Block production behind a seam: a [`BlockProducer`] builds the next block (square,
+//! certified header, proofs) from blobs on a parent; the [`driver`] decides when (every
+//! `block_time`, or early when the mempool fills a square) and hands the built block to the
+//! import path ([`crate::chain::Chain::import`]).
 //!
-//! This module owns the producer key's use for signing and the production metrics.
+//! Today's producer is the [`SoloValidator`]: a one-validator BFT chain. It builds the v2 header
+//! exactly as the consensus engine's proposer does (`da-consensus`, `app.rs` `build_value`) and
+//! certifies it itself (its precommit, aggregated into a certificate that is valid because its
+//! power alone is more than 2/3 of the genesis set's). The steps stay separate so the engine can
+//! take over: lay out, commit and prove the data ([`BlockData::build`]), the header on a parent
+//! ([`SoloValidator::header`]), the vote ([`SoloValidator::certify`]), and the commit
+//! ([`crate::chain::Chain::import`]).
+//!
+//! This module owns the validator key's use for signing and the production metrics.
 
 use std::{
     sync::Arc,
@@ -13,8 +19,10 @@ use std::{
 };
 
 use da_kzg::{KzgProver, ProofStrategy};
-use da_types::{Blob, Header, SignedHeader, SquareLayout};
-use ed25519_dalek::SigningKey;
+use da_types::{
+    data_root, vote_sign_bytes, Blob, BlockHeader, BlsPublicKey, BlsSecretKey, Certificate,
+    CertifiedHeader, ConsensusHeader, SquareLayout, Trust, VoteKind,
+};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn};
@@ -27,89 +35,204 @@ use crate::{
     metrics::Metrics,
 };
 
+/// The round a solo validator decides every height in.
+pub const SOLO_ROUND: u32 = 0;
+
 /// A block built on a parent, not imported yet: what a proposer proposes.
 #[derive(Debug)]
 pub struct BuiltBlock {
-    /// The signed header.
-    pub header: SignedHeader,
+    /// The certified header.
+    pub header: CertifiedHeader,
     /// Its cells and proofs.
     pub block: VerifiedBlock,
 }
 
 /// The parent a block is built on: `None` for the first block.
 #[derive(Clone, Copy, Debug)]
-pub struct Parent<'a>(pub Option<&'a SignedHeader>);
+pub struct Parent<'a>(pub Option<&'a CertifiedHeader>);
 
 impl Parent<'_> {
     /// The height of the block built on this parent.
     pub fn next_height(&self) -> u64 {
-        self.0.map_or(1, |p| p.header.height + 1)
+        self.0.map_or(1, |p| p.height() + 1)
     }
 }
 
 /// Builds the next block from blobs: "build a proposal at height `h` on parent `p`".
 pub trait BlockProducer: Send + Sync + std::fmt::Debug + 'static {
-    /// Lays out `blobs` (mempool order), commits, signs and proves block
+    /// Lays out `blobs` (mempool order), commits, certifies and proves block
     /// `parent.next_height()` on `parent` (blocking: run it off the runtime).
     fn build(&self, parent: Parent<'_>, blobs: &[Blob]) -> Result<BuiltBlock>;
 }
 
-/// Today's producer: one ed25519 key signs every header.
+/// The data of a block, before any header: what a proposer hands consensus (`k`, blob count,
+/// commitments: `da_consensus::BlockData` without the body). [`prove`](Self::prove) adds every
+/// cell proof, what the node stores once the block is decided.
 #[derive(Debug)]
-pub struct SingleSigner {
-    chain_id: String,
-    key: SigningKey,
+pub struct BlockData {
+    /// Original rows of the square.
+    pub k: u16,
+    /// Entries in the square index.
+    pub blob_count: u32,
+    /// The `2k` row commitments.
+    pub commitments: Vec<[u8; 48]>,
+    square: da_kzg::CommittedSquare,
+}
+
+impl BlockData {
+    /// Lays out `blobs` (in order) and commits the `2k` rows (blocking): everything a header
+    /// needs.
+    pub fn commit(kzg: &KzgProver, blobs: &[Blob]) -> Result<Self> {
+        let layout = SquareLayout::build(blobs)?;
+        let square = kzg.commit_square(&layout)?;
+        Ok(Self {
+            k: u16::try_from(layout.k())
+                .map_err(|_| NodeError::Internal(format!("k = {} overflows", layout.k())))?,
+            blob_count: u32::try_from(layout.index().len())
+                .map_err(|_| NodeError::Internal("blob count overflows".into()))?,
+            commitments: square.commitments().iter().map(|c| c.0).collect(),
+            square,
+        })
+    }
+
+    /// Computes every cell proof (blocking): the block as the store keeps it.
+    pub fn prove(self, kzg: &KzgProver) -> Result<VerifiedBlock> {
+        let full = self.square.prove(kzg, ProofStrategy::Linear)?;
+        Ok(VerifiedBlock::from_square(&full))
+    }
+}
+
+/// The only validator that signs: builds every header by the consensus rules and certifies it
+/// with its own precommit.
+#[derive(Debug)]
+pub struct SoloValidator {
+    key: BlsSecretKey,
+    index: usize,
+    trust: Trust,
     kzg: Arc<KzgProver>,
     metrics: Arc<Metrics>,
 }
 
-impl SingleSigner {
-    /// A producer for `chain_id` signing with `key`.
+impl SoloValidator {
+    /// The validator holding `key` in `trust`'s set. Fails (`NodeError::ValidatorKey`) when the
+    /// key is not in the set, or its power alone is not more than 2/3 of the total: its
+    /// certificates would not verify (several validators need the consensus engine).
     pub fn new(
-        chain_id: String,
-        key: SigningKey,
+        key: BlsSecretKey,
+        trust: Trust,
         kzg: Arc<KzgProver>,
         metrics: Arc<Metrics>,
-    ) -> Self {
-        Self {
-            chain_id,
+    ) -> Result<Self> {
+        let pk = key.public_key();
+        let set = trust.set();
+        let index = set.index_of(&pk).ok_or_else(|| {
+            NodeError::ValidatorKey(format!(
+                "validator key {pk} is not in the genesis validator set of {:?} ({} \
+                 validators); run as a full node (role = full) or use the genesis this key made",
+                trust.chain_id(),
+                set.len()
+            ))
+        })?;
+        let power = set.get(index).map_or(0, |v| v.power);
+        if !set.has_quorum(power) {
+            return Err(NodeError::ValidatorKey(format!(
+                "validator {pk} holds {power} of {} power: a solo validator needs more than 2/3 \
+                 (several validators need the consensus engine)",
+                set.total_power()
+            )));
+        }
+        Ok(Self {
             key,
+            index,
+            trust,
             kzg,
             metrics,
+        })
+    }
+
+    /// This validator's public key.
+    pub fn public_key(&self) -> BlsPublicKey {
+        self.key.public_key()
+    }
+
+    /// The trusted set and chain it certifies for.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// The v2 header of a block on `parent`, as `da-consensus` builds a proposal in round 0:
+    /// chain hash, height, parent id (zero at height 1), timestamp `max(now, parent's)` (the
+    /// genesis time at height 1), proposer `set.proposer(height, 0)`, both validator-set hashes
+    /// the genesis set's, `data_root` over `k`, the blob count and the commitments, and a zero
+    /// `tuple_root`.
+    pub fn header(
+        &self,
+        parent: Parent<'_>,
+        k: u16,
+        blob_count: u32,
+        commitments: Vec<[u8; 48]>,
+    ) -> BlockHeader {
+        let height = parent.next_height();
+        let (parent_id, floor) = parent
+            .0
+            .map_or(([0u8; 32], self.trust.genesis_time_ms()), |p| {
+                (p.id(), p.block.header.timestamp_ms)
+            });
+        let set = self.trust.set();
+        BlockHeader {
+            header: ConsensusHeader {
+                chain: self.trust.chain(),
+                height,
+                parent: parent_id,
+                timestamp_ms: now_ms().max(floor),
+                proposer: set.proposer(height, SOLO_ROUND) as u32,
+                validators_hash: set.hash(),
+                next_validators_hash: set.hash(),
+                data_root: data_root(k, blob_count, &commitments),
+                tuple_root: [0; 32],
+            },
+            k,
+            blob_count,
+            commitments,
         }
+    }
+
+    /// Certifies `block` alone: signs the precommit
+    /// `vote_sign_bytes(Precommit, chain, height, 0, Some(id))` and aggregates it into a
+    /// certificate with this validator's bit (checked once, by `Certificate::aggregate`).
+    pub fn certify(&self, block: BlockHeader) -> Result<CertifiedHeader> {
+        let chain = self.trust.chain();
+        let (height, id) = (block.header.height, block.id());
+        let vote = vote_sign_bytes(VoteKind::Precommit, &chain, height, SOLO_ROUND, Some(&id));
+        let signature = self.key.sign(&vote);
+        let certificate = Certificate::aggregate(
+            self.trust.set(),
+            &chain,
+            height,
+            SOLO_ROUND,
+            &id,
+            &[(self.index, signature)],
+        )
+        .map_err(|e| NodeError::Internal(format!("certifying block {height}: {e}")))?;
+        Ok(CertifiedHeader { block, certificate })
     }
 }
 
-impl BlockProducer for SingleSigner {
+impl BlockProducer for SoloValidator {
     #[instrument(skip_all, name = "producer.build", fields(blobs = blobs.len()))]
     fn build(&self, parent: Parent<'_>, blobs: &[Blob]) -> Result<BuiltBlock> {
         let t0 = Instant::now();
-        let square = SquareLayout::build(blobs)?;
-        let committed = self.kzg.commit_square(&square)?;
-        let (parent_hash, parent_ts) = parent
-            .0
-            .map_or(([0u8; 32], 0), |p| (p.hash(), p.header.timestamp_ms));
-        let header = Header {
-            chain_id: self.chain_id.clone(),
-            height: parent.next_height(),
-            parent_hash,
-            timestamp_ms: now_ms().max(parent_ts),
-            k: square.k() as u16,
-            commitments: committed.commitments().iter().map(|c| c.0).collect(),
-            blob_count: square.index().len() as u32,
-        }
-        .sign(&self.key)?;
+        let data = BlockData::commit(&self.kzg, blobs)?;
+        let block = self.header(parent, data.k, data.blob_count, data.commitments.clone());
+        let header = self.certify(block)?;
         self.metrics
             .time_to_header
             .observe(t0.elapsed().as_secs_f64());
-        let full = committed.prove(&self.kzg, ProofStrategy::Linear)?;
+        let block = data.prove(&self.kzg)?;
         self.metrics
             .time_to_proofs
             .observe(t0.elapsed().as_secs_f64());
-        Ok(BuiltBlock {
-            header,
-            block: VerifiedBlock::from_square(&full),
-        })
+        Ok(BuiltBlock { header, block })
     }
 }
 
@@ -125,7 +248,7 @@ fn produce_one(producer: &dyn BlockProducer, chain: &Chain, blobs: &[Blob]) -> R
         None => None,
     };
     let built = producer.build(Parent(parent.as_ref()), blobs)?;
-    let (height, k) = (built.header.header.height, built.header.header.k);
+    let (height, k) = (built.header.height(), built.header.block.k);
     chain.import(built.header, built.block)?;
     info!(
         height,

@@ -37,7 +37,7 @@ impl Pruner {
         let mut keep_from = lowest;
         while keep_from < head {
             match self.store.header(keep_from)? {
-                Some(h) if h.header.timestamp_ms < cutoff => keep_from += 1,
+                Some(h) if h.block.header.timestamp_ms < cutoff => keep_from += 1,
                 _ => break,
             }
         }

@@ -2,10 +2,12 @@
 //!
 //! # Flow
 //! - The target height is the newest verified header heard by gossip, or asked of a serving
-//!   peer (`/headers/1` with `from = 0`) when gossip is quiet (a node joining late).
-//! - Heights are imported in order. Headers come from gossip or from `/headers/1` ranges, and are
-//!   checked (trusted signature, link to the stored parent, `verify_extension`) before any row is
-//!   fetched.
+//!   peer (`/headers/2` with `from = 0`) when gossip is quiet (a node joining late).
+//! - Heights are imported in order. Headers come from gossip or from `/headers/2` ranges, and are
+//!   checked (a certificate of the genesis validator set, link to the stored parent,
+//!   `verify_extension`) before any row is fetched. A peer that sends a header whose certificate
+//!   fails is penalised (invalid data); one that sends bytes that are no certified header,
+//!   as malformed.
 //! - The `2k` rows are fetched with `/row/1`, spread over the serving peers, a bounded number in
 //!   flight. Each answer's cells are verified in one batch against the row's commitment; a peer
 //!   whose answer fails is penalised and the row asked of another peer. Cells a peer withholds
@@ -35,7 +37,7 @@ use std::{
 use da_kzg::{Commitment, PartialSquare, ProvenCell, VerifiedCell};
 use da_network::{NetworkClient, Offence, PeerId, Request, Response};
 use da_proto::v1 as pb;
-use da_types::{consts::CELLS_PER_ROW, CellIndex, SignedHeader};
+use da_types::{consts::CELLS_PER_ROW, CellIndex, CertifiedHeader};
 use futures::{stream::FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -251,7 +253,7 @@ pub(crate) async fn run(
     metrics: Arc<Metrics>,
     client: NetworkClient,
     peers: ServingPeers,
-    mut gossip: mpsc::Receiver<SignedHeader>,
+    mut gossip: mpsc::Receiver<CertifiedHeader>,
     cancel: CancellationToken,
 ) {
     let mut sync = Syncer {
@@ -322,8 +324,8 @@ struct Syncer {
     metrics: Arc<Metrics>,
     client: NetworkClient,
     peers: ServingPeers,
-    /// Headers known but not imported yet (signature and extension checked).
-    headers: BTreeMap<u64, SignedHeader>,
+    /// Headers known but not imported yet (certificate checked; from gossip, extension too).
+    headers: BTreeMap<u64, CertifiedHeader>,
     /// The newest height known to exist.
     target: u64,
     /// Where the CPU work runs (low priority).
@@ -331,10 +333,42 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn heard(&mut self, h: SignedHeader) {
-        let height = h.header.height;
+    fn heard(&mut self, h: CertifiedHeader) {
+        let height = h.height();
         self.target = self.target.max(height);
         self.headers.entry(height).or_insert(h);
+    }
+
+    /// Decodes a header a peer sent and checks its certificate against the genesis set (off the
+    /// runtime); on failure the peer is reported: malformed bytes as [`Offence::Malformed`], a
+    /// certificate that fails as [`Offence::InvalidData`].
+    async fn checked(&self, peer: PeerId, bytes: Vec<u8>) -> Option<CertifiedHeader> {
+        let chain = self.chain.clone();
+        let verdict = self
+            .pool
+            .run(move || match CertifiedHeader::from_bytes(&bytes) {
+                Ok(h) => match chain.verify_certificate(&h) {
+                    Ok(()) => Ok(h),
+                    Err(e) => Err((Offence::InvalidData, e.to_string())),
+                },
+                Err(e) => {
+                    chain.metrics().header_rejected(e.reason());
+                    Err((Offence::Malformed, e.to_string()))
+                }
+            })
+            .await;
+        match verdict {
+            Ok(Ok(h)) => Some(h),
+            Ok(Err((offence, why))) => {
+                warn!(%peer, "sync: rejected a header from a peer: {why}");
+                let _ = self.client.report(peer, offence).await;
+                None
+            }
+            Err(e) => {
+                warn!("sync: header check failed: {e}");
+                None
+            }
+        }
     }
 
     /// Asks a serving peer for its newest header (gossip may have nothing for a late joiner).
@@ -342,25 +376,20 @@ impl Syncer {
         for peer in self.peers.list() {
             let req = Request::Headers(pb::HeaderRangeRequest { from: 0, count: 1 });
             if let Ok(Response::Headers(r)) = self.client.request(peer, req).await {
-                // Only a header signed by a trusted producer moves the target: a peer cannot
+                // Only a header certified by the genesis set moves the target: a peer cannot
                 // send the node chasing heights that do not exist.
-                match r.headers.last().map(SignedHeader::try_from) {
-                    Some(Ok(h)) if self.chain.verify_signature(&h).is_ok() => {
+                if let Some(bytes) = r.headers.into_iter().last() {
+                    if let Some(h) = self.checked(peer, bytes).await {
                         self.heard(h);
                         return;
                     }
-                    Some(_) => {
-                        warn!(%peer, "sync: the head a peer sent is malformed or not signed");
-                        let _ = self.client.report(peer, Offence::InvalidData).await;
-                    }
-                    None => {}
                 }
             }
         }
     }
 
     /// The header of `height`: known, or fetched in a range from a serving peer.
-    async fn header(&mut self, height: u64) -> Result<SignedHeader> {
+    async fn header(&mut self, height: u64) -> Result<CertifiedHeader> {
         if let Some(h) = self.headers.get(&height) {
             return Ok(h.clone());
         }
@@ -372,23 +401,14 @@ impl Syncer {
             let Ok(Response::Headers(r)) = self.client.request(peer, req).await else {
                 continue;
             };
-            for h in &r.headers {
-                match SignedHeader::try_from(h) {
-                    Ok(s) if s.header.height >= height => {
-                        if self.chain.verify_signature(&s).is_err() {
-                            warn!(%peer, "sync: unsigned header in a range");
-                            let _ = self.client.report(peer, Offence::InvalidData).await;
-                            break;
-                        }
-                        self.target = self.target.max(s.header.height);
-                        self.headers.entry(s.header.height).or_insert(s);
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        warn!(%peer, "sync: malformed header in a range: {e}");
-                        let _ = self.client.report(peer, Offence::Malformed).await;
-                        break;
-                    }
+            for bytes in r.headers {
+                // A bad header ends this peer's range: the rest is asked of the next peer.
+                let Some(h) = self.checked(peer, bytes).await else {
+                    break;
+                };
+                if h.height() >= height {
+                    self.target = self.target.max(h.height());
+                    self.headers.entry(h.height()).or_insert(h);
                 }
             }
             if let Some(h) = self.headers.get(&height) {
@@ -414,7 +434,7 @@ impl Syncer {
                 return Err(e);
             }
         };
-        let k = usize::from(header.header.k);
+        let k = usize::from(header.block.k);
         let peers = self.peers.list();
         if peers.is_empty() {
             return Err(NodeError::Unavailable("no serving peer connected".into()));
@@ -530,13 +550,13 @@ async fn fetch_row(
 fn store_fetched(
     chain: &Chain,
     metrics: &Metrics,
-    header: SignedHeader,
+    header: CertifiedHeader,
     commitments: &[Commitment],
     mut cells: HashMap<CellIndex, VerifiedCell>,
     outcome: FetchOutcome,
 ) -> Result<()> {
-    let height = header.header.height;
-    let k = usize::from(header.header.k);
+    let height = header.height();
+    let k = usize::from(header.block.k);
     if outcome == FetchOutcome::Complete && cells.len() == 2 * k * CELLS_PER_ROW {
         let mut ordered = Vec::with_capacity(2 * k * CELLS_PER_ROW);
         for r in 0..2 * k {

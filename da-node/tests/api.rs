@@ -13,7 +13,7 @@ use da_testkit::{
     grpc::{clients, submit},
     wait,
 };
-use da_types::{BlobId, Namespace};
+use da_types::{BlobId, CertifiedHeader, Namespace};
 use tonic::Code;
 
 /// A producer under `dir` with 150 ms blocks and no libp2p (the API is all these tests use).
@@ -29,11 +29,26 @@ async fn wait_for_height(node: &NodeHandle, height: u64) {
     wait::height(node, height).await;
 }
 
+/// The certified header a message carries (its informative fields match it).
+fn certified(h: &pb::Header) -> CertifiedHeader {
+    let c = CertifiedHeader::try_from(h).expect("certified header bytes");
+    assert_eq!(
+        (h.height, h.k, h.blob_count, h.timestamp_ms),
+        (
+            c.height(),
+            u32::from(c.block.k),
+            c.block.blob_count,
+            c.block.header.timestamp_ms
+        )
+    );
+    assert_eq!(h.header_id, c.id().to_vec());
+    assert_eq!(h.data_root, c.block.header.data_root.to_vec());
+    assert_eq!((h.round, h.signers), (0, 1));
+    c
+}
+
 fn commitments(h: &pb::Header) -> Vec<Commitment> {
-    h.commitments
-        .iter()
-        .map(|c| Commitment::from_slice(c).expect("48 bytes"))
-        .collect()
+    Commitment::of_header(&certified(h).block)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,6 +75,8 @@ async fn submit_include_get_prove_and_complete() {
         .await
         .expect("header")
         .into_inner();
+    // The header verifies against the genesis the node runs (one validator: the node).
+    assert_eq!(node.trust().verify(&certified(&header)), Ok(1));
     let coms = commitments(&header);
     let ctx = kzg();
     assert!(ctx.verify_extension(&coms).expect("extension"));
@@ -343,8 +360,10 @@ async fn full_node_follows_verifies_and_serves_the_same_cells() {
     let full_cfg = NodeConfig {
         role: Role::Full,
         follow: Some(format!("http://{}", producer.grpc_addr)),
-        trusted_producers: vec![hex::encode(producer.public_key())],
-        ..producer_config(fdir.path())
+        genesis: Some(pdir.path().join(da_node::genesis::GENESIS_FILE)),
+        block_time_ms: 150,
+        p2p_listen: Vec::new(),
+        ..da_testkit::cluster::node_config("test", fdir.path())
     };
     let full = start(full_cfg).await;
     wait_for_height(&full, resp.height).await;
@@ -442,7 +461,10 @@ async fn restart_resumes_the_chain() {
         .await
         .expect("child")
         .into_inner();
-    assert_eq!(child.parent_hash, parent.hash);
+    assert_eq!(
+        certified(&child).block.header.parent,
+        certified(&parent).id()
+    );
     node.shutdown().await;
 }
 

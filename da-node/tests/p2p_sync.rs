@@ -52,7 +52,7 @@ async fn a_late_full_node_catches_up_and_repairs_withheld_cells() {
     let producer = producer(&c, 0.2).await;
     grow(&producer, 6).await;
     let target = wait::head(&producer);
-    let late = c.full(&producer, &producer).await;
+    let late = c.full(&producer).await;
     assert!(
         reaches(&late, target).await,
         "the late full node did not catch up to {target}"
@@ -108,7 +108,7 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
         })
         .await;
     grow(&producer, 3).await;
-    let late = c.full(&producer, &producer).await;
+    let late = c.full(&producer).await;
     assert!(
         reaches(&late, 1).await,
         "the late full node did not import the complete height 1: sync is broken"
@@ -138,12 +138,12 @@ async fn a_full_node_imports_nothing_it_cannot_repair() {
 async fn two_full_nodes_one_late_sync_from_any_peer() {
     let c = Cluster::new(CHAIN);
     let producer = producer(&c, 0.2).await;
-    let first = c.full(&producer, &producer).await;
+    let first = c.full(&producer).await;
     grow(&producer, 4).await;
     let target = wait::head(&producer);
     // The late node knows only the first full node: everything comes from it or from peers
     // it discovers through it.
-    let late = c.full(&producer, &first).await;
+    let late = c.full(&first).await;
     assert!(
         reaches(&late, target).await,
         "the late node did not catch up to {target}"
@@ -170,23 +170,24 @@ async fn two_full_nodes_one_late_sync_from_any_peer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignored() {
+async fn a_peer_claiming_a_head_the_validators_never_certified_is_penalised_and_ignored() {
     use da_network::{NetworkConfig, NetworkEvent, Request, Response};
     use da_proto::v1 as pb;
     let c = Cluster::new(CHAIN);
     let producer = producer(&c, 0.0).await;
-    // A serving peer whose "newest header" is a far-future one signed by someone else.
-    let forged = da_types::Header {
-        chain_id: CHAIN.into(),
-        height: 1_000_000,
-        parent_hash: [0; 32],
-        timestamp_ms: 0,
-        k: 1,
-        commitments: vec![[0xc0; 48]; 2],
-        blob_count: 0,
-    }
-    .sign(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]))
-    .expect("sign");
+    // A serving peer whose "newest header" is a far-future one certified by a validator of
+    // another set (its own one-validator genesis of the same chain id).
+    let stranger = da_types::BlsSecretKey::from_ikm(&[9; 32]);
+    let other =
+        da_types::Trust::from_genesis(&da_node::genesis::solo_genesis(CHAIN, &stranger, 64))
+            .expect("genesis");
+    let forged = da_testkit::forge::certify(
+        da_testkit::forge::block_header_for(&other, 1_000_000, 0),
+        &other.chain(),
+        other.set(),
+        &[&stranger],
+    )
+    .to_bytes();
     let (liar, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
         .await
         .expect("network");
@@ -195,7 +196,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
             if let NetworkEvent::Inbound(r) = ev {
                 let resp = match r.request {
                     Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
-                        headers: vec![pb::Header::from(&forged)],
+                        headers: vec![forged.clone()],
                     }),
                     Request::Row(_) => Response::Row(pb::RowResponse::default()),
                     Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
@@ -207,7 +208,7 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
     });
     // The full node knows only the liar at first.
     let liar_addrs = liar.listen_addrs().await.expect("addrs");
-    let late = c.start(c.full_config(&producer, &liar_addrs)).await;
+    let late = c.start(c.full_config(&liar_addrs)).await;
     let late_p2p = late.p2p.as_ref().expect("p2p");
     let mut penalised = false;
     for _ in 0..100 {
@@ -219,9 +220,13 @@ async fn a_peer_claiming_a_head_the_producer_never_signed_is_penalised_and_ignor
     }
     assert!(
         penalised,
-        "the peer sending an unsigned head was not penalised"
+        "the peer sending an uncertified head was not penalised"
     );
     assert_eq!(late.store().head().expect("head"), None);
+    assert!(late
+        .metrics()
+        .render()
+        .contains("da_headers_rejected_total{reason=\"wrong_validator_set\"}"));
     // Given an honest peer, the node follows the real chain.
     for a in da_testkit::p2p_addrs(&producer).await {
         late_p2p.dial(a).await.expect("dial the producer");

@@ -145,8 +145,8 @@ impl Commitment {
         g1_from_bytes("commitment", &self.0)
     }
 
-    /// The `2k` row commitments a header carries (checked when used).
-    pub fn of_header(header: &da_types::Header) -> Vec<Self> {
+    /// The `2k` row commitments a block header carries (checked when used).
+    pub fn of_header(header: &da_types::BlockHeader) -> Vec<Self> {
         header.commitments.iter().map(|c| Self(*c)).collect()
     }
 }

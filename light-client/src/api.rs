@@ -202,7 +202,7 @@ async fn namespace(
     Ok(Json(json!({
         "height": height,
         "namespace": hex::encode(namespace.as_bytes()),
-        "verified": "every cell's proof, the index and completeness against the signed header",
+        "verified": "every cell's proof, the index and completeness against the certified header",
         "availability": availability,
         "blobs": blobs.iter().map(|b| json!({
             "blob_id": b.entry.blob_id.to_string(),

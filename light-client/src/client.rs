@@ -1,10 +1,14 @@
-//! The light client: joins the libp2p network, verifies gossiped headers (producer signature,
-//! chain, commitment extension), and drives the [`Sampler`] over the network, verifying every
-//! batch of returned cells against the header's commitments before the sampler sees it.
+//! The light client: joins the libp2p network, verifies gossiped headers (the certificate of the
+//! genesis validator set, which binds the chain, and the commitment extension), and drives the
+//! [`Sampler`] over the network, verifying every batch of returned cells against the header's
+//! commitments before the sampler sees it.
 //!
 //! # Flow
-//! - A gossiped header that does not decode, is not signed by a trusted producer, or whose
-//!   commitments are not a valid extension is dropped and its forwarding peer reported.
+//! - A header (gossiped or in a range) that does not decode, whose certificate does not verify
+//!   against the genesis validator set and chain (one aggregate signature check: under 2/3 of
+//!   the power, a forged bitmap, a signature over another header, another set, another chain),
+//!   or whose commitments are not a valid extension is dropped, its sender reported and the rule
+//!   it broke counted (`da_light_headers_rejected_total{reason}`).
 //! - Peers enter the sampler when identify says they serve samples, and leave on disconnect.
 //! - Each sampler request becomes a network request; the answer's cells are checked in one KZG
 //!   batch off the runtime: all good → verified, any bad → the whole answer is invalid and the
@@ -30,7 +34,7 @@ use da_network::{
     Offence, PeerId, Request, Response,
 };
 use da_proto::v1 as pb;
-use da_types::{CellIndex, HeaderVerifier, Namespace, ProducerSet, SignedHeader};
+use da_types::{CellIndex, CertifiedHeader, Namespace, Trust};
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -50,18 +54,14 @@ pub enum LightError {
     /// The network could not start.
     #[error(transparent)]
     Network(#[from] da_network::NetworkError),
-    /// No producer key is trusted.
-    #[error("no trusted producer key: give at least one")]
-    NoProducer,
 }
 
 /// Settings of a [`LightClient`].
 #[derive(Clone, Debug)]
 pub struct LightConfig {
-    /// Chain id.
-    pub chain_id: String,
-    /// Trusted producer keys (ed25519).
-    pub producers: Vec<[u8; 32]>,
+    /// The genesis validator set and chain: headers are accepted only with a certificate of
+    /// this set (the chain id is the genesis file's).
+    pub trust: Trust,
     /// Peers to dial at start (`…/p2p/<peer id>`).
     pub bootstrap: Vec<Multiaddr>,
     /// Listen addresses (may be empty: a light client needs none to sample).
@@ -146,7 +146,7 @@ pub struct LightClient {
     updates: broadcast::Sender<(u64, HeightStatus)>,
     cancel: CancellationToken,
     kzg: Arc<KzgVerifier>,
-    verifier: Arc<ProducerSet>,
+    trust: Trust,
     metrics: Arc<LightMetrics>,
     window: u64,
 }
@@ -155,11 +155,8 @@ impl LightClient {
     /// Starts the network and the sampling loop; older heights inside the window are caught up
     /// from the first serving peer's header ranges.
     pub async fn start(config: LightConfig, kzg: Arc<KzgVerifier>) -> Result<Self, LightError> {
-        if config.producers.is_empty() {
-            return Err(LightError::NoProducer);
-        }
         let sampler = Sampler::new(config.sampler.clone())?;
-        let mut net = NetworkConfig::local(config.chain_id.clone(), false);
+        let mut net = NetworkConfig::local(config.trust.chain_id(), false);
         net.listen = config.listen.clone();
         net.bootstrap = config.bootstrap.clone();
         let (network, events) = da_network::start(net).await?;
@@ -170,10 +167,6 @@ impl LightClient {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_entropy(),
         };
-        let verifier = Arc::new(ProducerSet::new(
-            config.chain_id.clone(),
-            config.producers.clone(),
-        ));
         let metrics = Arc::new(LightMetrics::with_network(network.clone()));
         let client = Self {
             network,
@@ -181,7 +174,7 @@ impl LightClient {
             updates,
             cancel: cancel.clone(),
             kzg: kzg.clone(),
-            verifier,
+            trust: config.trust.clone(),
             metrics,
             window: config.sampler.window,
         };
@@ -283,12 +276,12 @@ impl LightClient {
         let commitments = match known {
             Some(c) => c,
             None => {
-                let h = fetch_headers(&self.network, &self.verifier, &self.kzg, &peers, height, 1)
+                let h = fetch_headers(self, &peers, height, 1)
                     .await
                     .into_iter()
-                    .find(|h| h.header.height == height)
+                    .find(|h| h.height() == height)
                     .ok_or(FetchError::NotFound(height))?;
-                Arc::new(Commitment::of_header(&h.header))
+                Arc::new(Commitment::of_header(&h.block))
             }
         };
         let mut why = None;
@@ -352,8 +345,8 @@ impl LightClient {
 enum Incoming {
     /// The range catch-up will cover (set once the head is known).
     CatchUpRange(u64, u64),
-    /// A header fetched in a range (already verified).
-    Header(SignedHeader),
+    /// A header fetched in a range (already verified; boxed: a certified header is large).
+    Header(Box<CertifiedHeader>),
 }
 
 /// What a finished sample request reports.
@@ -393,7 +386,7 @@ impl Driver {
                         self.client.metrics.catchup_remaining.set((to + 1 - from) as i64);
                         continue;
                     }
-                    Incoming::Header(h) => match self.register(h, &fetched_tx) {
+                    Incoming::Header(h) => match self.register(*h, &fetched_tx) {
                         Some(e) => e,
                         None => continue,
                     },
@@ -466,12 +459,7 @@ impl Driver {
             }
             NetworkEvent::Header { from, id, data } => {
                 let c = &self.client;
-                let parsed = SignedHeader::from_bytes(&data)
-                    .map_err(|e| (Offence::Malformed, e.to_string()));
-                let checked = match parsed {
-                    Ok(h) => verify_header(&c.verifier, &c.kzg, h).await,
-                    Err(e) => Err(e),
-                };
+                let checked = verify_header(c, data).await;
                 let header = match checked {
                     Ok(h) => {
                         let _ = c.network.validate(id, from, true).await;
@@ -495,17 +483,17 @@ impl Driver {
     /// Records a verified header; asks for the heights a jump in gossip skipped.
     fn register(
         &mut self,
-        header: SignedHeader,
+        header: CertifiedHeader,
         fetched: &mpsc::Sender<Incoming>,
     ) -> Option<Event<PeerId>> {
-        let height = header.header.height;
+        let height = header.height();
         let c = &self.client;
         let (gap, peers) = {
             let mut st = c.lock();
             if st.headers.contains_key(&height) {
                 return None;
             }
-            let commitments = Commitment::of_header(&header.header);
+            let commitments = Commitment::of_header(&header.block);
             st.headers.insert(height, Arc::new(commitments));
             let prev = st.head;
             st.head = Some(prev.map_or(height, |h| h.max(height)));
@@ -521,10 +509,10 @@ impl Driver {
             let (client, tx) = (c.clone(), fetched.clone());
             tokio::spawn(async move { fetch_range(&client, &peers, from, to, &tx).await });
         }
-        debug!(height, k = header.header.k, "header verified");
+        debug!(height, k = header.block.k, "header verified");
         Some(Event::Header {
             height,
-            k: usize::from(header.header.k),
+            k: usize::from(header.block.k),
         })
     }
 
@@ -654,57 +642,68 @@ impl Driver {
     }
 }
 
-/// Checks a header's signature and commitment extension (off the runtime).
+/// Decodes a header a peer sent and checks it (off the runtime): its certificate against the
+/// genesis validator set and chain (one aggregate signature check), then the commitment
+/// extension. A failure names the offence of the sender (malformed bytes, or invalid data) and
+/// is counted by rule.
 async fn verify_header(
-    verifier: &ProducerSet,
-    kzg: &Arc<KzgVerifier>,
-    header: SignedHeader,
-) -> Result<SignedHeader, (Offence, String)> {
-    verifier
-        .verify(&header)
-        .map_err(|e| (Offence::InvalidData, e.to_string()))?;
-    let commitments = Commitment::of_header(&header.header);
-    let kzg = kzg.clone();
-    let ok = tokio::task::spawn_blocking(move || kzg.verify_extension(&commitments))
-        .await
-        .map_err(|e| (Offence::InvalidData, e.to_string()))?
-        .map_err(|e| (Offence::InvalidData, e.to_string()))?;
-    if !ok {
-        return Err((
-            Offence::InvalidData,
-            "commitments are not a valid extension".into(),
-        ));
-    }
-    Ok(header)
+    client: &LightClient,
+    bytes: Vec<u8>,
+) -> Result<CertifiedHeader, (Offence, String)> {
+    let (trust, kzg, metrics) = (
+        client.trust.clone(),
+        client.kzg.clone(),
+        client.metrics.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let header = CertifiedHeader::from_bytes(&bytes).map_err(|e| {
+            metrics.header_rejected(e.reason());
+            (Offence::Malformed, format!("undecodable header: {e}"))
+        })?;
+        let height = header.height();
+        trust.verify(&header).map_err(|e| {
+            metrics.header_rejected(e.reason());
+            (Offence::InvalidData, format!("header {height}: {e}"))
+        })?;
+        let commitments = Commitment::of_header(&header.block);
+        match kzg.verify_extension(&commitments) {
+            Ok(true) => Ok(header),
+            Ok(false) | Err(_) => {
+                metrics.header_rejected("extension");
+                Err((
+                    Offence::InvalidData,
+                    format!("header {height}: commitments are not a valid extension"),
+                ))
+            }
+        }
+    })
+    .await
+    .map_err(|e| (Offence::InvalidData, e.to_string()))?
 }
 
 /// Headers `from .. from + count` (`from = 0`: the newest `count`) from the first peer that has
 /// them, each verified; a peer sending a bad header is reported and the next one asked.
 async fn fetch_headers(
-    network: &NetworkClient,
-    verifier: &ProducerSet,
-    kzg: &Arc<KzgVerifier>,
+    client: &LightClient,
     peers: &[PeerId],
     from: u64,
     count: u32,
-) -> Vec<SignedHeader> {
+) -> Vec<CertifiedHeader> {
+    let network = &client.network;
     'peers: for &peer in peers {
         let req = Request::Headers(pb::HeaderRangeRequest { from, count });
         let Ok(Response::Headers(r)) = network.request(peer, req).await else {
             continue;
         };
         let mut out = Vec::with_capacity(r.headers.len());
-        for h in &r.headers {
-            let parsed = SignedHeader::try_from(h).map_err(|e| (Offence::Malformed, e.to_string()));
-            let checked = match parsed {
-                Ok(s)
-                    if from == 0 || (from..from + u64::from(count)).contains(&s.header.height) =>
-                {
-                    verify_header(verifier, kzg, s).await
+        for bytes in r.headers {
+            let checked = match verify_header(client, bytes).await {
+                Ok(s) if from == 0 || (from..from + u64::from(count)).contains(&s.height()) => {
+                    Ok(s)
                 }
                 Ok(s) => Err((
                     Offence::Malformed,
-                    format!("header {} outside the range asked", s.header.height),
+                    format!("header {} outside the range asked", s.height()),
                 )),
                 Err(e) => Err(e),
             };
@@ -738,19 +737,11 @@ async fn fetch_headers_until(
     from: u64,
     count: u32,
     tx: &mpsc::Sender<Incoming>,
-) -> Vec<SignedHeader> {
+) -> Vec<CertifiedHeader> {
     let mut peers = peers.to_vec();
     let mut pause = HEADER_RETRY;
     loop {
-        let got = fetch_headers(
-            &client.network,
-            &client.verifier,
-            &client.kzg,
-            &peers,
-            from,
-            count,
-        )
-        .await;
+        let got = fetch_headers(client, &peers, from, count).await;
         if !got.is_empty() || tx.is_closed() {
             return got;
         }
@@ -784,7 +775,7 @@ async fn fetch_range(
             .max(from);
         let count = (hi - lo + 1) as u32;
         for h in fetch_headers_until(client, peers, lo, count, tx).await {
-            if tx.send(Incoming::Header(h)).await.is_err() {
+            if tx.send(Incoming::Header(Box::new(h))).await.is_err() {
                 return;
             }
         }
@@ -801,8 +792,8 @@ async fn catch_up(client: LightClient, peers: Vec<PeerId>, tx: mpsc::Sender<Inco
     let Some(head) = newest.into_iter().last() else {
         return; // the client stopped
     };
-    let top = head.header.height;
-    if tx.send(Incoming::Header(head)).await.is_err() {
+    let top = head.height();
+    if tx.send(Incoming::Header(Box::new(head))).await.is_err() {
         return;
     }
     if top <= 1 {

@@ -2,7 +2,8 @@
 //! target confidence, catches up the window behind the head, and serves the results over an
 //! HTTP JSON API with Prometheus metrics (`specs/10-light-client.md`). No RocksDB, no node code.
 //!
-//! Exit codes: 0 after Ctrl-C, 2 bad arguments or `devnet.json`, 1 start-up failure.
+//! Exit codes: 0 after Ctrl-C, 2 bad arguments or `devnet.json`, 3 a missing or invalid genesis
+//! file, 1 start-up failure.
 
 use std::{
     io::{IsTerminal, Write},
@@ -13,11 +14,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, Context};
 use clap::Parser;
 use da_kzg::KzgVerifier;
 use da_light::{api, LightClient, LightConfig, SamplerConfig};
 use da_network::Multiaddr;
+use da_types::{Genesis, Trust};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -25,16 +27,14 @@ use tracing::info;
 #[derive(Debug, Parser)]
 #[command(name = "light-client", version)]
 struct Args {
-    /// Read chain id, producer key and bootstrap peers from a devnet's `devnet.json` (its data
-    /// dir, default `~/.da-node/devnet`, or the file itself).
+    /// Read the genesis file and bootstrap peers from a devnet's `devnet.json` (its data dir,
+    /// default `~/.da-node/devnet`, or the file itself).
     #[arg(long, value_name = "DIR|FILE")]
     devnet: Option<PathBuf>,
-    /// Chain id (with --producer and --bootstrap instead of --devnet).
-    #[arg(long, env = "DA_LIGHT_CHAIN_ID")]
-    chain_id: Option<String>,
-    /// Trusted producer public key, hex (repeatable).
-    #[arg(long = "producer", env = "DA_LIGHT_PRODUCERS", value_delimiter = ',')]
-    producers: Vec<String>,
+    /// The chain's genesis file (chain id and the validator set whose certificates are
+    /// accepted); with --bootstrap instead of --devnet.
+    #[arg(long, env = "DA_LIGHT_GENESIS", value_name = "PATH")]
+    genesis: Option<PathBuf>,
     /// Peer to dial at start, a multiaddr ending in `/p2p/<peer id>` (repeatable).
     #[arg(long, env = "DA_LIGHT_BOOTSTRAP", value_delimiter = ',')]
     bootstrap: Vec<String>,
@@ -67,8 +67,24 @@ enum LogFormat {
     Json,
 }
 
-/// Network settings from a devnet's `devnet.json`.
-fn from_devnet(path: &std::path::Path) -> anyhow::Result<(String, Vec<String>, Vec<String>)> {
+/// Why the arguments do not make a configuration (exit code 2, or 3 for the genesis file).
+#[derive(Debug, thiserror::Error)]
+enum ConfigError {
+    #[error("{0:#}")]
+    Usage(anyhow::Error),
+    #[error("{0:#}")]
+    Genesis(anyhow::Error),
+}
+
+impl From<anyhow::Error> for ConfigError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Usage(e)
+    }
+}
+
+/// The genesis path and bootstrap peers from a devnet's `devnet.json` (a relative genesis path
+/// is relative to the file's directory).
+fn from_devnet(path: &std::path::Path) -> anyhow::Result<(PathBuf, Vec<String>)> {
     let file = if path.is_dir() {
         path.join("devnet.json")
     } else {
@@ -77,51 +93,44 @@ fn from_devnet(path: &std::path::Path) -> anyhow::Result<(String, Vec<String>, V
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let v: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", file.display()))?;
-    let chain = v["chain_id"]
+    let genesis = v["genesis"]
         .as_str()
-        .ok_or_else(|| anyhow!("{}: no chain_id", file.display()))?
-        .to_string();
+        .ok_or_else(|| anyhow!("{}: no genesis path", file.display()))?;
+    let genesis = file
+        .parent()
+        .map_or_else(|| PathBuf::from(genesis), |d| d.join(genesis));
     let nodes = v["nodes"]
         .as_array()
         .ok_or_else(|| anyhow!("{}: no nodes", file.display()))?;
-    let producers = nodes
-        .iter()
-        .filter(|n| n["role"] == "producer")
-        .filter_map(|n| n["node_key"].as_str().map(str::to_string))
-        .collect();
     let bootstrap = nodes
         .iter()
         .flat_map(|n| n["p2p"].as_array().cloned().unwrap_or_default())
         .filter_map(|a| a.as_str().map(str::to_string))
         .collect();
-    Ok((chain, producers, bootstrap))
+    Ok((genesis, bootstrap))
 }
 
-fn config(a: &Args) -> anyhow::Result<LightConfig> {
-    let (mut chain, mut producers, mut bootstrap) =
-        (a.chain_id.clone(), a.producers.clone(), a.bootstrap.clone());
+/// Reads and checks a genesis file (every proof of possession).
+fn read_trust(path: &std::path::Path) -> anyhow::Result<Trust> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading genesis file {}", path.display()))?;
+    let genesis =
+        Genesis::from_json(&text).with_context(|| format!("genesis file {}", path.display()))?;
+    Trust::from_genesis(&genesis).with_context(|| format!("genesis file {}", path.display()))
+}
+
+fn config(a: &Args) -> Result<LightConfig, ConfigError> {
+    let (mut genesis, mut bootstrap) = (a.genesis.clone(), a.bootstrap.clone());
     if let Some(d) = &a.devnet {
-        let (c, p, b) = from_devnet(d)?;
-        chain.get_or_insert(c);
-        producers.extend(p);
+        let (g, b) = from_devnet(d)?;
+        genesis.get_or_insert(g);
         bootstrap.extend(b);
     }
-    let chain_id = chain.ok_or_else(|| anyhow!("give --chain-id (or --devnet DIR)"))?;
-    if producers.is_empty() {
-        bail!("give at least one --producer key (or --devnet DIR)");
-    }
+    let genesis = genesis.ok_or_else(|| anyhow!("give --genesis PATH (or --devnet DIR)"))?;
     if bootstrap.is_empty() {
-        bail!("give at least one --bootstrap peer (or --devnet DIR)");
+        return Err(anyhow!("give at least one --bootstrap peer (or --devnet DIR)").into());
     }
-    let producers = producers
-        .iter()
-        .map(|k| {
-            hex::decode(k)
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| anyhow!("producer key {k:?} is not 32 bytes of hex"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let trust = read_trust(&genesis).map_err(ConfigError::Genesis)?;
     let addrs = |what: &str, v: &[String]| {
         v.iter()
             .map(|s| {
@@ -137,8 +146,7 @@ fn config(a: &Args) -> anyhow::Result<LightConfig> {
     };
     sampler.validate().map_err(|e| anyhow!("{e}"))?;
     Ok(LightConfig {
-        chain_id,
-        producers,
+        trust,
         bootstrap: addrs("bootstrap", &bootstrap)?,
         listen: addrs("listen", &a.listen)?,
         sampler,
@@ -247,8 +255,11 @@ async fn main() -> ExitCode {
     let config = match config(&a) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("light-client: {e:#}");
-            return ExitCode::from(2);
+            eprintln!("light-client: {e}");
+            return ExitCode::from(match e {
+                ConfigError::Usage(_) => 2,
+                ConfigError::Genesis(_) => 3,
+            });
         }
     };
     match run(a, config).await {

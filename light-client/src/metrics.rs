@@ -38,6 +38,9 @@ pub struct LightMetrics {
     pub peers: Gauge,
     /// Heights still to sample in the catch-up range.
     pub catchup_remaining: Gauge,
+    /// Headers refused by the rule they broke (`reason`: `insufficient_power`, `bad_signature`,
+    /// `wrong_chain`, `wrong_validator_set`, `malformed`, ...).
+    pub headers_rejected: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for LightMetrics {
@@ -70,6 +73,7 @@ impl LightMetrics {
             bytes_received: Counter::default(),
             peers: Gauge::default(),
             catchup_remaining: Gauge::default(),
+            headers_rejected: Family::default(),
             registry: Registry::default(),
         };
         registry.register("head", "Newest verified header", m.head.clone());
@@ -114,10 +118,29 @@ impl LightMetrics {
             "Heights still to sample in the catch-up range",
             m.catchup_remaining.clone(),
         );
+        registry.register(
+            "headers_rejected",
+            "Headers refused by the rule they broke (certificate, chain, set, encoding)",
+            m.headers_rejected.clone(),
+        );
         if let Some(network) = network {
             registry.register_collector(Box::new(DroppedEventsCollector::of(network)));
         }
         Self { registry, ..m }
+    }
+
+    /// Counts one header refused for `reason`.
+    pub fn header_rejected(&self, reason: &str) {
+        self.headers_rejected
+            .get_or_create(&vec![("reason".into(), reason.into())])
+            .inc();
+    }
+
+    /// Headers refused so far for `reason`.
+    pub fn headers_rejected_for(&self, reason: &str) -> u64 {
+        self.headers_rejected
+            .get_or_create(&vec![("reason".into(), reason.into())])
+            .get()
     }
 
     /// The Prometheus text exposition.

@@ -1,19 +1,25 @@
 //! A producer and light clients over libp2p on 127.0.0.1: headers arrive by gossip, every height
-//! is sampled to the target confidence, and a peer gossiping forged headers is banned.
+//! is sampled to the target confidence, a peer gossiping or serving headers whose certificate
+//! fails (under 2/3 of the power, a forged bitmap, a signature over another header, a validator
+//! outside the set, another chain) is penalised and banned, and the honest chain is still
+//! accepted.
 
 use std::time::Duration;
 
 use da_client::{ClientConfig, DaClient};
 use da_light::{sampler::HeightStatus, LightClient, LightConfig, SamplerConfig};
-use da_network::{NetworkConfig, BAN_SCORE};
+use da_network::{NetworkClient, NetworkConfig, BAN_SCORE};
 use da_node::NodeHandle;
-use da_testkit::Cluster;
-use da_types::{Header, Namespace};
+use da_testkit::{forge, Cluster};
+use da_types::{
+    chain_hash, BlsSecretKey, CertifiedHeader, Genesis, GenesisValidator, Namespace, Trust,
+    ValidatorSet,
+};
 
 const CHAIN: &str = "lc-test";
 
 async fn light(c: &Cluster, node: &NodeHandle, seed: u64, listen: bool) -> LightClient {
-    let mut config = c.light_config(node, da_testkit::p2p_addrs(node).await, seed);
+    let mut config = c.light_config(da_testkit::p2p_addrs(node).await, seed);
     if listen {
         config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")];
     }
@@ -101,6 +107,24 @@ async fn light_clients_sample_every_new_height_to_the_target_confidence() {
     node.shutdown().await;
 }
 
+/// A far-future header certified by `stranger` alone, for its own one-validator set of this
+/// chain id: a validator outside the trusted set.
+fn outsider_header(stranger: &BlsSecretKey, height: u64) -> Vec<u8> {
+    let set = ValidatorSet::new(vec![da_types::Validator {
+        public_key: stranger.public_key(),
+        power: 1,
+    }])
+    .expect("set");
+    let chain = chain_hash(CHAIN);
+    forge::certify(
+        forge::block_header(chain, &set, height, [1; 32], 0),
+        &chain,
+        &set,
+        &[stranger],
+    )
+    .to_bytes()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_headers_are_rejected_and_their_sender_banned() {
     let c = Cluster::new(CHAIN);
@@ -111,22 +135,15 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
         .expect("forger");
     let lc_addr = lc.network().listen_addrs().await.expect("addrs").remove(0);
     forger.dial(lc_addr).await.expect("dial");
-    // A well-formed header for a far-future height, signed by a key nobody trusts.
-    let fake_key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    // Well-formed headers for far-future heights, certified by a validator nobody trusts.
+    let stranger = BlsSecretKey::from_ikm(&[9; 32]);
     let mut sent = 0;
     for i in 0..100u64 {
-        let forged = Header {
-            chain_id: CHAIN.into(),
-            height: 1_000_000 + i,
-            parent_hash: [0; 32],
-            timestamp_ms: 0,
-            k: 1,
-            commitments: vec![[0xc0; 48], [0xc0; 48]],
-            blob_count: 0,
-        }
-        .sign(&fake_key)
-        .expect("sign");
-        if forger.publish_header(forged.to_bytes()).await.is_ok() {
+        if forger
+            .publish_header(outsider_header(&stranger, 1_000_000 + i))
+            .await
+            .is_ok()
+        {
             sent += 1;
         }
         if lc.network().score(forger.peer_id()).await.expect("score") <= BAN_SCORE {
@@ -136,6 +153,7 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
     }
     assert!(sent >= 2, "forged headers were never published");
     assert!(lc.network().score(forger.peer_id()).await.expect("score") <= BAN_SCORE);
+    assert!(lc.metrics().headers_rejected_for("wrong_validator_set") >= 2);
     // The ban disconnects the forger; the connection close may land a moment after the score.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while lc
@@ -174,6 +192,277 @@ async fn forged_headers_are_rejected_and_their_sender_banned() {
     node.shutdown().await;
 }
 
+/// The validators of the forgery tests: `A` (the producer) holds 10 of 13 power, `B`, `C`, `D`
+/// one each; `O` is outside the set.
+struct Keys {
+    a: BlsSecretKey,
+    b: BlsSecretKey,
+    c: BlsSecretKey,
+    d: BlsSecretKey,
+    o: BlsSecretKey,
+}
+
+fn keys() -> Keys {
+    let k = |i: u8| BlsSecretKey::from_ikm(&[i; 32]);
+    Keys {
+        a: k(10),
+        b: k(11),
+        c: k(12),
+        d: k(13),
+        o: k(14),
+    }
+}
+
+/// A cluster whose genesis is A (10), B, C, D (1 each): A alone is a quorum, so the producer
+/// (holding A's key) certifies every block by itself; B, C and D together are not.
+fn four_validators(k: &Keys) -> Cluster {
+    let genesis = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 0,
+        validators: vec![
+            GenesisValidator::new(&k.a, 10),
+            GenesisValidator::new(&k.b, 1),
+            GenesisValidator::new(&k.c, 1),
+            GenesisValidator::new(&k.d, 1),
+        ],
+        max_square_k: 256,
+    };
+    Cluster::with_genesis(genesis, k.a.clone())
+}
+
+/// One kind of forged certificate: its name, the rejection reason the light client must count,
+/// and how to build one at a height.
+type Forgery = (
+    &'static str,
+    &'static str,
+    Box<dyn Fn(u64) -> CertifiedHeader>,
+);
+
+fn forgeries(trust: &Trust, k: &Keys) -> Vec<Forgery> {
+    let (chain, set) = (trust.chain(), trust.set().clone());
+    let n = set.len() as u16;
+    let index = |key: &BlsSecretKey| set.index_of(&key.public_key()).expect("in the set");
+    let header = {
+        let set = set.clone();
+        move |height: u64| forge::block_header(chain, &set, height, [1; 32], height)
+    };
+    let mut out: Vec<Forgery> = Vec::new();
+    {
+        // B, C and D sign: 3 of 13, not more than 2/3.
+        let (header, set) = (header.clone(), set.clone());
+        let (b, c, d) = (k.b.clone(), k.c.clone(), k.d.clone());
+        out.push((
+            "under 2/3 of the power",
+            "insufficient_power",
+            Box::new(move |h| forge::certify(header(h), &chain, &set, &[&b, &c, &d])),
+        ));
+    }
+    {
+        // B signs; the bitmap claims all four (13 of 13): the aggregate key is not B's.
+        let header = header.clone();
+        let b = k.b.clone();
+        let all = [index(&k.a), index(&k.b), index(&k.c), index(&k.d)];
+        out.push((
+            "a forged bitmap",
+            "bad_signature",
+            Box::new(move |h| {
+                let block = header(h);
+                let id = block.id();
+                let sig = forge::precommit(&b, &chain, h, &id);
+                CertifiedHeader {
+                    certificate: forge::certificate(n, h, id, &all, &[sig]),
+                    block,
+                }
+            }),
+        ));
+    }
+    {
+        // A (a quorum alone) signs another header; the certificate names this one.
+        let a = k.a.clone();
+        let ia = index(&k.a);
+        out.push((
+            "a signature over another header",
+            "bad_signature",
+            Box::new(move |h| {
+                let block = header(h);
+                let mut other = block.header;
+                other.timestamp_ms += 1;
+                let sig = forge::precommit(&a, &chain, h, &other.id());
+                CertifiedHeader {
+                    certificate: forge::certificate(n, h, block.id(), &[ia], &[sig]),
+                    block,
+                }
+            }),
+        ));
+    }
+    {
+        // O, outside the set, certifies a header naming its own one-validator set.
+        let o = k.o.clone();
+        let own = ValidatorSet::new(vec![da_types::Validator {
+            public_key: o.public_key(),
+            power: 1,
+        }])
+        .expect("set");
+        out.push((
+            "a validator outside the set",
+            "wrong_validator_set",
+            Box::new(move |h| {
+                forge::certify(
+                    forge::block_header(chain, &own, h, [1; 32], h),
+                    &chain,
+                    &own,
+                    &[&o],
+                )
+            }),
+        ));
+    }
+    {
+        // A certifies a header of another chain (the signature is valid there).
+        let a = k.a.clone();
+        let other = chain_hash("another-chain");
+        let set = set.clone();
+        out.push((
+            "a wrong chain",
+            "wrong_chain",
+            Box::new(move |h| {
+                forge::certify(
+                    forge::block_header(other, &set, h, [1; 32], h),
+                    &other,
+                    &set,
+                    &[&a],
+                )
+            }),
+        ));
+    }
+    out
+}
+
+/// A fresh peer that dials `lc` (to gossip at it).
+async fn forger_at(lc: &LightClient) -> NetworkClient {
+    let (forger, _events) = da_network::start(NetworkConfig::local(CHAIN, true))
+        .await
+        .expect("forger");
+    let lc_addr = lc.network().listen_addrs().await.expect("addrs").remove(0);
+    forger.dial(lc_addr).await.expect("dial");
+    forger
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_forged_certificate_is_rejected_its_sender_penalised_and_the_chain_kept() {
+    let k = keys();
+    let c = four_validators(&k);
+    let node = c.producer().await;
+    let lc = light(&c, &node, 21, true).await;
+    let trust = c.trust().clone();
+    // Sanity: the forgeries are well formed, and only their certificates fail, for the
+    // intended rule.
+    for (what, reason, make) in forgeries(&trust, &k) {
+        let h = make(2_000_000);
+        let back = CertifiedHeader::from_bytes(&h.to_bytes()).expect(what);
+        assert_eq!(
+            trust.verify(&back).expect_err(what).reason(),
+            reason,
+            "{what}"
+        );
+    }
+    for (i, (what, reason, make)) in forgeries(&trust, &k).into_iter().enumerate() {
+        // Each kind from its own peer, so each penalty is that forgery's.
+        let forger = forger_at(&lc).await;
+        let before = lc.metrics().headers_rejected_for(reason);
+        let mut rejected = false;
+        for j in 0..100u64 {
+            let height = 1_000_000 + 1_000 * i as u64 + j;
+            let _ = forger.publish_header(make(height).to_bytes()).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if lc.metrics().headers_rejected_for(reason) > before
+                && lc.network().score(forger.peer_id()).await.expect("score") < 0
+            {
+                rejected = true;
+                break;
+            }
+        }
+        assert!(
+            rejected,
+            "{what}: not rejected as {reason} with its sender penalised (score {})",
+            lc.network().score(forger.peer_id()).await.expect("score")
+        );
+        forger.shutdown();
+    }
+    assert!(
+        lc.statuses().iter().all(|(h, _)| *h < 1_000_000),
+        "a forged height was sampled"
+    );
+    // The honest chain, certified by A alone, is still accepted and sampled.
+    let next = lc.head().unwrap_or(0) + 2;
+    let st = wait_final(&lc, next).await;
+    assert!(matches!(st, HeightStatus::Available { .. }), "{st:?}");
+    let producer = node.p2p.as_ref().expect("p2p").peer_id();
+    assert_eq!(lc.network().score(producer).await.expect("score"), 0);
+    lc.shutdown();
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_serving_an_uncertified_head_is_penalised_and_the_real_chain_caught_up() {
+    use da_network::{NetworkEvent, Request, Response};
+    use da_proto::v1 as pb;
+    let k = keys();
+    let c = four_validators(&k);
+    let node = c.producer().await;
+    da_testkit::wait::height(&node, 3).await;
+    // A serving peer whose every header range is one header certified by B, C and D only.
+    let (liar, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
+        .await
+        .expect("network");
+    let forged = forgeries(c.trust(), &k)
+        .into_iter()
+        .next()
+        .map(|(_, _, make)| make(500).to_bytes())
+        .expect("a forgery");
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let NetworkEvent::Inbound(r) = ev {
+                let resp = match r.request {
+                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
+                        headers: vec![forged.clone()],
+                    }),
+                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
+                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
+                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
+                };
+                let _ = r.respond.send(resp);
+            }
+        }
+    });
+    let lc = c
+        .start_light(c.light_config(liar.listen_addrs().await.expect("addrs"), 9))
+        .await;
+    let mut penalised = false;
+    for _ in 0..100 {
+        if lc.network().score(liar.peer_id()).await.expect("score") < 0 {
+            penalised = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        penalised,
+        "the peer serving an uncertified head was not penalised"
+    );
+    assert!(lc.metrics().headers_rejected_for("insufficient_power") >= 1);
+    assert_eq!(lc.head(), None, "an uncertified head was accepted");
+    // Given the honest producer, the light client follows the real chain.
+    for a in da_testkit::p2p_addrs(&node).await {
+        lc.network().dial(a).await.expect("dial the producer");
+    }
+    let h = da_testkit::wait::head(&node) + 1;
+    let st = wait_final(&lc, h).await;
+    assert!(matches!(st, HeightStatus::Available { .. }), "{st:?}");
+    lc.shutdown();
+    liar.shutdown();
+    node.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -192,6 +481,25 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
     assert!(info["nodes"][0]["p2p"][0]
         .as_str()
         .is_some_and(|a| a.contains("/p2p/")));
+    // devnet.json lists the genesis every participant trusts: the producer is its one validator.
+    let genesis_path = info["genesis"].as_str().expect("genesis path");
+    assert_eq!(std::path::Path::new(genesis_path), net.genesis.as_path());
+    let genesis =
+        Genesis::from_json(&std::fs::read_to_string(genesis_path).expect("read")).expect("genesis");
+    let trust = Trust::from_genesis(&genesis).expect("valid");
+    assert_eq!(trust.chain_id(), "devnet-lc");
+    assert_eq!(trust.set().len(), 1);
+    let validator = net
+        .producer
+        .validator_key()
+        .expect("the producer is a validator");
+    assert_eq!(trust.set().index_of(&validator), Some(0));
+    assert_eq!(
+        info["nodes"][0]["validator_key"].as_str(),
+        Some(validator.to_string().as_str())
+    );
+    assert!(info["nodes"][1].get("validator_key").is_none());
+    assert_eq!(net.full.trust(), &trust);
     for lc in &net.light {
         let mut available = false;
         for _ in 0..200 {
@@ -323,8 +631,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
     );
     let late = LightClient::start(
         LightConfig {
-            chain_id: "devnet-faults".into(),
-            producers: vec![net.producer.public_key()],
+            trust: net.producer.trust().clone(),
             bootstrap,
             listen: Vec::new(),
             sampler: SamplerConfig::default(),
@@ -401,7 +708,7 @@ async fn a_late_light_client_catches_up_the_window_behind_the_head() {
                 window: 5,
                 ..SamplerConfig::default()
             },
-            ..c.light_config(&node, da_testkit::p2p_addrs(&node).await, 3)
+            ..c.light_config(da_testkit::p2p_addrs(&node).await, 3)
         })
         .await;
     let p = wait_caught_up(&lc).await;
@@ -637,7 +944,7 @@ async fn catch_up_asks_again_when_no_peer_answered_and_finishes_once_one_does() 
                 window: 3,
                 ..SamplerConfig::default()
             },
-            ..c.light_config(&node, empty.listen_addrs().await.expect("addrs"), 5)
+            ..c.light_config(empty.listen_addrs().await.expect("addrs"), 5)
         })
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;

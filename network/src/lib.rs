@@ -1,5 +1,5 @@
 //! libp2p networking of the DA layer (`specs/09-p2p.md`): TCP + noise + yamux and QUIC
-//! transports, identify, ping, Kademlia discovery, gossipsub for signed headers, and bounded
+//! transports, identify, ping, Kademlia discovery, gossipsub for certified headers, and bounded
 //! request-response protocols for samples, header ranges and rows, with peer scoring.
 //!
 //! The crate owns transport and protocol mechanics only: it moves bytes within bounds and

@@ -5,7 +5,10 @@
 use libp2p::StreamProtocol;
 use sha2::{Digest, Sha256};
 
-use da_types::consts::{BYTES_PER_CELL, K_MAX, ORIGINAL_CELLS_PER_ROW};
+use da_types::{
+    certificate::MAX_CERTIFIED_HEADER_LEN,
+    consts::{BYTES_PER_CELL, K_MAX, ORIGINAL_CELLS_PER_ROW},
+};
 
 use crate::{codec::Limits, error::NetworkError};
 
@@ -13,7 +16,9 @@ use crate::{codec::Limits, error::NetworkError};
 pub const MAX_CELLS_PER_SAMPLE_REQUEST: usize = 256;
 /// Largest number of headers in one range request.
 pub const MAX_HEADERS_PER_RANGE: u32 = 64;
-/// Largest gossiped header (a `K_MAX` header carries 512 commitments of 48 bytes).
+/// Largest gossiped header: a certified header is at most
+/// [`MAX_CERTIFIED_HEADER_LEN`] (33,130 bytes: 512 commitments of a `K_MAX` square and the
+/// bitmap of 65,535 validators); 64 KiB leaves room for gossipsub's framing.
 pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
 
 /// Bounds of `/sample/1`: 256 coordinates in, 256 cells with proofs out.
@@ -21,11 +26,18 @@ pub const SAMPLE_LIMITS: Limits = Limits {
     request: 8 * 1024,
     response: 1024 * 1024,
 };
-/// Bounds of `/headers/1`: 64 headers of at most ~25 KiB.
+/// Bounds of `/headers/2`: 64 certified headers of at most [`MAX_CERTIFIED_HEADER_LEN`] bytes
+/// (2.02 MiB with their framing), so 3 MiB.
 pub const HEADER_LIMITS: Limits = Limits {
     request: 64,
-    response: 2 * 1024 * 1024,
+    response: 3 * 1024 * 1024,
 };
+
+// The bound holds 64 of the largest certified headers with their protobuf framing.
+const _: () = assert!(
+    MAX_HEADERS_PER_RANGE as usize * (MAX_CERTIFIED_HEADER_LEN + 4) <= HEADER_LIMITS.response
+);
+const _: () = assert!(MAX_CERTIFIED_HEADER_LEN + 1024 <= MAX_GOSSIP_BYTES);
 /// Bounds of `/row/1`: 128 cells with proofs.
 pub const ROW_LIMITS: Limits = Limits {
     request: 64,
@@ -56,12 +68,16 @@ pub fn gossip_message_id(topic: &str, data: &[u8]) -> [u8; GOSSIP_ID_BYTES] {
     id
 }
 
+/// Version of the header protocol and gossip topic: 2 since headers are certified
+/// (`specs/05-header.md`); a node of version 1 (ed25519 headers) neither hears nor answers them.
+pub const HEADERS_VERSION: u8 = 2;
+
 /// The protocol ids of one chain.
 #[derive(Clone, Debug)]
 pub struct Protocols {
     /// `/da/<chain>/sample/1`.
     pub sample: StreamProtocol,
-    /// `/da/<chain>/headers/1`.
+    /// `/da/<chain>/headers/2` (certified headers; version 1 carried ed25519-signed ones).
     pub headers: StreamProtocol,
     /// `/da/<chain>/row/1`.
     pub row: StreamProtocol,
@@ -71,7 +87,7 @@ pub struct Protocols {
     pub kad: StreamProtocol,
     /// `/da/<chain>/id/1` (identify).
     pub identify: String,
-    /// Gossipsub topic of signed headers: `/da/<chain>/headers/1`.
+    /// Gossipsub topic of certified headers: `/da/<chain>/headers/2`.
     pub header_topic: String,
 }
 
@@ -88,18 +104,18 @@ impl Protocols {
                 "chain id {chain:?} is not usable in protocol ids (1-64 of [A-Za-z0-9._-])"
             )));
         }
-        let p = |name: &str| {
-            StreamProtocol::try_from_owned(format!("/da/{chain}/{name}/1"))
+        let p = |name: &str, version: u8| {
+            StreamProtocol::try_from_owned(format!("/da/{chain}/{name}/{version}"))
                 .map_err(|e| NetworkError::Config(e.to_string()))
         };
         Ok(Self {
-            sample: p("sample")?,
-            headers: p("headers")?,
-            row: p("row")?,
-            namespace: p("namespace")?,
-            kad: p("kad")?,
+            sample: p("sample", 1)?,
+            headers: p("headers", HEADERS_VERSION)?,
+            row: p("row", 1)?,
+            namespace: p("namespace", 1)?,
+            kad: p("kad", 1)?,
             identify: format!("/da/{chain}/id/1"),
-            header_topic: format!("/da/{chain}/headers/1"),
+            header_topic: format!("/da/{chain}/headers/{HEADERS_VERSION}"),
         })
     }
 }
@@ -112,7 +128,8 @@ mod tests {
     fn ids_are_versioned_per_chain_and_bad_chains_refused() {
         let p = Protocols::for_chain("devnet").expect("ok");
         assert_eq!(p.sample.as_ref(), "/da/devnet/sample/1");
-        assert_eq!(p.header_topic, "/da/devnet/headers/1");
+        assert_eq!(p.headers.as_ref(), "/da/devnet/headers/2");
+        assert_eq!(p.header_topic, "/da/devnet/headers/2");
         for bad in ["", "a/b", "white space", &"x".repeat(65)] {
             assert!(Protocols::for_chain(bad).is_err(), "{bad:?}");
         }
@@ -124,22 +141,30 @@ mod tests {
 
     /// Golden values, computed outside Rust:
     /// `printf '\x00\x00\x00\x00\x00\x00\x00\x14/da/devnet/headers/1signed header bytes'
-    /// | sha256sum | cut -c1-40` (and without the payload for the empty message).
+    /// | sha256sum | cut -c1-40` (and without the payload for the empty message). The check
+    /// values are those of the version-1 topic string; the rule is the same for every topic.
     #[test]
     fn gossip_message_id_matches_its_specification() {
-        let topic = Protocols::for_chain("devnet").expect("ok").header_topic;
+        let topic = "/da/devnet/headers/1";
         assert_eq!(
-            hex(&gossip_message_id(&topic, b"signed header bytes")),
+            hex(&gossip_message_id(topic, b"signed header bytes")),
             "93c6a27410f019750f682cc4e112452c5e362eca"
         );
         assert_eq!(
-            hex(&gossip_message_id(&topic, b"")),
+            hex(&gossip_message_id(topic, b"")),
             "9567ba0d3339cfdf460d9d67abfbe39e28b06bca"
         );
         // The topic is length-prefixed: moving bytes between topic and payload changes the id.
         assert_ne!(
             gossip_message_id("/da/devnet/headers/1s", b"igned header bytes"),
-            gossip_message_id(&topic, b"signed header bytes")
+            gossip_message_id(topic, b"signed header bytes")
+        );
+        // The topic in use now: printf '\x00\x00\x00\x00\x00\x00\x00\x14/da/devnet/headers/2'
+        // followed by the payload.
+        let v2 = Protocols::for_chain("devnet").expect("ok").header_topic;
+        assert_eq!(
+            hex(&gossip_message_id(&v2, b"certified header bytes")),
+            "db979b8014075c1bba1899334b221a49d90bb67d"
         );
     }
 }

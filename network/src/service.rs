@@ -65,7 +65,7 @@ pub struct NetworkConfig {
     pub listen: Vec<Multiaddr>,
     /// Addresses to dial at start.
     pub bootstrap: Vec<Multiaddr>,
-    /// Answer sample, header and row requests (full nodes and producers).
+    /// Answer sample, header and row requests (full nodes and validators).
     pub serve: bool,
     /// Timeout of an outbound request.
     pub request_timeout: Duration,
@@ -144,7 +144,7 @@ pub enum NetworkEvent {
     PeerConnected(PeerId),
     /// The last connection to a peer closed.
     PeerDisconnected(PeerId),
-    /// Identify says the peer serves samples (a full node or producer, not a light client).
+    /// Identify says the peer serves samples (a full node or validator, not a light client).
     PeerServes(PeerId),
     /// A peer asks for data (only when serving).
     Inbound(InboundRequest),

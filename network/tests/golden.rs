@@ -107,39 +107,6 @@ fn sample_json(s: &pb::Sample) -> Value {
     })
 }
 
-fn header_of(v: &Value) -> pb::Header {
-    pb::Header {
-        chain_id: text(&v["chain_id"]).to_string(),
-        height: num(&v["height"]),
-        parent_hash: bytes(&v["parent_hash"]),
-        timestamp_ms: num(&v["timestamp_ms"]),
-        k: small(&v["k"]),
-        commitments: list(&v["commitments"]).iter().map(bytes).collect(),
-        blob_count: small(&v["blob_count"]),
-        data_root: bytes(&v["data_root"]),
-        producer: bytes(&v["producer"]),
-        signature: bytes(&v["signature"]),
-        hash: bytes(&v["hash"]),
-    }
-}
-
-fn header_json(h: &pb::Header) -> Value {
-    json!({
-        "chain_id": h.chain_id,
-        "height": h.height,
-        "parent_hash": hex::encode(&h.parent_hash),
-        "timestamp_ms": h.timestamp_ms,
-        "k": h.k,
-        "commitments": h.commitments.iter().map(hex::encode).collect::<Vec<_>>(),
-        "blob_count": h.blob_count,
-        "data_root": hex::encode(&h.data_root),
-        "producer": hex::encode(&h.producer),
-        "signature": hex::encode(&h.signature),
-        "hash": hex::encode(&h.hash),
-    })
-}
-
-/// Builds the message a case describes; `type` names the protobuf message.
 fn msg_of(v: &Value) -> Msg {
     let samples = |v: &Value| list(v).iter().map(sample_of).collect::<Vec<_>>();
     match text(&v["type"]) {
@@ -162,7 +129,7 @@ fn msg_of(v: &Value) -> Msg {
             count: small(&v["count"]),
         }),
         "HeaderRangeResponse" => Msg::HeaderRangeResponse(pb::HeaderRangeResponse {
-            headers: list(&v["headers"]).iter().map(header_of).collect(),
+            headers: list(&v["headers"]).iter().map(bytes).collect(),
         }),
         "RowRequest" => Msg::RowRequest(pb::RowRequest {
             height: num(&v["height"]),
@@ -208,7 +175,7 @@ fn msg_json(m: &Msg) -> Value {
         }
         Msg::HeaderRangeResponse(r) => json!({
             "type": "HeaderRangeResponse",
-            "headers": r.headers.iter().map(header_json).collect::<Vec<_>>(),
+            "headers": r.headers.iter().map(hex::encode).collect::<Vec<_>>(),
         }),
         Msg::RowRequest(r) => json!({"type": "RowRequest", "height": r.height, "row": r.row}),
         Msg::RowResponse(r) => json!({"type": "RowResponse", "cells": samples(&r.cells)}),
@@ -364,19 +331,15 @@ fn sample(row: u32, col: u32, seed: u8) -> pb::Sample {
     }
 }
 
-/// The `k1_two_blobs` header of `header.json`, as the headers protocol carries it.
-fn golden_header() -> pb::Header {
-    let file = load("header.json");
-    let case = list(&file["valid"])
+/// The certified header of `header_v2.json`'s block `name`, as the headers protocol carries it
+/// (`CertifiedHeader::to_bytes`).
+fn golden_header(name: &str) -> Vec<u8> {
+    let file = load("header_v2.json");
+    let case = list(&file["blocks"])
         .iter()
-        .find(|c| c["name"] == "k1_two_blobs")
-        .expect("header.json has k1_two_blobs");
-    let mut h = case["header"].clone();
-    for field in ["data_root", "hash", "signature"] {
-        h[field] = case[field].clone();
-    }
-    h["producer"] = file["producer"].clone();
-    header_of(&h)
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("header_v2.json has {name}"));
+    bytes(&case["certified_header"])
 }
 
 /// `(name, protocol, direction, message type, why, frame, io::ErrorKind)`.
@@ -445,9 +408,12 @@ fn generate_p2p_vectors() {
             "headers_response_one",
             "headers",
             "response",
-            "header.json's k1_two_blobs",
+            "header_v2.json's two certified headers (heights 1 and 2)",
             Msg::HeaderRangeResponse(pb::HeaderRangeResponse {
-                headers: vec![golden_header()],
+                headers: vec![
+                    golden_header("height_1_all_sign"),
+                    golden_header("height_2_three_of_four"),
+                ],
             }),
         ),
         (

@@ -14,7 +14,7 @@ use std::{
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use da_client::{ClientConfig, DaClient, HeaderTrust};
-use da_types::{Namespace, ProducerSet};
+use da_types::{Genesis, Namespace, Trust};
 use posting_adapter::{
     cost::CostReport, http, metrics::Metrics, Adapter, AdapterConfig, AdapterError, Commitment,
     VerifyMode,
@@ -47,24 +47,17 @@ struct Cli {
         global = true
     )]
     namespace: String,
-    /// Trusted producer key (hex ed25519, repeatable); without it headers are only checked to
-    /// be self-consistently signed.
-    #[arg(
-        long = "producer-key",
-        env = "DA_ADAPTER_PRODUCER_KEYS",
-        value_delimiter = ',',
-        global = true
-    )]
-    producer_keys: Vec<String>,
-    /// Chain id the trusted producer keys sign for (required with --producer-key).
-    #[arg(long, env = "DA_ADAPTER_CHAIN_ID", global = true)]
-    chain_id: Option<String>,
+    /// The chain's genesis file: headers are accepted only with a certificate of its validator
+    /// set. Without it headers are only checked to be well formed (commitments match the data
+    /// root), not certified.
+    #[arg(long, env = "DA_ADAPTER_GENESIS", value_name = "PATH", global = true)]
+    genesis: Option<PathBuf>,
     /// Largest batch accepted, in bytes (larger ones get 413; ones over the node's blob limit
     /// are split).
     #[arg(long, env = "DA_ADAPTER_MAX_BATCH_BYTES", default_value_t = posting_adapter::adapter::DEFAULT_MAX_BATCH_BYTES, global = true)]
     max_batch_bytes: usize,
-    /// What reads check: `inclusion` (KZG proofs against the signed header) or `id` (bytes hash
-    /// to the committed blob id).
+    /// What reads check: `inclusion` (KZG proofs against the certified header) or `id` (bytes
+    /// hash to the committed blob id).
     #[arg(long, env = "DA_ADAPTER_VERIFY", value_enum, default_value_t = Verify::Inclusion, global = true)]
     verify: Verify,
     /// Log format.
@@ -126,21 +119,14 @@ fn adapter(cli: &Cli) -> anyhow::Result<Adapter> {
     let namespace = parse_namespace(&cli.namespace)?;
     let mut cc = ClientConfig::new(cli.node.clone());
     cc.token = cli.token.clone();
-    if !cli.producer_keys.is_empty() {
-        let chain = cli
-            .chain_id
-            .clone()
-            .context("--producer-key needs --chain-id")?;
-        let keys = cli
-            .producer_keys
-            .iter()
-            .map(|k| {
-                let b = hex::decode(k.trim_start_matches("0x")).context("producer key hex")?;
-                <[u8; 32]>::try_from(b.as_slice())
-                    .map_err(|_| anyhow::anyhow!("producer key must be 32 bytes"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        cc.trust = HeaderTrust::Verifier(Arc::new(ProducerSet::new(chain, keys)));
+    if let Some(path) = &cli.genesis {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading genesis file {}", path.display()))?;
+        let genesis = Genesis::from_json(&text)
+            .with_context(|| format!("genesis file {}", path.display()))?;
+        let trust = Trust::from_genesis(&genesis)
+            .with_context(|| format!("genesis file {}", path.display()))?;
+        cc.trust = HeaderTrust::Genesis(Arc::new(trust));
     }
     let client = DaClient::new(cc)?;
     let mut ac = AdapterConfig::new(namespace);
@@ -166,9 +152,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let a = adapter(&cli)?;
     match &cli.cmd {
         Cmd::Serve { listen } => {
-            if cli.producer_keys.is_empty() {
+            if cli.genesis.is_none() {
                 tracing::warn!(
-                    "no --producer-key: headers are only checked to be self-consistently signed"
+                    "no --genesis: headers are only checked to be well formed, not certified"
                 );
             }
             let listener = tokio::net::TcpListener::bind(listen)

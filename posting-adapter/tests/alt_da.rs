@@ -17,7 +17,7 @@ use da_proto::v1::{
     node_service_server::{NodeService, NodeServiceServer},
 };
 use da_testkit::gen::bytes as demo_bytes;
-use da_types::{Namespace, ProducerSet};
+use da_types::{BlsSecretKey, Genesis, GenesisValidator, Namespace, Trust};
 use posting_adapter::{
     commitment::{DA_LAYER_BYTE, ENCODED_LEN},
     http, http_client,
@@ -275,7 +275,7 @@ async fn batches_over_one_blob_are_split_and_rejoined_and_the_limit_is_413() {
     cfg.part_bytes = Some(500_000);
     cfg.max_batch_bytes = 2_200_000;
     let (a, cancel, task) =
-        serve(adapter_on(node, Some("tok"), HeaderTrust::SelfSigned, cfg)).await;
+        serve(adapter_on(node, Some("tok"), HeaderTrust::WellFormed, cfg)).await;
 
     // The largest batch this adapter accepts: 5 parts and a manifest.
     let p = payload(7, 2_200_000);
@@ -319,7 +319,7 @@ async fn backend_down_is_503_and_no_commitment_is_returned() {
     let (a, cancel, _task) = serve(adapter_on(
         format!("http://{dead}"),
         None,
-        HeaderTrust::SelfSigned,
+        HeaderTrust::WellFormed,
         AdapterConfig::new(ns),
     ))
     .await;
@@ -365,7 +365,7 @@ async fn adapter_restarted_mid_stream_loses_nothing_acknowledged() {
         adapter_on(
             node,
             Some("tok"),
-            HeaderTrust::SelfSigned,
+            HeaderTrust::WellFormed,
             AdapterConfig::new(ns),
         )
     };
@@ -552,10 +552,7 @@ async fn tampered_backend_never_yields_200() {
             .add_service(NodeServiceServer::new(tamper))
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(l)),
     );
-    let trusted = HeaderTrust::Verifier(Arc::new(ProducerSet::new(
-        "altda",
-        vec![net.producer.public_key()],
-    )));
+    let trusted = HeaderTrust::Genesis(Arc::new(net.producer.trust().clone()));
     let ns = Namespace::new_v0(b"op-rollup").expect("ns");
     for verify in [VerifyMode::Inclusion, VerifyMode::Id] {
         let mut cfg = AdapterConfig::new(ns);
@@ -577,8 +574,17 @@ async fn tampered_backend_never_yields_200() {
         assert_ne!(r.body, p);
         cancel.cancel();
     }
-    // An adapter that trusts another producer rejects the honest node's headers too.
-    let other = HeaderTrust::Verifier(Arc::new(ProducerSet::new("altda", vec![[9; 32]])));
+    // An adapter that trusts another validator set rejects the honest node's headers too.
+    let stranger = BlsSecretKey::from_ikm(&[9; 32]);
+    let other = HeaderTrust::Genesis(Arc::new(
+        Trust::from_genesis(&Genesis {
+            chain_id: "altda".into(),
+            genesis_time_ms: 0,
+            validators: vec![GenesisValidator::new(&stranger, 1)],
+            max_square_k: 64,
+        })
+        .expect("genesis"),
+    ));
     let (pa, cancel, _t) = serve(adapter_on(
         format!("http://{}", net.producer.grpc_addr),
         None,

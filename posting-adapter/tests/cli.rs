@@ -48,7 +48,7 @@ async fn post_and_get_through_the_cli() {
     .await
     .expect("devnet");
     let node = format!("http://{}", net.producer.grpc_addr);
-    let key = hex::encode(net.producer.public_key());
+    let genesis = net.genesis.to_str().expect("utf8").to_string();
     let with_node = |args: &[&str]| {
         let mut c = bin();
         c.args([
@@ -59,7 +59,7 @@ async fn post_and_get_through_the_cli() {
             "--namespace",
             "cli-test",
         ]);
-        c.args(["--producer-key", &key, "--chain-id", "cli"]);
+        c.args(["--genesis", &genesis]);
         c.args(args);
         c
     };
@@ -76,7 +76,7 @@ async fn post_and_get_through_the_cli() {
     assert!(err.contains("cost: L1 commitment 44 bytes"), "{err}");
     assert!(err.contains("as EIP-4844: 1 blob(s)"), "{err}");
 
-    // get COMMITMENT --out F, verified against the trusted producer key
+    // get COMMITMENT --out F, verified against a header certified by the genesis validators
     let back = dir.path().join("back.bin");
     let out = run(
         with_node(&["get", &commitment, "--out", back.to_str().expect("utf8")]),
@@ -121,6 +121,48 @@ async fn post_and_get_through_the_cli() {
     let out = run(bad_ns, Some(b"x".to_vec())).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("namespace"));
+    // A missing genesis file is named.
+    let mut no_genesis = bin();
+    no_genesis.args([
+        "--node",
+        &node,
+        "--genesis",
+        "/nonexistent/genesis.json",
+        "get",
+        &c2,
+    ]);
+    let out = run(no_genesis, None).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("/nonexistent/genesis.json"));
+    // The genesis of another validator set: the node's headers are not certified by it, so
+    // the data fails verification (exit 4) although its bytes match the commitment.
+    let other = dir.path().join("other-genesis.json");
+    let stranger = da_types::BlsSecretKey::from_ikm(&[5; 32]);
+    let other_genesis = da_types::Genesis {
+        chain_id: "cli".into(),
+        genesis_time_ms: 0,
+        validators: vec![da_types::GenesisValidator::new(&stranger, 1)],
+        max_square_k: 64,
+    };
+    std::fs::write(&other, other_genesis.to_json()).expect("write");
+    let mut untrusted = bin();
+    untrusted.args([
+        "--node",
+        &node,
+        "--namespace",
+        "cli-test",
+        "--genesis",
+        other.to_str().expect("utf8"),
+        "get",
+        &c2,
+    ]);
+    let out = run(untrusted, None).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("validator set"),
+        "{}",
+        text(&out.stderr)
+    );
     net.shutdown().await;
 
     let mut down = bin();

@@ -2,7 +2,8 @@
 //!
 //! This crate owns:
 //! - [`cluster`]: in-process producers, full nodes and light clients on 127.0.0.1 with ephemeral
-//!   ports, temporary data dirs and one shared KZG context;
+//!   ports, temporary data dirs, one genesis file and one shared KZG context;
+//! - [`forge`]: block headers and certificates built by hand, valid or forged;
 //! - [`grpc`]: channels and clients to a node's gRPC API, submit requests;
 //! - [`wait`]: bounded polling that fails with a message instead of hanging;
 //! - [`gen`]: seeded byte and namespace generators (the same seed gives the same bytes).
@@ -11,6 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod cluster;
+pub mod forge;
 pub mod gen;
 pub mod grpc;
 pub mod wait;

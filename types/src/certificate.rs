@@ -17,6 +17,18 @@ use crate::{
 pub const CERTIFIED_HEADER_VERSION: u8 = 2;
 /// Bytes of a certificate before its bitmap: `u64 height ‖ u32 round ‖ header id`.
 const CERT_PREFIX_LEN: usize = 8 + 4 + 32;
+/// Longest [`CertifiedHeader::to_bytes`]: a `K_MAX` square (512 commitments) certified by a set
+/// of [`MAX_VALIDATORS`](crate::validators::MAX_VALIDATORS) (33,130 bytes). Bounds gossip and
+/// header ranges.
+pub const MAX_CERTIFIED_HEADER_LEN: usize = 1
+    + crate::header_v2::HEADER_V2_LEN
+    + 2
+    + 4
+    + 2 * crate::consts::K_MAX * crate::consts::BYTES_PER_G1
+    + CERT_PREFIX_LEN
+    + 2
+    + crate::validators::MAX_VALIDATORS.div_ceil(8)
+    + SIGNATURE_LEN;
 
 /// Why a certificate (or a certified header) is rejected. Each check has its own variant so a
 /// node can tell which rule a peer broke.
@@ -116,6 +128,32 @@ pub enum CertificateError {
     /// The block header is malformed or its commitments do not match its `data_root`.
     #[error("block header: {0}")]
     Header(#[from] HeaderV2Error),
+}
+
+impl CertificateError {
+    /// A short fixed label of the broken rule, for metrics and logs: `wrong_height`,
+    /// `wrong_header`, `wrong_chain`, `wrong_validator_set`, `bitmap_length`,
+    /// `insufficient_power`, `bad_signature`, `malformed` (anything that does not decode or
+    /// build) or `invalid_header` (a block header whose fields or `data_root` are wrong).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::WrongHeight { .. } => "wrong_height",
+            Self::WrongHeader { .. } => "wrong_header",
+            Self::WrongChain { .. } => "wrong_chain",
+            Self::WrongValidatorSet { .. } => "wrong_validator_set",
+            Self::BitmapLength { .. } => "bitmap_length",
+            Self::InsufficientPower { .. } => "insufficient_power",
+            Self::BadSignature => "bad_signature",
+            Self::Header(_) => "invalid_header",
+            Self::SignerOutOfRange { .. }
+            | Self::DuplicateSigner { .. }
+            | Self::NoSigners
+            | Self::Length { .. }
+            | Self::BitsBeyondLength { .. }
+            | Self::Signature(_)
+            | Self::UnsupportedVersion(_) => "malformed",
+        }
+    }
 }
 
 /// One bit per validator of a set, in canonical order: bit `i` set means validator `i` signed.

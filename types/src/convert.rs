@@ -1,11 +1,11 @@
-//! Validating conversions between `da.v1` messages and the domain types of this crate (headers,
-//! namespaces, blob ids), and [`ConvertError`], which every conversion from a message returns
-//! (`da_kzg::convert` uses it for cells and proofs). Lengths and domain rules are checked here;
-//! signatures are checked by their verifiers.
+//! Validating conversions between `da.v1` messages and the domain types of this crate
+//! (certified headers, namespaces, blob ids), and [`ConvertError`], which every conversion from a
+//! message returns (`da_kzg::convert` uses it for cells and proofs). Lengths and domain rules are
+//! checked here; certificates are checked by their verifiers ([`crate::Trust`]).
 
 use da_proto::v1 as pb;
 
-use crate::{BlobId, Namespace, SignedHeader};
+use crate::{certificate::CertificateError, BlobId, CertifiedHeader, Namespace};
 
 /// Why a message does not convert to a domain value.
 #[derive(Debug, thiserror::Error)]
@@ -23,9 +23,12 @@ pub enum ConvertError {
     /// A value is out of its range.
     #[error("{0}")]
     Range(String),
-    /// A domain rule is broken (namespace, header fields).
+    /// A domain rule is broken (namespace).
     #[error(transparent)]
     Types(#[from] crate::Error),
+    /// A certified header does not decode, or its block header is invalid.
+    #[error("certified header: {0}")]
+    Header(#[from] CertificateError),
 }
 
 /// Result with [`ConvertError`].
@@ -40,51 +43,32 @@ pub fn fixed<const N: usize>(what: &'static str, b: &[u8]) -> Result<[u8; N]> {
     })
 }
 
-impl From<&SignedHeader> for pb::Header {
-    fn from(h: &SignedHeader) -> Self {
+/// The message of a certified header: its canonical bytes and the informative decoded fields.
+impl From<&CertifiedHeader> for pb::Header {
+    fn from(h: &CertifiedHeader) -> Self {
+        let b = &h.block;
         Self {
-            chain_id: h.header.chain_id.clone(),
-            height: h.header.height,
-            parent_hash: h.header.parent_hash.to_vec(),
-            timestamp_ms: h.header.timestamp_ms,
-            k: u32::from(h.header.k),
-            commitments: h.header.commitments.iter().map(|c| c.to_vec()).collect(),
-            blob_count: h.header.blob_count,
-            data_root: h.header.data_root().to_vec(),
-            producer: h.producer.to_vec(),
-            signature: h.signature.to_vec(),
-            hash: h.hash().to_vec(),
+            certified: h.to_bytes(),
+            height: b.header.height,
+            header_id: h.id().to_vec(),
+            data_root: b.header.data_root.to_vec(),
+            timestamp_ms: b.header.timestamp_ms,
+            k: u32::from(b.k),
+            blob_count: b.blob_count,
+            round: h.certificate.round,
+            signers: h.certificate.signers.count() as u32,
         }
     }
 }
 
-/// A message as a signed header (fields checked, signature not).
-impl TryFrom<&pb::Header> for SignedHeader {
+/// A message as a certified header: `certified` decoded with [`CertifiedHeader::from_bytes`]
+/// (block header checked, certificate not: see [`crate::Trust::verify`]). The informative
+/// fields are ignored.
+impl TryFrom<&pb::Header> for CertifiedHeader {
     type Error = ConvertError;
 
     fn try_from(h: &pb::Header) -> Result<Self> {
-        let k =
-            u16::try_from(h.k).map_err(|_| ConvertError::Range(format!("k={} too large", h.k)))?;
-        let commitments = h
-            .commitments
-            .iter()
-            .map(|c| fixed::<48>("commitment", c))
-            .collect::<Result<Vec<_>>>()?;
-        let header = crate::Header {
-            chain_id: h.chain_id.clone(),
-            height: h.height,
-            parent_hash: fixed("parent_hash", &h.parent_hash)?,
-            timestamp_ms: h.timestamp_ms,
-            k,
-            commitments,
-            blob_count: h.blob_count,
-        };
-        header.validate()?;
-        Ok(Self {
-            header,
-            producer: fixed("producer", &h.producer)?,
-            signature: fixed("signature", &h.signature)?,
-        })
+        Ok(Self::from_bytes(&h.certified)?)
     }
 }
 
@@ -96,4 +80,86 @@ pub fn namespace(b: &[u8]) -> Result<Namespace> {
 /// Parses a blob id field (32 bytes).
 pub fn blob_id(b: &[u8]) -> Result<BlobId> {
     Ok(BlobId(fixed("blob_id", b)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        bls::BlsSecretKey,
+        certificate::Certificate,
+        header_v2::{
+            chain_hash, data_root, vote_sign_bytes, BlockHeader, ConsensusHeader, VoteKind,
+        },
+        validators::{Validator, ValidatorSet},
+    };
+
+    fn certified() -> CertifiedHeader {
+        let key = BlsSecretKey::from_ikm(&[4; 32]);
+        let set = ValidatorSet::new(vec![Validator {
+            public_key: key.public_key(),
+            power: 1,
+        }])
+        .expect("set");
+        let chain = chain_hash("convert");
+        let commitments = vec![[0xc0; 48]; 4];
+        let block = BlockHeader {
+            header: ConsensusHeader {
+                chain,
+                height: 7,
+                parent: [3; 32],
+                timestamp_ms: 1_000,
+                proposer: 0,
+                validators_hash: set.hash(),
+                next_validators_hash: set.hash(),
+                data_root: data_root(2, 1, &commitments),
+                tuple_root: [0; 32],
+            },
+            k: 2,
+            blob_count: 1,
+            commitments,
+        };
+        let id = block.id();
+        let sig = key.sign(&vote_sign_bytes(
+            VoteKind::Precommit,
+            &chain,
+            7,
+            2,
+            Some(&id),
+        ));
+        let certificate =
+            Certificate::aggregate(&set, &chain, 7, 2, &id, &[(0, sig)]).expect("aggregate");
+        CertifiedHeader { block, certificate }
+    }
+
+    #[test]
+    fn header_messages_carry_the_certified_bytes_and_informative_fields() {
+        let h = certified();
+        let m = pb::Header::from(&h);
+        assert_eq!(m.certified, h.to_bytes());
+        assert_eq!(
+            (m.height, m.k, m.blob_count, m.round, m.signers),
+            (7, 2, 1, 2, 1)
+        );
+        assert_eq!(m.header_id, h.id().to_vec());
+        assert_eq!(m.data_root, h.block.header.data_root.to_vec());
+        assert_eq!(m.timestamp_ms, 1_000);
+        assert_eq!(CertifiedHeader::try_from(&m).expect("decode"), h);
+        // Only `certified` counts: informative fields are never trusted.
+        let lying = pb::Header {
+            height: 99,
+            ..m.clone()
+        };
+        assert_eq!(
+            CertifiedHeader::try_from(&lying).expect("decode").height(),
+            7
+        );
+        let mut bad = m;
+        bad.certified.pop();
+        assert!(matches!(
+            CertifiedHeader::try_from(&bad),
+            Err(ConvertError::Header(_))
+        ));
+        assert!(CertifiedHeader::try_from(&pb::Header::default()).is_err());
+    }
 }

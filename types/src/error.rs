@@ -62,12 +62,6 @@ pub enum Error {
         /// Columns in the square.
         cols: usize,
     },
-    /// A header's bytes or fields are malformed.
-    #[error("malformed header: {0}")]
-    MalformedHeader(String),
-    /// A header's signature or producer is not acceptable.
-    #[error("header rejected: {0}")]
-    BadSignature(String),
     /// A confidence target must lie in `[0, 1)`.
     #[error("confidence target {0} must be in [0, 1)")]
     InvalidConfidence(f64),

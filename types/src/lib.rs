@@ -5,13 +5,13 @@
 //! - [`Namespace`], [`Blob`] and [`BlobId`];
 //! - the original-square layout ([`layout`]): how blobs and the square index are packed into
 //!   cells and rows, byte for byte (`specs/01-data-model.md`);
-//! - v1 block headers, their encoding, hash and producer signature ([`header`]; being replaced
-//!   by v2);
-//! - the consensus-era types shared by full nodes, validators and light clients
-//!   (`specs/05-header.md` §Header v2): BLS12-381 validator keys and signatures ([`bls`]), the
-//!   validator set, quorum rule, proposer selection and genesis file ([`validators`]), RFC 6962
-//!   SHA-256 Merkle trees ([`merkle`]), the fixed-size consensus header, its `data_root` and the
-//!   vote and proposal sign bytes ([`header_v2`]), and commit certificates ([`certificate`]);
+//! - block headers and what certifies them, shared by full nodes, validators and light clients
+//!   (`specs/05-header.md`): BLS12-381 validator keys and signatures ([`bls`]), the validator
+//!   set, quorum rule, proposer selection and genesis file ([`validators`]), RFC 6962 SHA-256
+//!   Merkle trees ([`merkle`]), the fixed-size consensus header, its `data_root` and the vote and
+//!   proposal sign bytes ([`header_v2`]), commit certificates and the certified header every
+//!   node stores, gossips and serves ([`certificate`]), and the genesis trust that accepts one
+//!   ([`trust`]);
 //! - the sampling bound and confidence ([`sampling`], `specs/04-sampling.md`);
 //! - validating conversions from and to the `da.v1` messages of `da-proto` ([`convert`]).
 //!
@@ -23,12 +23,12 @@ pub mod certificate;
 pub mod consts;
 pub mod convert;
 pub mod error;
-pub mod header;
 pub mod header_v2;
 pub mod layout;
 pub mod merkle;
 pub mod namespace;
 pub mod sampling;
+pub mod trust;
 pub mod validators;
 
 pub use blob::{Blob, BlobId};
@@ -36,7 +36,6 @@ pub use bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
 pub use certificate::{Certificate, CertificateError, CertifiedHeader, SignerBitmap};
 pub use convert::ConvertError;
 pub use error::{Error, Result};
-pub use header::{Header, HeaderVerifier, ProducerSet, SignedHeader};
 pub use header_v2::{
     chain_hash, data_root, proposal_sign_bytes, vote_sign_bytes, BlockHeader, ConsensusHeader,
     HeaderV2Error, VoteKind, HEADER_V2_LEN, HEADER_V2_VERSION,
@@ -45,6 +44,7 @@ pub use layout::{CellIndex, IndexEntry, OriginalSquare, SquareLayout};
 pub use merkle::MerkleProof;
 pub use namespace::Namespace;
 pub use sampling::{confidence, min_unrecoverable_cells, samples_for_confidence};
+pub use trust::{Trust, TrustError};
 pub use validators::{
     Genesis, GenesisError, GenesisValidator, Validator, ValidatorSet, ValidatorSetError,
 };

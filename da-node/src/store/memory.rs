@@ -11,7 +11,7 @@ use std::{
 use da_types::{
     consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW},
     layout::IndexEntry,
-    Blob, BlobId, SignedHeader,
+    Blob, BlobId, CertifiedHeader,
 };
 
 use super::{blob_keccaks, parity::ParityCells, BlockData, Result, Store, G1_IDENTITY};
@@ -26,7 +26,7 @@ struct Block {
 
 #[derive(Debug, Default)]
 struct State {
-    headers: BTreeMap<u64, SignedHeader>,
+    headers: BTreeMap<u64, CertifiedHeader>,
     blocks: BTreeMap<u64, Block>,
     /// Non-zero original cells by `(height, row, col)`.
     cells: BTreeMap<(u64, usize, usize), Vec<u8>>,
@@ -116,7 +116,7 @@ impl Store for MemoryStore {
         Ok(self.read().lowest)
     }
 
-    fn header(&self, height: u64) -> Result<Option<SignedHeader>> {
+    fn header(&self, height: u64) -> Result<Option<CertifiedHeader>> {
         Ok(self.read().headers.get(&height).cloned())
     }
 

@@ -6,6 +6,12 @@
 //! prefix, blob keccaks, the parity-row cache and recomputation in [`parity`]); it knows nothing
 //! of the network, the API or block production.
 //!
+//! # Format
+//! A RocksDB store records its format version under `meta/format` ([`FORMAT_VERSION`], 2:
+//! headers stored as `CertifiedHeader::to_bytes()`). Opening a store of another format fails
+//! with [`StoreError::Format`] and touches nothing; a store holding blocks but no version is
+//! format 1 (ed25519-signed headers).
+//!
 //! # Guarantees every backend gives
 //! - [`Store::put_block`] is atomic: after a crash or an error a block is stored whole or not at
 //!   all, with its blob-id and keccak lookups, the removal of its blobs from the persisted
@@ -20,7 +26,7 @@
 use da_types::{
     consts::{BYTES_PER_G1, CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL},
     layout::{unpack_cell, IndexEntry},
-    Blob, BlobId, CellIndex, SignedHeader,
+    Blob, BlobId, CellIndex, CertifiedHeader,
 };
 use sha3::{Digest, Keccak256};
 
@@ -39,6 +45,11 @@ pub use rocks::RocksStore;
 /// Result with [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The storage format this node reads and writes: 2, certified headers
+/// (`CertifiedHeader::to_bytes()`). Format 1 held ed25519-signed v1 headers and had no version
+/// record.
+pub const FORMAT_VERSION: u32 = 2;
+
 /// The compressed identity of G1: the proof of every cell of an all-zero row.
 pub const G1_IDENTITY: [u8; BYTES_PER_G1] = {
     let mut p = [0u8; BYTES_PER_G1];
@@ -55,8 +66,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn head(&self) -> Result<Option<u64>>;
     /// The lowest height still stored (pruning moves it up).
     fn lowest(&self) -> Result<Option<u64>>;
-    /// The header at `height`.
-    fn header(&self, height: u64) -> Result<Option<SignedHeader>>;
+    /// The certified header at `height`.
+    fn header(&self, height: u64) -> Result<Option<CertifiedHeader>>;
+    /// The stored bytes of the header at `height` (`CertifiedHeader::to_bytes()`), for serving
+    /// without decoding.
+    fn header_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.header(height)?.map(|h| h.to_bytes()))
+    }
     /// `k` and the index of the block at `height`.
     fn block_index(&self, height: u64) -> Result<Option<(usize, Vec<IndexEntry>)>>;
     /// The bytes of cell `(row, col)` of the stored block at `height` with `k` original rows
@@ -96,8 +112,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 /// Everything a block adds to the store.
 #[derive(Clone, Debug)]
 pub struct BlockData {
-    /// The signed header.
-    pub header: SignedHeader,
+    /// The certified header.
+    pub header: CertifiedHeader,
     /// The square index.
     pub index: Vec<IndexEntry>,
     /// The 128 cells of each original row, row-major (`k × 128` cells of 2048 bytes).
@@ -113,7 +129,7 @@ pub struct BlockData {
 impl BlockData {
     /// Collects what the store keeps of a proven square.
     pub fn from_square(
-        header: SignedHeader,
+        header: CertifiedHeader,
         index: Vec<IndexEntry>,
         square: &da_kzg::ExtendedSquare,
     ) -> Self {
@@ -135,12 +151,12 @@ impl BlockData {
 
     /// The block's height.
     pub fn height(&self) -> u64 {
-        self.header.header.height
+        self.header.height()
     }
 
     /// The block's `k`.
     pub fn k(&self) -> usize {
-        usize::from(self.header.header.k)
+        usize::from(self.header.block.k)
     }
 }
 

@@ -1,8 +1,14 @@
 //! The RocksDB backend of [`Store`] (`specs/07-storage.md`): owns the database handle and the
 //! on-disk encoding (column families, packed cells, elided padding).
 //!
+//! # Format
+//! `meta/format` holds [`FORMAT_VERSION`] (`u32_be`), written when an empty database is first
+//! opened. [`RocksStore::open`] refuses a database of another format ([`StoreError::Format`]),
+//! and one that holds blocks without a version record (format 1, ed25519 headers, which a v2
+//! header decoder must never be pointed at).
+//!
 //! # What is stored
-//! Per block, in **one atomic write batch**: the signed header; the block's index; the 128 cells
+//! Per block, in **one atomic write batch**: the certified header (`CertifiedHeader::to_bytes()`); the block's index; the 128 cells
 //! of each *original* row; the 128 proofs of every one of the `2k` rows; the blob-id and keccak
 //! lookups; the new head; and the removal of the included blobs from the persisted mempool.
 //! Nothing that is cheaper to recompute than to read is stored:
@@ -21,12 +27,13 @@ use std::path::Path;
 use da_types::{
     consts::{BYTES_PER_CELL, BYTES_PER_G1, CELLS_PER_ROW},
     layout::{check_entries, IndexEntry, INDEX_ENTRY_SIZE},
-    Blob, BlobId, Namespace, SignedHeader,
+    Blob, BlobId, CertifiedHeader, Namespace,
 };
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, DB};
 
 use super::{
-    blob_keccaks, cell_key, corrupt, h8, parity::ParityCells, BlockData, Result, Store, G1_IDENTITY,
+    blob_keccaks, cell_key, corrupt, h8, parity::ParityCells, BlockData, Result, Store, StoreError,
+    FORMAT_VERSION, G1_IDENTITY,
 };
 
 const CF_HEADERS: &str = "headers";
@@ -43,6 +50,8 @@ const ALL_CFS: [&str; 7] = [
 /// collide with the 32-byte blob-id keys).
 const KECCAK_PREFIX: u8 = b'k';
 const KEY_HEAD: &[u8] = b"head";
+/// Key of the format version in the meta CF.
+const KEY_FORMAT: &[u8] = b"format";
 /// A cell whose 64 elements all have a zero top byte (every data cell) is stored packed: the 31
 /// low bytes of each element, 1984 bytes.
 const PACKED_CELL: usize = BYTES_PER_CELL / 32 * 31;
@@ -111,20 +120,67 @@ fn u64_of(cf: &'static str, key: &[u8], v: &[u8]) -> Result<u64> {
 }
 
 impl RocksStore {
-    /// Opens (creating if needed) the database under `path`.
+    /// Opens (creating if needed) the database under `path` and checks its format: an empty
+    /// database is marked [`FORMAT_VERSION`]; one of another format is refused
+    /// ([`StoreError::Format`]) before anything is read from it.
     pub fn open(path: &Path) -> Result<Self> {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let cfs = ALL_CFS
+        // Open every column family the database has (a newer format may have more), so the
+        // format record is reached and reported instead of an opening error.
+        let mut names: Vec<String> = ALL_CFS.iter().map(|n| (*n).to_string()).collect();
+        for n in DB::list_cf(&opts, path).unwrap_or_default() {
+            if !names.contains(&n) && n != rocksdb::DEFAULT_COLUMN_FAMILY_NAME {
+                names.push(n);
+            }
+        }
+        let cfs = names
             .iter()
-            .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
+            .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
-        Ok(Self {
+        let store = Self {
             db,
             parity: ParityCells::default(),
-        })
+        };
+        store.check_format(path)?;
+        Ok(store)
+    }
+
+    /// The format check of [`open`](Self::open).
+    fn check_format(&self, path: &Path) -> Result<()> {
+        let refuse = |found| StoreError::Format {
+            path: path.display().to_string(),
+            found,
+            expected: FORMAT_VERSION,
+        };
+        match self.get(CF_META, KEY_FORMAT)? {
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_slice())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| corrupt(CF_META, KEY_FORMAT, "format record is not 4 bytes"))?;
+                if found != FORMAT_VERSION {
+                    return Err(refuse(found));
+                }
+            }
+            None => {
+                // Format 1 had no version record: a database with blocks and none is format 1.
+                let headers = self.cf(CF_HEADERS)?;
+                let any_header = self
+                    .db
+                    .iterator_cf(headers, rocksdb::IteratorMode::Start)
+                    .next()
+                    .transpose()?
+                    .is_some();
+                if any_header || self.get(CF_META, KEY_HEAD)?.is_some() {
+                    return Err(refuse(1));
+                }
+                self.db
+                    .put_cf(self.cf(CF_META)?, KEY_FORMAT, FORMAT_VERSION.to_be_bytes())?;
+            }
+        }
+        Ok(())
     }
 
     fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily> {
@@ -141,8 +197,8 @@ impl RocksStore {
 impl Store for RocksStore {
     /// Writes a whole block atomically and makes it the head.
     fn put_block(&self, block: &BlockData) -> Result<()> {
-        let h = block.header.header.height;
-        let k = block.header.header.k as usize;
+        let h = block.height();
+        let k = block.k();
         let mut b = WriteBatch::default();
         b.put_cf(self.cf(CF_HEADERS)?, h8(h), block.header.to_bytes());
         let mut idx = Vec::with_capacity(2 + block.index.len() * INDEX_ENTRY_SIZE);
@@ -205,14 +261,19 @@ impl Store for RocksStore {
             .transpose()
     }
 
-    /// The header at `height`.
-    fn header(&self, height: u64) -> Result<Option<SignedHeader>> {
+    /// The certified header at `height`.
+    fn header(&self, height: u64) -> Result<Option<CertifiedHeader>> {
         self.get(CF_HEADERS, &h8(height))?
             .map(|v| {
-                SignedHeader::from_bytes(&v)
+                CertifiedHeader::from_bytes(&v)
                     .map_err(|e| corrupt(CF_HEADERS, &h8(height), e.to_string()))
             })
             .transpose()
+    }
+
+    /// The stored bytes of the header at `height`, as written (`CertifiedHeader::to_bytes()`).
+    fn header_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        self.get(CF_HEADERS, &h8(height))
     }
 
     /// `k` and the index of the block at `height`.
@@ -508,6 +569,77 @@ mod tests {
             .collect();
         assert_eq!(left, vec![pending.id()]);
     }
+    /// A data dir written by the ed25519 node (format 1: blocks, no version record) is refused
+    /// with a message saying what it holds and what to do; a new store records format 2 and
+    /// reopens; a store of an unknown newer format is refused too.
+    #[test]
+    fn stores_of_another_format_are_refused_never_misread() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            // What a v1 node left: a head and a v1 header record (starts with its u32 length).
+            let db = DB::open_cf_descriptors(
+                &{
+                    let mut o = Options::default();
+                    o.create_if_missing(true);
+                    o.create_missing_column_families(true);
+                    o
+                },
+                dir.path(),
+                ALL_CFS
+                    .iter()
+                    .map(|n| ColumnFamilyDescriptor::new(*n, Options::default())),
+            )
+            .expect("v1 db");
+            let headers = db.cf_handle(CF_HEADERS).expect("cf");
+            db.put_cf(headers, h8(1), [0, 0, 0, 7, 1, 0, 6])
+                .expect("put");
+            db.put_cf(db.cf_handle(CF_META).expect("cf"), KEY_HEAD, h8(1))
+                .expect("put");
+        }
+        let err = RocksStore::open(dir.path()).expect_err("format 1");
+        let msg = err.to_string();
+        assert!(
+            matches!(
+                err,
+                StoreError::Format {
+                    found: 1,
+                    expected: 2,
+                    ..
+                }
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("holds format 1 (ed25519 headers); this node needs format 2; move it away or re-init")
+                && msg.contains(&dir.path().display().to_string()),
+            "{msg}"
+        );
+
+        let fresh = tempfile::tempdir().expect("tmp");
+        {
+            let store = RocksStore::open(fresh.path()).expect("new store");
+            assert_eq!(
+                store.get(CF_META, KEY_FORMAT).expect("read"),
+                Some(2u32.to_be_bytes().to_vec())
+            );
+            store.put_block(&padded_block().0).expect("put");
+        }
+        let store = RocksStore::open(fresh.path()).expect("format 2 reopens");
+        assert_eq!(store.head().expect("head"), Some(1));
+        assert!(store.header(1).expect("read").is_some());
+        store
+            .db
+            .put_cf(
+                store.cf(CF_META).expect("cf"),
+                KEY_FORMAT,
+                3u32.to_be_bytes(),
+            )
+            .expect("put");
+        drop(store);
+        let err = RocksStore::open(fresh.path()).expect_err("format 3");
+        assert!(matches!(err, StoreError::Format { found: 3, .. }), "{err}");
+    }
+
     #[test]
     fn bad_cell_records_are_reported_not_misread() {
         assert!(unpack_from_store(b"key", vec![0; 100]).is_err());

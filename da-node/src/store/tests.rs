@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 use da_kzg::{ExtendedSquare, KzgProver, ProofStrategy, ProverConfig};
 use da_types::{
     consts::{BYTES_PER_G1, CELLS_PER_ROW},
+    data_root,
     layout::IndexEntry,
-    Blob, BlobId, Header, Namespace, SignedHeader, SquareLayout,
+    Blob, BlobId, BlockHeader, CertifiedHeader, ConsensusHeader, Namespace, SquareLayout,
 };
-use ed25519_dalek::SigningKey;
 use sha3::{Digest, Keccak256};
 
 use super::*;
@@ -24,17 +24,28 @@ pub(super) fn block(height: u64, blobs: &[Blob]) -> (BlockData, ExtendedSquare) 
     let ctx = ctx();
     let square = SquareLayout::build(blobs).expect("layout");
     let committed = ctx.commit_square(&square).expect("commit");
-    let header = Header {
-        chain_id: "t".into(),
-        height,
-        parent_hash: [0; 32],
-        timestamp_ms: height,
-        k: square.k() as u16,
-        commitments: committed.commitments().iter().map(|c| c.0).collect(),
-        blob_count: square.index().len() as u32,
-    }
-    .sign(&SigningKey::from_bytes(&[3; 32]))
-    .expect("sign");
+    let validator = crate::testing::solo("t");
+    let set = validator.trust().set();
+    let (k, blob_count) = (square.k() as u16, square.index().len() as u32);
+    let commitments: Vec<[u8; 48]> = committed.commitments().iter().map(|c| c.0).collect();
+    let header = validator
+        .certify(BlockHeader {
+            header: ConsensusHeader {
+                chain: validator.trust().chain(),
+                height,
+                parent: if height == 1 { [0; 32] } else { [9; 32] },
+                timestamp_ms: height,
+                proposer: 0,
+                validators_hash: set.hash(),
+                next_validators_hash: set.hash(),
+                data_root: data_root(k, blob_count, &commitments),
+                tuple_root: [0; 32],
+            },
+            k,
+            blob_count,
+            commitments,
+        })
+        .expect("certify");
     let full = committed.prove(ctx, ProofStrategy::Linear).expect("prove");
     (
         BlockData::from_square(header, square.index().to_vec(), &full),
@@ -100,6 +111,11 @@ pub(super) fn head_lowest_and_lookups<S: Store>(make: impl Fn() -> S) {
     assert_eq!(store.head().expect("head"), Some(2));
     assert_eq!(store.lowest().expect("lowest"), Some(1));
     assert_eq!(store.header(2).expect("header").as_ref(), Some(&b2.header));
+    assert_eq!(
+        store.header_bytes(2).expect("header bytes"),
+        Some(b2.header.to_bytes())
+    );
+    assert_eq!(store.header_bytes(3).expect("header bytes"), None);
     let (k, index) = store.block_index(1).expect("read").expect("stored");
     assert_eq!(k, b1.k());
     assert_eq!(index, b1.index);
@@ -246,8 +262,11 @@ impl Store for TempRocks {
     fn lowest(&self) -> Result<Option<u64>> {
         self.store.lowest()
     }
-    fn header(&self, height: u64) -> Result<Option<SignedHeader>> {
+    fn header(&self, height: u64) -> Result<Option<CertifiedHeader>> {
         self.store.header(height)
+    }
+    fn header_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        self.store.header_bytes(height)
     }
     fn block_index(&self, height: u64) -> Result<Option<(usize, Vec<IndexEntry>)>> {
         self.store.block_index(height)

@@ -3,7 +3,6 @@ use proptest::prelude::*;
 use super::*;
 use crate::{
     bls::BlsSecretKey,
-    header::Header,
     header_v2::{chain_hash, data_root},
     validators::Validator,
 };
@@ -448,6 +447,43 @@ fn certificate_bytes_round_trip_and_every_other_length_is_rejected() {
 }
 
 #[test]
+fn the_longest_certified_header_is_bounded() {
+    assert_eq!(MAX_CERTIFIED_HEADER_LEN, 33_130);
+    let one = net(&[1]);
+    let b = block(&one, 3, 1);
+    let ch = CertifiedHeader {
+        certificate: certify(&one, &b, 0, &[0]),
+        block: b,
+    };
+    // k = 1 and one validator: 1 + 213 + 6 + 96 + 44 + 2 + 1 + 96.
+    assert_eq!(ch.to_bytes().len(), 459);
+    let reasons: Vec<&str> = [
+        CertificateError::WrongHeight {
+            certificate: 1,
+            header: 2,
+        },
+        CertificateError::InsufficientPower {
+            signed: 1,
+            total: 3,
+        },
+        CertificateError::BadSignature,
+        CertificateError::UnsupportedVersion(1),
+    ]
+    .iter()
+    .map(CertificateError::reason)
+    .collect();
+    assert_eq!(
+        reasons,
+        [
+            "wrong_height",
+            "insufficient_power",
+            "bad_signature",
+            "malformed"
+        ]
+    );
+}
+
+#[test]
 fn certified_header_bytes_and_verification() {
     let four = net(&[1, 1, 1, 1]);
     let b = block(&four, 5, 1);
@@ -484,18 +520,20 @@ fn certified_header_bytes_and_verification() {
             Err(CertificateError::UnsupportedVersion(v))
         );
     }
-    let v1 = Header {
-        chain_id: "devnet".into(),
-        height: 1,
-        parent_hash: [0; 32],
-        timestamp_ms: 1,
-        k: 1,
-        commitments: vec![[0xc0; 48]; 2],
-        blob_count: 0,
-    }
-    .sign(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]))
-    .expect("sign")
-    .to_bytes();
+    // A v1 (ed25519) storage form: `u32_be(len) ‖ encoding (version 1, ...) ‖ producer (32) ‖
+    // signature (64)`, as v1 nodes stored and gossiped headers. The signature is irrelevant here.
+    let mut enc = vec![1u8];
+    enc.extend_from_slice(&6u16.to_be_bytes());
+    enc.extend_from_slice(b"devnet");
+    enc.extend_from_slice(&1u64.to_be_bytes());
+    enc.extend_from_slice(&[0; 32]);
+    enc.extend_from_slice(&1u64.to_be_bytes());
+    enc.extend_from_slice(&1u16.to_be_bytes());
+    enc.extend_from_slice(&0u32.to_be_bytes());
+    enc.extend_from_slice(&[0xc0; 96]);
+    let mut v1 = (enc.len() as u32).to_be_bytes().to_vec();
+    v1.extend_from_slice(&enc);
+    v1.extend_from_slice(&[0x11; 96]);
     assert_eq!(
         CertifiedHeader::from_bytes(&v1),
         Err(CertificateError::UnsupportedVersion(0))

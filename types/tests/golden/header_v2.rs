@@ -6,7 +6,6 @@
 use da_types::{
     bls::BlsSecretKey,
     certificate::{Certificate, CertificateError, CertifiedHeader, SignerBitmap},
-    header::Header,
     header_v2::{
         chain_hash, data_root, data_root_proof, params_leaf, proposal_sign_bytes, vote_sign_bytes,
         BlockHeader, ConsensusHeader, HeaderV2Error, VoteKind,
@@ -16,7 +15,7 @@ use da_types::{
 };
 use serde_json::{json, Value};
 
-use super::{array, bytes, filler, hx, list, load, num, text, write_or_compare};
+use super::{array, bytes, filler, hx, list, load, num, text, v1_storage_bytes, write_or_compare};
 
 const FILE: &str = "header_v2.json";
 const CHAIN_ID: &str = "da-devnet-v2";
@@ -317,18 +316,7 @@ fn generated_invalid(keys: &[BlsSecretKey], set: &ValidatorSet, case: &Case) -> 
     let mut b = good_bytes.clone();
     b[0] = 1;
     out.push(("version_1", "first byte 1, not 2", b));
-    let v1 = Header {
-        chain_id: CHAIN_ID.into(),
-        height: 1,
-        parent_hash: [0; 32],
-        timestamp_ms: GENESIS_TIME_MS,
-        k: 1,
-        commitments: commitments("v1", 1),
-        blob_count: 0,
-    }
-    .sign(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]))
-    .expect("v1 header")
-    .to_bytes();
+    let v1 = v1_storage_bytes(CHAIN_ID, 1, GENESIS_TIME_MS, &commitments("v1", 1), [9; 32]);
     out.push((
         "v1_storage_bytes",
         "a v1 signed header (starts with its u32 length prefix, so with 0)",
