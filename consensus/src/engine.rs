@@ -128,6 +128,14 @@ pub struct Engine {
     address: Address,
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Engine {
     /// The latest decision (updated after it is committed).
     pub fn decisions(&self) -> watch::Receiver<Option<Decision>> {

@@ -91,6 +91,12 @@ pub struct NodeConfig {
     pub p2p_listen: Vec<String>,
     /// libp2p addresses dialled at start (`/ip4/…/tcp/…/p2p/<peer id>`).
     pub p2p_bootstrap: Vec<String>,
+    /// Validators: the consensus engine's listen address (`/ip4/127.0.0.1/tcp/PORT`). Set, the
+    /// validator decides blocks with the BFT engine (`specs/11-consensus.md`); unset, a
+    /// validator holding more than 2/3 of the power certifies alone (`SoloValidator`).
+    pub consensus_listen: Option<String>,
+    /// Validators: the other validators' consensus addresses.
+    pub consensus_peers: Vec<String>,
     /// Fault injection for tests and demos: the fraction of every extended square (one
     /// rectangle, `specs/09-p2p.md`) this node refuses to serve over libp2p. 0 = honest.
     pub fault_withhold: f64,
@@ -125,6 +131,8 @@ impl Default for NodeConfig {
             precompute: true,
             p2p_listen: Vec::new(),
             p2p_bootstrap: Vec::new(),
+            consensus_listen: None,
+            consensus_peers: Vec::new(),
             fault_withhold: 0.0,
             fault_withhold_heights: Vec::new(),
             fault_corrupt_proofs: false,

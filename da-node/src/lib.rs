@@ -13,6 +13,8 @@
 //!   [`producer::SoloValidator`]: a one-validator BFT chain) and the driver that decides when;
 //! - [`proposal`]: a proposal's body encoding, the proposer's commitments and the data rules a
 //!   validator checks before voting (no I/O);
+//! - [`validator`]: the node as the consensus engine's block layer (build, check, commit,
+//!   serve decided blocks to syncing validators);
 //! - [`sync`]: full-node sync over libp2p with repair of withheld cells;
 //! - [`follow`]: following one node over gRPC instead (`follow = URL`);
 //! - [`reader`]: reads for serving, off the async runtime;
@@ -56,6 +58,7 @@ pub mod store;
 pub mod sync;
 #[cfg(test)]
 mod testing;
+pub mod validator;
 
 pub use config::{NodeConfig, Role};
 pub use error::{NodeError, Result, StoreError};

@@ -129,6 +129,18 @@ impl Mempool {
         taken
     }
 
+    /// Drops pending blobs that a decided block included.
+    pub fn remove(&self, ids: &[BlobId]) {
+        let mut g = self.lock();
+        for id in ids {
+            if let Some(b) = g.blobs.remove(id) {
+                g.bytes -= b.data().len();
+            }
+        }
+        let Inner { order, blobs, .. } = &mut *g;
+        order.retain(|id| blobs.contains_key(id));
+    }
+
     /// Puts blobs back at the front (a block failed to be stored).
     pub fn restore(&self, blobs: Vec<Blob>) {
         let mut g = self.lock();

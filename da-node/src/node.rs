@@ -62,6 +62,8 @@ pub struct NodeHandle {
     validator: Option<BlsPublicKey>,
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The consensus engine, for a validator that decides with others.
+    engine: Option<da_consensus::Engine>,
 }
 
 impl NodeHandle {
@@ -117,6 +119,9 @@ impl NodeHandle {
 
     /// Stops every task and waits for them.
     pub async fn shutdown(mut self) {
+        if let Some(e) = self.engine.take() {
+            e.stop().await;
+        }
         self.cancel.cancel();
         for t in self.tasks.drain(..) {
             let _ = t.await;
@@ -239,10 +244,25 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         }
     }
     let metrics = Arc::new(Metrics::new());
-    let producer = validator_key
-        .map(|k| SoloValidator::new(k, trust.clone(), kzg.clone(), metrics.clone()))
-        .transpose()?;
-    let validator = producer.as_ref().map(SoloValidator::public_key);
+    // With a consensus address the engine decides (any share of the power); without, the key
+    // must certify alone (more than 2/3 of the power).
+    let (producer, bft_key) = match validator_key {
+        Some(k) if config.consensus_listen.is_some() => (None, Some(k)),
+        Some(k) => (
+            Some(SoloValidator::new(
+                k,
+                trust.clone(),
+                kzg.clone(),
+                metrics.clone(),
+            )?),
+            None,
+        ),
+        None => (None, None),
+    };
+    let validator = producer
+        .as_ref()
+        .map(SoloValidator::public_key)
+        .or_else(|| bft_key.as_ref().map(|k| k.public_key()));
     let chain = Arc::new(Chain::new(
         store.clone(),
         kzg.clone(),
@@ -298,6 +318,17 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         }
     }));
     let secret_key = key.to_bytes();
+    let mut engine = None;
+    if let Some(key) = bft_key {
+        // The BFT engine decides; the node is its block layer.
+        let app = Arc::new(crate::validator::NodeApp::new(
+            chain.clone(),
+            store.clone(),
+            mempool.clone(),
+            kzg.clone(),
+        ));
+        engine = Some(crate::validator::start_engine(app, &config, &dir, &trust, key).await?);
+    }
     match producer {
         Some(solo) => {
             let producer: Arc<dyn BlockProducer> = Arc::new(solo);
@@ -373,6 +404,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         validator,
         cancel,
         tasks,
+        engine,
     })
 }
 

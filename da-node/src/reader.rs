@@ -105,6 +105,20 @@ impl Reader {
         Ok(out)
     }
 
+    /// Every blob of `height` in square order (what a block's body holds), or `NotFound`.
+    pub fn blobs(&self, height: u64) -> Result<Vec<da_types::Blob>> {
+        let (k, index) = self.k_of(height)?;
+        index
+            .iter()
+            .map(|e| {
+                Ok(da_types::Blob::new(
+                    e.namespace,
+                    self.blob_bytes(height, k, e)?,
+                )?)
+            })
+            .collect()
+    }
+
     /// The completeness proof of `namespace` at `height` with the block's `k` and index, or
     /// `None` when the block is not stored.
     pub fn namespace_proof(

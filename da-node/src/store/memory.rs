@@ -36,6 +36,8 @@ struct State {
     keccaks: HashMap<[u8; 32], (u64, BlobId)>,
     /// Pending blobs by id bytes (the order RocksDB iterates them in).
     mempool: BTreeMap<[u8; 32], Blob>,
+    /// Commit signatures by height.
+    commits: BTreeMap<u64, Vec<u8>>,
     head: Option<u64>,
     lowest: Option<u64>,
 }
@@ -182,6 +184,15 @@ impl Store for MemoryStore {
         Ok(self.read().mempool.values().cloned().collect())
     }
 
+    fn put_commit(&self, height: u64, commit: &[u8]) -> Result<()> {
+        self.write().commits.insert(height, commit.to_vec());
+        Ok(())
+    }
+
+    fn commit(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.read().commits.get(&height).cloned())
+    }
+
     fn prune_below(&self, keep_from: u64) -> Result<usize> {
         let mut s = self.write();
         let Some(lowest) = s.lowest else {
@@ -204,6 +215,7 @@ impl Store for MemoryStore {
             }
         }
         s.headers = s.headers.split_off(&keep_from);
+        s.commits = s.commits.split_off(&keep_from);
         s.cells = s.cells.split_off(&(keep_from, 0, 0));
         s.proofs = s.proofs.split_off(&(keep_from, 0));
         s.lowest = Some(keep_from);

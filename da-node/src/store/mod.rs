@@ -90,6 +90,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn mempool_put(&self, blob: &Blob) -> Result<()>;
     /// Every persisted pending blob (after a restart), by id.
     fn mempool_all(&self) -> Result<Vec<Blob>>;
+    /// Records the consensus engine's commit signatures of a stored height (what value sync
+    /// serves to validators that fall behind); pruned with the height.
+    fn put_commit(&self, height: u64, commit: &[u8]) -> Result<()>;
+    /// The commit signatures of `height`, if recorded.
+    fn commit(&self, height: u64) -> Result<Option<Vec<u8>>>;
     /// Deletes every height below `keep_from` (one atomic step) and moves the lowest height up.
     /// Returns how many heights were dropped.
     fn prune_below(&self, keep_from: u64) -> Result<usize>;

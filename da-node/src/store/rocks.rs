@@ -49,6 +49,8 @@ const ALL_CFS: [&str; 7] = [
 /// Prefix of `keccak256(data) → height ‖ blob id` keys in the blobs CF (33 bytes, so they never
 /// collide with the 32-byte blob-id keys).
 const KECCAK_PREFIX: u8 = b'k';
+/// Suffix of a height's commit-signature record in the blocks CF.
+const COMMIT_PREFIX: u8 = b'c';
 const KEY_HEAD: &[u8] = b"head";
 /// Key of the format version in the meta CF.
 const KEY_FORMAT: &[u8] = b"format";
@@ -110,6 +112,14 @@ fn keccak_key(hash: &[u8; 32]) -> [u8; 33] {
 /// Key of a block's list of blob keccaks in the blocks CF (`h8 ‖ 'k'`, inside the height range).
 fn block_keccaks_key(height: u64) -> [u8; 9] {
     let mut k = [KECCAK_PREFIX; 9];
+    k[..8].copy_from_slice(&h8(height));
+    k
+}
+
+/// Key of a height's commit signatures in the blocks CF: `h8 ‖ 'c'` (pruned with the height's
+/// range).
+fn commit_key(height: u64) -> [u8; 9] {
+    let mut k = [COMMIT_PREFIX; 9];
     k[..8].copy_from_slice(&h8(height));
     k
 }
@@ -383,6 +393,16 @@ impl Store for RocksStore {
     }
 
     /// Deletes every height below `keep_from` (one batch) and moves the lowest height up.
+    fn put_commit(&self, height: u64, commit: &[u8]) -> Result<()> {
+        self.db
+            .put_cf(self.cf(CF_BLOCKS)?, commit_key(height), commit)?;
+        Ok(())
+    }
+
+    fn commit(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        self.get(CF_BLOCKS, &commit_key(height))
+    }
+
     fn prune_below(&self, keep_from: u64) -> Result<usize> {
         let Some(lowest) = self.lowest()? else {
             return Ok(0);

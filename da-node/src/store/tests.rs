@@ -200,6 +200,25 @@ pub(super) fn mempool_persists_until_included<S: Store>(make: impl Fn() -> S) {
     assert_eq!(left, vec![b.id()]);
 }
 
+/// Commit signatures are stored per height, read back, and pruned with their height.
+pub(super) fn commits_are_kept_and_pruned_with_their_height<S: Store>(make: impl Fn() -> S) {
+    let store = make();
+    for h in 1..=3 {
+        store
+            .put_block(&block(h, &[blob(&[b'c', h as u8], &[h as u8; 10])]).0)
+            .expect("put");
+        store.put_commit(h, &[h as u8; 7]).expect("commit");
+    }
+    assert_eq!(store.commit(2).expect("read"), Some(vec![2; 7]));
+    assert_eq!(store.commit(9).expect("read"), None);
+    store.prune_below(3).expect("prune");
+    assert_eq!(store.commit(1).expect("read"), None);
+    assert_eq!(store.commit(2).expect("read"), None);
+    assert_eq!(store.commit(3).expect("read"), Some(vec![3; 7]));
+    // The block record of a kept height is untouched by its commit record.
+    assert!(store.block_index(3).expect("read").is_some());
+}
+
 /// Instantiates the suite for one backend: `store_suite!(name, || make_store())`.
 macro_rules! store_suite {
     ($name:ident, $make:expr) => {
@@ -224,6 +243,11 @@ macro_rules! store_suite {
             #[test]
             fn mempool_persists_until_included() {
                 super::mempool_persists_until_included($make);
+            }
+
+            #[test]
+            fn commits_are_kept_and_pruned_with_their_height() {
+                super::commits_are_kept_and_pruned_with_their_height($make);
             }
         }
     };
@@ -288,6 +312,12 @@ impl Store for TempRocks {
     }
     fn mempool_all(&self) -> Result<Vec<Blob>> {
         self.store.mempool_all()
+    }
+    fn put_commit(&self, height: u64, commit: &[u8]) -> Result<()> {
+        self.store.put_commit(height, commit)
+    }
+    fn commit(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        self.store.commit(height)
     }
     fn prune_below(&self, keep_from: u64) -> Result<usize> {
         self.store.prune_below(keep_from)

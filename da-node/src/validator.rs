@@ -1,0 +1,331 @@
+//! The node as the consensus engine's block layer: [`NodeApp`] implements
+//! [`da_consensus::Application`] over the node's chain, store and mempool
+//! (`specs/11-consensus.md`).
+//!
+//! - `build`: takes blobs from the mempool that fit `max_square_k`, lays them out and computes
+//!   the `2k` commitments only ([`crate::proposal::propose`]); the blobs are held for the round
+//!   and go back to the mempool if another block is decided.
+//! - `check`: the data rules ([`crate::proposal::check`]) with "already included" answered by
+//!   the store and fresh local randomness for the commitment check.
+//! - `commit`: proves the decided square, imports it through [`Chain::import`] with its
+//!   certificate (the one import path), stores the engine's commit signatures for value sync,
+//!   and drops the included blobs from the mempool.
+//! - `decided`: a stored height's header, blobs and commit signatures, for validators that sync.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use da_consensus::{AppError, Application, BlockData, DecidedBlock, Rejection, Tip};
+use da_kzg::{KzgProver, ProofStrategy};
+use da_types::{
+    header_v2::BlockHeader, Blob, BlobId, Certificate, CertifiedHeader, OriginalSquare,
+};
+use tracing::{info, warn};
+
+use crate::{
+    chain::{Chain, VerifiedBlock},
+    mempool::Mempool,
+    proposal,
+    store::Store,
+};
+
+/// A square this node proposed or checked, kept until its height is decided.
+struct Held {
+    height: u64,
+    blobs: Vec<Blob>,
+    square: OriginalSquare,
+    /// This node took the blobs out of its mempool to propose them.
+    ours: bool,
+}
+
+/// The node's side of consensus.
+pub struct NodeApp {
+    chain: Arc<Chain>,
+    store: Arc<dyn Store>,
+    mempool: Arc<Mempool>,
+    kzg: Arc<KzgProver>,
+    /// Squares by `data_root` (a decided header names its data by it).
+    held: Mutex<HashMap<[u8; 32], Held>>,
+}
+
+fn app_err(e: impl std::fmt::Display) -> AppError {
+    AppError(e.to_string())
+}
+
+impl NodeApp {
+    /// The block layer over `chain` (and its store) and `mempool`.
+    pub fn new(
+        chain: Arc<Chain>,
+        store: Arc<dyn Store>,
+        mempool: Arc<Mempool>,
+        kzg: Arc<KzgProver>,
+    ) -> Self {
+        Self {
+            chain,
+            store,
+            mempool,
+            kzg,
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Held>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets squares of heights up to `height`; blobs this node took for a block that was
+    /// not decided go back to the mempool unless they were included.
+    fn release_up_to(&self, height: u64, included: &[BlobId]) {
+        let mut back = Vec::new();
+        self.held().retain(|_, h| {
+            if h.height > height {
+                return true;
+            }
+            if h.ours {
+                back.extend(
+                    h.blobs
+                        .iter()
+                        .filter(|b| !included.contains(&b.id()))
+                        .cloned(),
+                );
+            }
+            false
+        });
+        if !back.is_empty() {
+            self.mempool.restore(back);
+        }
+    }
+}
+
+#[async_trait]
+impl Application for NodeApp {
+    async fn tip(&self) -> Result<Tip, AppError> {
+        let chain = self.chain.clone();
+        tokio::task::spawn_blocking(move || {
+            let trust = chain.trust();
+            match chain.head().map_err(app_err)? {
+                None => Ok(Tip {
+                    height: 0,
+                    id: [0; 32],
+                    timestamp_ms: trust.genesis_time_ms(),
+                }),
+                Some(h) => {
+                    let header = chain
+                        .header(h)
+                        .map_err(app_err)?
+                        .ok_or_else(|| AppError(format!("head {h} has no header")))?;
+                    Ok(Tip {
+                        height: h,
+                        id: header.id(),
+                        timestamp_ms: header.block.header.timestamp_ms,
+                    })
+                }
+            }
+        })
+        .await
+        .map_err(app_err)?
+    }
+
+    async fn history_min(&self) -> u64 {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.lowest().ok().flatten().unwrap_or(1))
+            .await
+            .unwrap_or(1)
+    }
+
+    async fn build(&self, height: u64, max_k: u16) -> Result<BlockData, AppError> {
+        // The mempool cuts squares of at most the node's `max_square_k`, which the node's
+        // configuration keeps within the genesis bound the engine passes as `max_k`.
+        let _ = max_k;
+        let blobs = self.mempool.take_for_block();
+        let kzg = self.kzg.clone();
+        let (blobs, built) = tokio::task::spawn_blocking(move || {
+            let r = proposal::propose(&kzg, &blobs);
+            (blobs, r)
+        })
+        .await
+        .map_err(app_err)?;
+        let data = match built {
+            Ok(d) => d,
+            Err(e) => {
+                self.mempool.restore(blobs);
+                return Err(AppError(e.to_string()));
+            }
+        };
+        let k = data.square.k() as u16;
+        let blob_count = data.square.index().len() as u32;
+        let root = da_types::header_v2::data_root(k, blob_count, &data.commitments);
+        let out = BlockData {
+            k,
+            blob_count,
+            commitments: data.commitments,
+            body: Bytes::from(data.body),
+        };
+        self.held().insert(
+            root,
+            Held {
+                height,
+                blobs,
+                square: data.square,
+                ours: true,
+            },
+        );
+        Ok(out)
+    }
+
+    async fn check(&self, header: &BlockHeader, body: &Bytes) -> Result<(), Rejection> {
+        let (kzg, store) = (self.kzg.clone(), self.store.clone());
+        let (h, b) = (header.clone(), body.clone());
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        let (blobs, square) = tokio::task::spawn_blocking(move || {
+            proposal::check(
+                &kzg,
+                &h,
+                &b,
+                |id| store.blob_height(id).ok().flatten().is_some(),
+                &seed,
+            )
+        })
+        .await
+        .map_err(|e| Rejection::new("local", e.to_string()))??;
+        self.held().entry(header.header.data_root).or_insert(Held {
+            height: header.header.height,
+            blobs,
+            square,
+            ours: false,
+        });
+        Ok(())
+    }
+
+    async fn commit(&self, block: DecidedBlock, certificate: Certificate) -> Result<(), AppError> {
+        let height = block.header.header.height;
+        let root = block.header.header.data_root;
+        let held = self.held().remove(&root);
+        let (blobs, square) = match held {
+            Some(h) => (h.blobs, h.square),
+            None => {
+                // Decided without this node holding it (synced): rebuild from the body.
+                let blobs = proposal::decode_body(&block.body).map_err(app_err)?;
+                let square = da_types::SquareLayout::build(&blobs).map_err(app_err)?;
+                (blobs, square)
+            }
+        };
+        let included: Vec<BlobId> = blobs.iter().map(Blob::id).collect();
+        let header = CertifiedHeader {
+            block: block.header,
+            certificate,
+        };
+        let (chain, kzg, store) = (self.chain.clone(), self.kzg.clone(), self.store.clone());
+        let commit = block.commit;
+        let t = std::time::Instant::now();
+        tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+            let full = kzg
+                .commit_square(&square)
+                .and_then(|c| c.prove(&kzg, ProofStrategy::Linear))
+                .map_err(app_err)?;
+            chain
+                .import(header, VerifiedBlock::from_square(&full))
+                .map_err(app_err)?;
+            store.put_commit(height, &commit).map_err(app_err)?;
+            Ok(())
+        })
+        .await
+        .map_err(app_err)??;
+        self.mempool.remove(&included);
+        self.release_up_to(height, &included);
+        info!(
+            height,
+            ms = t.elapsed().as_millis() as u64,
+            "decided block stored"
+        );
+        Ok(())
+    }
+
+    async fn decided(&self, height: u64) -> Result<Option<DecidedBlock>, AppError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || -> Result<Option<DecidedBlock>, AppError> {
+            let Some(header) = store.header(height).map_err(app_err)? else {
+                return Ok(None);
+            };
+            let Some(commit) = store.commit(height).map_err(app_err)? else {
+                warn!(
+                    height,
+                    "no commit signatures stored: cannot serve it to syncing validators"
+                );
+                return Ok(None);
+            };
+            let blobs = crate::reader::Reader::new(store.clone())
+                .blobs(height)
+                .map_err(app_err)?;
+            Ok(Some(DecidedBlock {
+                header: header.block,
+                body: Bytes::from(proposal::encode_body(&blobs)),
+                commit: Bytes::from(commit),
+            }))
+        })
+        .await
+        .map_err(app_err)?
+    }
+}
+
+/// Starts the consensus engine for the validator holding `key`, with its WAL under
+/// `<data dir>/consensus`.
+pub async fn start_engine(
+    app: Arc<NodeApp>,
+    config: &crate::config::NodeConfig,
+    dir: &std::path::Path,
+    trust: &da_types::Trust,
+    key: da_types::BlsSecretKey,
+) -> crate::error::Result<da_consensus::Engine> {
+    use crate::error::NodeError;
+    use sha2::{Digest, Sha256};
+
+    let parse = |a: &str| {
+        a.parse()
+            .map_err(|e| NodeError::Startup(format!("consensus address {a:?}: {e}")))
+    };
+    let listen = config
+        .consensus_listen
+        .as_deref()
+        .ok_or_else(|| NodeError::Startup("consensus_listen is not set".into()))
+        .and_then(parse)?;
+    let peers = config
+        .consensus_peers
+        .iter()
+        .map(|a| parse(a))
+        .collect::<crate::error::Result<Vec<_>>>()?;
+    let mut seed = Sha256::new();
+    seed.update(b"da/consensus-network-key/v1");
+    seed.update(key.to_bytes());
+    let params = da_consensus::Params {
+        chain: trust.chain(),
+        validators: trust.set().clone(),
+        max_square_k: trust
+            .max_square_k()
+            .min(u16::try_from(config.max_square_k).unwrap_or(u16::MAX)),
+        genesis_time_ms: trust.genesis_time_ms(),
+        block_time: config.block_time(),
+        timeouts: Default::default(),
+    };
+    let cfg = da_consensus::EngineConfig {
+        moniker: dir
+            .file_name()
+            .map_or_else(|| "validator".into(), |n| n.to_string_lossy().into_owned()),
+        home: dir.join("consensus"),
+        listen,
+        peers,
+        network_seed: seed.finalize().into(),
+    };
+    da_consensus::start(
+        app,
+        params,
+        Some(key),
+        cfg,
+        da_consensus::ConsensusMetrics::default(),
+    )
+    .await
+    .map_err(|e| NodeError::Startup(e.to_string()))
+}
