@@ -1,0 +1,118 @@
+//! Validators deciding blocks with the BFT engine: real nodes (RocksDB stores, gRPC, libp2p,
+//! the engine's own network) on 127.0.0.1. Four validators decide the same chain of real
+//! squares with certificates of more than 2/3 of the power; a blob submitted to one validator
+//! is included; a full node follows them over libp2p and verifies every certificate.
+
+use std::time::Duration;
+
+use da_client::{ClientConfig, DaClient};
+use da_node::{genesis::write_validator_key, NodeConfig, NodeHandle};
+use da_testkit::{gen, wait, Cluster};
+use da_types::{BlsSecretKey, Genesis, GenesisValidator};
+
+const CHAIN: &str = "bft-test";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn consensus_addr(port: u16) -> String {
+    format!("/ip4/127.0.0.1/tcp/{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_decide_one_chain_and_a_full_node_follows() {
+    let keys: Vec<BlsSecretKey> = (0..4)
+        .map(|_| BlsSecretKey::generate(&mut rand::rngs::OsRng))
+        .collect();
+    let genesis = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 1,
+        validators: keys.iter().map(|k| GenesisValidator::new(k, 1)).collect(),
+        max_square_k: 8,
+    };
+    let cluster = Cluster::with_genesis(genesis, keys[0].clone());
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let mut validators: Vec<NodeHandle> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let dir = cluster.dir();
+        write_validator_key(&dir.join("validator_key"), key).expect("validator key");
+        let config = NodeConfig {
+            genesis: Some(cluster.genesis_path()),
+            max_square_k: 8,
+            max_blob_bytes: 400_000,
+            block_time_ms: 500,
+            consensus_listen: Some(consensus_addr(ports[i])),
+            consensus_peers: (0..4)
+                .filter(|j| *j != i)
+                .map(|j| consensus_addr(ports[j]))
+                .collect(),
+            ..da_testkit::cluster::node_config(CHAIN, &dir)
+        };
+        validators.push(cluster.start(config).await);
+    }
+    let full = cluster.full(&validators[0]).await;
+
+    // A blob submitted to validator 0 is included once it proposes.
+    let client = DaClient::new(ClientConfig::new(format!(
+        "http://{}",
+        validators[0].grpc_addr
+    )))
+    .expect("client");
+    let ns = gen::namespace(b"bft");
+    let blob = gen::bytes(7, 100_000);
+    let submitted = tokio::time::timeout(
+        Duration::from_secs(120),
+        client.submit(&[(ns, blob.clone())], true),
+    )
+    .await
+    .expect("included within 120 s")
+    .expect("submit");
+    let included_at = submitted.heights[0].expect("an inclusion height");
+
+    let target = included_at.max(4) + 1;
+    for v in &validators {
+        wait::until(
+            &format!("validator at height {target}"),
+            Duration::from_secs(120),
+            || (wait::head(v) >= target).then_some(()),
+        )
+        .await;
+    }
+    wait::until(
+        &format!("full node at height {target}"),
+        Duration::from_secs(120),
+        || (wait::head(&full) >= target).then_some(()),
+    )
+    .await;
+
+    // One chain everywhere, every header certified by more than 2/3 of the set.
+    let trust = cluster.trust();
+    for h in 1..=target {
+        let first = validators[0]
+            .store()
+            .header(h)
+            .expect("read")
+            .expect("stored");
+        let power = trust.verify(&first).expect("a valid certificate");
+        assert!(trust.set().has_quorum(power));
+        for (i, v) in validators.iter().enumerate().skip(1) {
+            let other = v.store().header(h).expect("read").expect("stored");
+            assert_eq!(other.id(), first.id(), "validator {i} differs at {h}");
+        }
+        let followed = full.store().header(h).expect("read").expect("stored");
+        assert_eq!(followed.id(), first.id(), "full node differs at {h}");
+    }
+    // The blob is stored at every validator at the same height.
+    let id = da_types::Blob::new(ns, blob).expect("blob").id();
+    for v in &validators {
+        assert_eq!(v.store().blob_height(&id).expect("read"), Some(included_at));
+    }
+    full.shutdown().await;
+    for v in validators {
+        v.shutdown().await;
+    }
+}
