@@ -139,6 +139,13 @@ struct RunArgs {
     /// certificates the node accepts.
     #[arg(long, env = "DA_NODE_GENESIS", value_name = "PATH")]
     genesis: Option<PathBuf>,
+    /// Validator: decide blocks with the other validators (BFT engine) listening here
+    /// (`/ip4/127.0.0.1/tcp/PORT`); without it a validator must hold over 2/3 of the power.
+    #[arg(long, env = "DA_NODE_CONSENSUS_LISTEN", value_name = "MULTIADDR")]
+    consensus_listen: Option<String>,
+    /// Validator: another validator's consensus address (repeat for each).
+    #[arg(long = "consensus-peer", value_name = "MULTIADDR")]
+    consensus_peers: Vec<String>,
 }
 
 fn init_logging(format: LogFormat) {
@@ -208,6 +215,12 @@ fn merged_config(a: RunArgs) -> Result<NodeConfig, ConfigError> {
     }
     if a.genesis.is_some() {
         c.genesis = a.genesis;
+    }
+    if a.consensus_listen.is_some() {
+        c.consensus_listen = a.consensus_listen;
+    }
+    if !a.consensus_peers.is_empty() {
+        c.consensus_peers = a.consensus_peers;
     }
     c.validate()?;
     Ok(c)

@@ -293,6 +293,10 @@ precompute = true
 # libp2p: listen addresses (empty = no p2p) and peers to dial at start.
 p2p_listen = []
 p2p_bootstrap = []
+# Validators deciding with others (BFT, specs/11-consensus.md): this validator's consensus
+# address and the other validators'. Unset, a validator must hold over 2/3 of the power alone.
+# consensus_listen = "/ip4/127.0.0.1/tcp/26670"
+consensus_peers = []
 # Fault injection for demos and tests (never on a real node): withhold this fraction of every
 # square over libp2p (at the listed heights; empty = all), and/or serve corrupted proofs.
 fault_withhold = 0.0
