@@ -65,7 +65,7 @@ enum Command {
         max_square_k: u16,
     },
     /// Runs a producer or a full node.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Runs a local devnet: a producer, a full node and a posting adapter on 127.0.0.1.
     Devnet {
         /// Root data dir (default ~/.da-node/devnet).
@@ -350,7 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             max_square_k,
         } => init(data_dir, chain_id, genesis, max_square_k)?,
         Command::Run(args) => {
-            let config = merged_config(args)?;
+            let config = merged_config(*args)?;
             let node = da_node::start(config).await?;
             info!(grpc = %node.grpc_addr, metrics = %node.metrics_addr, "running; Ctrl-C to stop");
             wait_for_ctrl_c().await;
