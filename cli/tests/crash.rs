@@ -1,8 +1,11 @@
 //! Kill the node process (SIGKILL) during heavy submission, restart it, and check that no
 //! acknowledged (included) blob is lost and no stored block is torn. Seeded, several rounds.
 
+mod common;
+
+use common::{free_port, init};
+
 use std::{
-    net::TcpListener,
     path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -17,28 +20,6 @@ use da_testkit::{
 };
 use da_types::CertifiedHeader;
 use rand::{Rng, SeedableRng};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// `da-node init`: the validator key and the one-validator genesis of chain `crash`.
-fn init(dir: &Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_da-node"))
-        .args(["init", "--chain-id", "crash", "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run da-node init");
-    assert!(
-        out.status.success(),
-        "init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn spawn(dir: &Path, port: u16) -> Child {
     std::fs::write(
@@ -100,7 +81,7 @@ async fn killed_mid_submission_restarts_without_loss_or_torn_blocks() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let dir = tempfile::tempdir().expect("tmp");
         let port = free_port();
-        init(dir.path());
+        init(dir.path(), "crash");
         let trust =
             da_node::genesis::read_trust(&dir.path().join("genesis.json")).expect("genesis");
         let mut child = spawn(dir.path(), port);

@@ -2,9 +2,12 @@
 //! with SIGKILL: the other three (75% of the power) go on; restarted on its data dir (store and
 //! consensus WAL), it catches up and holds the same chain. Every header is certified.
 
+mod common;
+
+use common::{free_port, init};
+
 use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -14,28 +17,6 @@ use da_node::genesis::{read_validator_key, write_genesis};
 use da_types::{Genesis, GenesisValidator, Trust};
 
 const CHAIN: &str = "bft-kill";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// `da-node init` in `dir`: its validator key (and a one-validator genesis, replaced below).
-fn init(dir: &Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_da-node"))
-        .args(["init", "--chain-id", CHAIN, "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run da-node init");
-    assert!(
-        out.status.success(),
-        "init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 struct Validator {
     dir: PathBuf,
@@ -102,7 +83,7 @@ async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain
     let root = tempfile::tempdir().expect("tmp");
     let dirs: Vec<PathBuf> = (0..4).map(|i| root.path().join(format!("v{i}"))).collect();
     for d in &dirs {
-        init(d);
+        init(d, CHAIN);
     }
     let genesis = Genesis {
         chain_id: CHAIN.into(),
