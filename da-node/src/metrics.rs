@@ -54,6 +54,9 @@ pub struct Metrics {
     pub storage_bytes: Gauge,
     /// RPC errors by method and gRPC code.
     pub rpc_errors: Family<Vec<(String, String)>, Counter>,
+    /// Blocks a validator stored after a decision, by where their proofs came from
+    /// (`proofs` = `proved` here or `fetched` from the validator that proved them).
+    pub decided_blocks: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -83,6 +86,7 @@ impl Metrics {
             submit_latency: Histogram::new(exponential_buckets(0.0005, 2.0, 18)),
             storage_bytes: Gauge::default(),
             rpc_errors: Family::default(),
+            decided_blocks: Family::default(),
             registry: Registry::default(),
             network: DroppedEventsCollector::default(),
         };
@@ -156,6 +160,13 @@ impl Metrics {
             "RPC errors by method and code",
             m.rpc_errors.clone(),
         );
+        registry.register(
+            "decided_blocks",
+            "Blocks a validator stored after a decision, by where their cell proofs came from: \
+             proved here (its own proposals, or a proposer that did not serve them) or fetched \
+             and verified",
+            m.decided_blocks.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -179,6 +190,20 @@ impl Metrics {
         self.headers_rejected
             .get_or_create(&vec![("reason".into(), reason.into())])
             .inc();
+    }
+
+    /// Counts one decided block stored with proofs `how` (`proved` or `fetched`).
+    pub fn decided_block(&self, how: &str) {
+        self.decided_blocks
+            .get_or_create(&vec![("proofs".into(), how.into())])
+            .inc();
+    }
+
+    /// Blocks stored after a decision with proofs `how` (`proved` or `fetched`).
+    pub fn decided_blocks(&self, how: &str) -> u64 {
+        self.decided_blocks
+            .get_or_create(&vec![("proofs".into(), how.into())])
+            .get()
     }
 
     /// The text exposition.

@@ -318,24 +318,13 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         }
     }));
     let secret_key = key.to_bytes();
-    let mut engine = None;
-    if let Some(key) = bft_key {
-        // The BFT engine decides; the node is its block layer.
-        let app = Arc::new(crate::validator::NodeApp::new(
-            chain.clone(),
-            store.clone(),
-            mempool.clone(),
-            kzg.clone(),
-        ));
-        engine = Some(crate::validator::start_engine(app, &config, &dir, &trust, key).await?);
-    }
     match producer {
         Some(solo) => {
             let producer: Arc<dyn BlockProducer> = Arc::new(solo);
             let driver = Driver {
                 producer,
                 chain: chain.clone(),
-                mempool,
+                mempool: mempool.clone(),
                 wake,
                 block_time: config.block_time(),
                 metrics: metrics.clone(),
@@ -360,10 +349,12 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     if !config.archival {
         tasks.push(tokio::spawn(pruner.clone().run(cancel.clone())));
     }
+    let mut serving = None;
     let p2p = if config.p2p_listen.is_empty() {
         None
     } else {
         let peers = ServingPeers::default();
+        serving = Some(peers.clone());
         let syncing = config.role == Role::Full && config.follow.is_none();
         let (gossip_tx, gossip_rx) = mpsc::channel(GOSSIP_BUFFER);
         let parts = P2pParts {
@@ -390,6 +381,27 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         }
         Some(client)
     };
+    let mut engine = None;
+    if let Some(key) = bft_key {
+        // The BFT engine decides; the node is its block layer. With libp2p it proves only the
+        // blocks it proposed and takes the others' proven rows from its peers.
+        let mut app = crate::validator::NodeApp::new(
+            chain.clone(),
+            store.clone(),
+            mempool.clone(),
+            kzg.clone(),
+        );
+        let index = trust.set().index_of(&key.public_key());
+        if let (Some(client), Some(peers), Some(index)) = (&p2p, serving, index) {
+            let fetcher = crate::sync::RowFetcher::new(client.clone(), kzg.clone());
+            app = app.with_proven_rows(
+                u32::try_from(index).map_err(|e| NodeError::Internal(e.to_string()))?,
+                crate::validator::ProvenRows::new(fetcher, peers),
+            );
+        }
+        let app = Arc::new(app);
+        engine = Some(crate::validator::start_engine(app, &config, &dir, &trust, key).await?);
+    }
     info!(%grpc_addr, %metrics_addr, "node listening");
     Ok(NodeHandle {
         grpc_addr,

@@ -75,7 +75,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// A small pool of threads at a lower OS priority that runs the sync's CPU work: row batch
 /// verification, header checks and repair. The threads end when the pool is dropped.
-struct Background {
+pub(crate) struct Background {
     jobs: mpsc::Sender<Job>,
 }
 
@@ -176,6 +176,20 @@ impl<P: Clone + Eq + std::hash::Hash> BlockFetch<P> {
                 })
                 .collect(),
             inflight: 0,
+        }
+    }
+
+    /// Rows of which no cell has arrived yet.
+    pub fn rows_without_cells(&self) -> usize {
+        self.rows.iter().filter(|r| r.count == 0).count()
+    }
+
+    /// Starts another pass over the incomplete rows with `peers` (the verified cells are kept):
+    /// for a block that peers did not hold yet when first asked.
+    pub fn retry(&mut self, peers: Vec<P>) {
+        self.peers = peers;
+        for row in &mut self.rows {
+            row.tried.clear();
         }
     }
 
@@ -440,13 +454,57 @@ impl Syncer {
             return Err(NodeError::Unavailable("no serving peer connected".into()));
         }
         let mut plan = BlockFetch::new(2 * k, peers);
-        let mut cells: HashMap<CellIndex, VerifiedCell> = HashMap::new();
+        let mut cells = HashMap::new();
+        let fetcher = RowFetcher {
+            client: self.client.clone(),
+            kzg: self.chain.kzg().clone(),
+            pool: self.pool.clone(),
+        };
+        let outcome = fetcher
+            .fetch(height, &commitments, &mut plan, &mut cells)
+            .await;
+        let (chain, metrics) = (self.chain.clone(), self.metrics.clone());
+        self.pool
+            .run(move || store_fetched(&chain, &metrics, header, &commitments, cells, outcome))
+            .await?
+    }
+}
+
+/// Fetches and verifies rows of one block over libp2p: the sync's loop, shared with a validator
+/// that takes a decided block's proven rows from the validator that proved them.
+#[derive(Clone)]
+pub(crate) struct RowFetcher {
+    pub(crate) client: NetworkClient,
+    pub(crate) kzg: Arc<da_kzg::KzgProver>,
+    pub(crate) pool: Arc<Background>,
+}
+
+impl RowFetcher {
+    /// A fetcher whose verification runs on its own low-priority pool.
+    pub(crate) fn new(client: NetworkClient, kzg: Arc<da_kzg::KzgProver>) -> Self {
+        Self {
+            client,
+            kzg,
+            pool: Arc::new(Background::new(verify_threads())),
+        }
+    }
+
+    /// Runs `plan` until it has an outcome: rows asked of its peers, at most
+    /// [`MAX_ROWS_IN_FLIGHT`] at a time, each answer verified against `commitments` in one batch
+    /// and its cells added to `cells`. A peer whose answer fails verification is reported.
+    pub(crate) async fn fetch(
+        &self,
+        height: u64,
+        commitments: &Arc<Vec<Commitment>>,
+        plan: &mut BlockFetch<PeerId>,
+        cells: &mut HashMap<CellIndex, VerifiedCell>,
+    ) -> FetchOutcome {
         let mut inflight = FuturesUnordered::new();
-        let outcome = loop {
+        loop {
             for (row, peer) in plan.next_requests(MAX_ROWS_IN_FLIGHT) {
                 let (client, kzg, commitments, pool) = (
                     self.client.clone(),
-                    self.chain.kzg().clone(),
+                    self.kzg.clone(),
                     commitments.clone(),
                     self.pool.clone(),
                 );
@@ -456,10 +514,10 @@ impl Syncer {
                 });
             }
             if let Some(o) = plan.outcome() {
-                break o;
+                return o;
             }
             let Some((row, peer, got)) = inflight.next().await else {
-                break plan
+                return plan
                     .outcome()
                     .unwrap_or(FetchOutcome::Partial { missing: 0 });
             };
@@ -472,19 +530,33 @@ impl Syncer {
                     cols
                 }
                 RowAnswer::Invalid(why) => {
-                    warn!(%peer, height, row, "sync: invalid row: {why}");
+                    warn!(%peer, height, row, "invalid row from a peer: {why}");
                     let _ = self.client.report(peer, Offence::InvalidData).await;
                     Vec::new()
                 }
                 RowAnswer::Failed => Vec::new(),
             };
             plan.on_answer(row, &cols);
-        };
-        let (chain, metrics) = (self.chain.clone(), self.metrics.clone());
-        self.pool
-            .run(move || store_fetched(&chain, &metrics, header, &commitments, cells, outcome))
-            .await?
+        }
     }
+}
+
+/// A complete fetched block's cells in row-major order (`None` when one is missing).
+pub(crate) fn ordered_cells(
+    k: usize,
+    cells: &mut HashMap<CellIndex, VerifiedCell>,
+) -> Option<Vec<VerifiedCell>> {
+    let mut ordered = Vec::with_capacity(2 * k * CELLS_PER_ROW);
+    for r in 0..2 * k {
+        for c in 0..CELLS_PER_ROW {
+            let at = CellIndex {
+                row: r as u32,
+                col: c as u32,
+            };
+            ordered.push(cells.remove(&at)?);
+        }
+    }
+    Some(ordered)
 }
 
 enum RowAnswer {
@@ -558,19 +630,8 @@ fn store_fetched(
     let height = header.height();
     let k = usize::from(header.block.k);
     if outcome == FetchOutcome::Complete && cells.len() == 2 * k * CELLS_PER_ROW {
-        let mut ordered = Vec::with_capacity(2 * k * CELLS_PER_ROW);
-        for r in 0..2 * k {
-            for c in 0..CELLS_PER_ROW {
-                let at = CellIndex {
-                    row: r as u32,
-                    col: c as u32,
-                };
-                let v = cells
-                    .remove(&at)
-                    .ok_or_else(|| NodeError::Internal(format!("cell ({r}, {c}) lost")))?;
-                ordered.push(v);
-            }
-        }
+        let ordered = ordered_cells(k, &mut cells)
+            .ok_or_else(|| NodeError::Internal(format!("block {height}: a cell was lost")))?;
         chain.import(header, VerifiedBlock::from_verified_cells(k, ordered))?;
         return Ok(());
     }
@@ -643,6 +704,30 @@ mod tests {
         }
         assert_eq!(f.outcome(), Some(FetchOutcome::Partial { missing: 10 }));
         assert!(f.next_requests(8).is_empty());
+    }
+
+    #[test]
+    fn a_retry_asks_only_incomplete_rows_again_of_the_new_peers() {
+        let mut f = BlockFetch::new(2, vec!["a"]);
+        let first = f.next_requests(8);
+        assert_eq!(first, vec![(0, "a"), (1, "a")]);
+        f.on_answer(0, &all_cols());
+        f.on_answer(1, &[]);
+        assert_eq!(
+            f.outcome(),
+            Some(FetchOutcome::Partial {
+                missing: CELLS_PER_ROW
+            })
+        );
+        assert_eq!(f.rows_without_cells(), 1);
+        f.retry(vec!["a", "b"]);
+        assert_eq!(f.outcome(), None);
+        // Row 0 is complete and never asked again; row 1 goes to each peer once more.
+        let again = f.next_requests(8);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].0, 1);
+        f.on_answer(1, &all_cols());
+        assert_eq!(f.outcome(), Some(FetchOutcome::Complete));
     }
 
     #[test]

@@ -7,29 +7,86 @@
 //!   and go back to the mempool if another block is decided.
 //! - `check`: the data rules ([`crate::proposal::check`]) with "already included" answered by
 //!   the store and fresh local randomness for the commitment check.
-//! - `commit`: proves the decided square, imports it through [`Chain::import`] with its
-//!   certificate (the one import path), stores the engine's commit signatures for value sync,
-//!   and drops the included blobs from the mempool.
+//! - `commit`: the decided block's proposer proves the square; every other validator takes its
+//!   proven rows over libp2p (each row's cells verified in one batch against the decided
+//!   commitments) and proves the square itself only when no peer serves them within
+//!   [`PROVEN_ROWS_WAIT`] (a proposer that crashed after the decision) or a peer serves bad ones.
+//!   The block is imported through [`Chain::import`] with its certificate (the one import
+//!   path), the engine's commit signatures are stored for value sync, and the included blobs
+//!   leave the mempool.
 //! - `decided`: a stored height's header, blobs and commit signatures, for validators that sync.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use da_consensus::{AppError, Application, BlockData, DecidedBlock, Rejection, Tip};
-use da_kzg::{KzgProver, ProofStrategy};
+use da_kzg::{Commitment, KzgProver, ProofStrategy, VerifiedCell};
 use da_types::{
     header_v2::BlockHeader, Blob, BlobId, Certificate, CertifiedHeader, OriginalSquare,
 };
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     chain::{Chain, VerifiedBlock},
     mempool::Mempool,
+    p2p::ServingPeers,
     proposal,
     store::Store,
+    sync::{ordered_cells, BlockFetch, FetchOutcome, RowFetcher},
 };
+
+/// How long a validator that did not propose a decided block waits for its proven rows from
+/// peers before it proves the square itself.
+pub const PROVEN_ROWS_WAIT: Duration = Duration::from_secs(5);
+/// Pause between passes over the peers while the proposer is still proving.
+const PROVEN_ROWS_POLL: Duration = Duration::from_millis(100);
+
+/// Where a validator takes the proven rows of blocks it did not propose: its libp2p peers.
+pub struct ProvenRows {
+    fetcher: RowFetcher,
+    peers: ServingPeers,
+}
+
+impl ProvenRows {
+    /// Rows from the serving `peers` of the node's network.
+    pub(crate) fn new(fetcher: RowFetcher, peers: ServingPeers) -> Self {
+        Self { fetcher, peers }
+    }
+
+    /// The decided block's `2k` rows with their proofs, verified against `header`'s
+    /// commitments, from peers within `wait`; `None` when they could not all be had.
+    async fn fetch(&self, header: &BlockHeader, wait: Duration) -> Option<Vec<VerifiedCell>> {
+        let height = header.header.height;
+        let k = usize::from(header.k);
+        let commitments = Arc::new(Commitment::of_header(header));
+        let deadline = Instant::now() + wait;
+        let mut plan = BlockFetch::new(2 * k, self.peers.list());
+        let mut cells = HashMap::new();
+        loop {
+            let outcome = self
+                .fetcher
+                .fetch(height, &commitments, &mut plan, &mut cells)
+                .await;
+            if outcome == FetchOutcome::Complete {
+                return ordered_cells(k, &mut cells);
+            }
+            // Every row came in part from some peer, none whole from any: cells are being
+            // withheld, not still being proven; waiting will not bring them.
+            if plan.rows_without_cells() == 0 {
+                debug!(height, "proven rows served with cells withheld");
+                return None;
+            }
+            if Instant::now() + PROVEN_ROWS_POLL >= deadline {
+                return None;
+            }
+            tokio::time::sleep(PROVEN_ROWS_POLL).await;
+            plan.retry(self.peers.list());
+        }
+    }
+}
 
 /// A square this node proposed or checked, kept until its height is decided.
 struct Held {
@@ -48,6 +105,10 @@ pub struct NodeApp {
     kzg: Arc<KzgProver>,
     /// Squares by `data_root` (a decided header names its data by it).
     held: Mutex<HashMap<[u8; 32], Held>>,
+    /// This validator's index in the set (it proves the blocks it proposed).
+    index: Option<u32>,
+    /// Where proven rows of others' blocks come from (none: prove every block).
+    rows: Option<ProvenRows>,
 }
 
 fn app_err(e: impl std::fmt::Display) -> AppError {
@@ -68,7 +129,17 @@ impl NodeApp {
             mempool,
             kzg,
             held: Mutex::new(HashMap::new()),
+            index: None,
+            rows: None,
         }
+    }
+
+    /// Proves only the blocks validator `index` proposed and takes the others' proven rows
+    /// from `rows`.
+    pub fn with_proven_rows(mut self, index: u32, rows: ProvenRows) -> Self {
+        self.index = Some(index);
+        self.rows = Some(rows);
+        self
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Held>> {
@@ -218,27 +289,56 @@ impl Application for NodeApp {
             block: block.header,
             certificate,
         };
+        let t = Instant::now();
+        // The proposer proves; the others take its proven rows (and prove themselves when
+        // they cannot have them in time).
+        let fetched = match &self.rows {
+            Some(rows) if self.index != Some(header.block.header.proposer) => {
+                let got = rows.fetch(&header.block, PROVEN_ROWS_WAIT).await;
+                if got.is_none() {
+                    warn!(
+                        height,
+                        proposer = header.block.header.proposer,
+                        "proven rows not served whole by any peer (within {PROVEN_ROWS_WAIT:?}): \
+                         proving the block here"
+                    );
+                }
+                got
+            }
+            _ => None,
+        };
+        let how = if fetched.is_some() {
+            "fetched"
+        } else {
+            "proved"
+        };
         let (chain, kzg, store) = (self.chain.clone(), self.kzg.clone(), self.store.clone());
         let commit = block.commit;
-        let t = std::time::Instant::now();
+        let k = usize::from(header.block.k);
         tokio::task::spawn_blocking(move || -> Result<(), AppError> {
-            let full = kzg
-                .commit_square(&square)
-                .and_then(|c| c.prove(&kzg, ProofStrategy::Linear))
-                .map_err(app_err)?;
-            chain
-                .import(header, VerifiedBlock::from_square(&full))
-                .map_err(app_err)?;
+            let verified = match fetched {
+                Some(cells) => VerifiedBlock::from_verified_cells(k, cells),
+                None => {
+                    let full = kzg
+                        .commit_square(&square)
+                        .and_then(|c| c.prove(&kzg, ProofStrategy::Linear))
+                        .map_err(app_err)?;
+                    VerifiedBlock::from_square(&full)
+                }
+            };
+            chain.import(header, verified).map_err(app_err)?;
             store.put_commit(height, &commit).map_err(app_err)?;
             Ok(())
         })
         .await
         .map_err(app_err)??;
+        self.chain.metrics().decided_block(how);
         self.mempool.remove(&included);
         self.release_up_to(height, &included);
         info!(
             height,
             ms = t.elapsed().as_millis() as u64,
+            proofs = how,
             "decided block stored"
         );
         Ok(())

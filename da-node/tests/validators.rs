@@ -1,7 +1,9 @@
 //! Validators deciding blocks with the BFT engine: real nodes (RocksDB stores, gRPC, libp2p,
 //! the engine's own network) on 127.0.0.1. Four validators decide the same chain of real
 //! squares with certificates of more than 2/3 of the power; a blob submitted to one validator
-//! is included; a full node follows them over libp2p and verifies every certificate.
+//! is included; a full node follows them over libp2p and verifies every certificate. Each
+//! decided block is proven by its proposer only: the other validators take its proven rows over
+//! libp2p.
 
 use std::time::Duration;
 
@@ -37,6 +39,7 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
     let cluster = Cluster::with_genesis(genesis, keys[0].clone());
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
     let mut validators: Vec<NodeHandle> = Vec::new();
+    let mut bootstrap: Vec<String> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let dir = cluster.dir();
         write_validator_key(&dir.join("validator_key"), key).expect("validator key");
@@ -50,9 +53,17 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
                 .filter(|j| *j != i)
                 .map(|j| consensus_addr(ports[j]))
                 .collect(),
+            p2p_bootstrap: bootstrap.clone(),
             ..da_testkit::cluster::node_config(CHAIN, &dir)
         };
-        validators.push(cluster.start(config).await);
+        let v = cluster.start(config).await;
+        bootstrap.extend(
+            da_testkit::cluster::p2p_addrs(&v)
+                .await
+                .iter()
+                .map(ToString::to_string),
+        );
+        validators.push(v);
     }
     let full = cluster.full(&validators[0]).await;
 
@@ -111,6 +122,20 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
     for v in &validators {
         assert_eq!(v.store().blob_height(&id).expect("read"), Some(included_at));
     }
+    // Each block was proven once, by its proposer; the others fetched and verified its rows.
+    let proved: u64 = validators
+        .iter()
+        .map(|v| v.metrics().decided_blocks("proved"))
+        .sum();
+    let fetched: u64 = validators
+        .iter()
+        .map(|v| v.metrics().decided_blocks("fetched"))
+        .sum();
+    assert!(
+        fetched >= 2 * target,
+        "validators proved {proved} blocks and fetched {fetched} (target height {target})"
+    );
+    assert!(proved < fetched, "proved {proved}, fetched {fetched}");
     full.shutdown().await;
     for v in validators {
         v.shutdown().await;
