@@ -101,9 +101,9 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let adapter: SocketAddr = net.adapter_addr;
-    let mut cc = ClientConfig::new(format!("http://{}", net.producer.grpc_addr));
+    let mut cc = ClientConfig::new(format!("http://{}", net.submit_addr()));
     cc.token = Some("t".into());
-    cc.trust = HeaderTrust::Genesis(Arc::new(net.producer.trust().clone()));
+    cc.trust = HeaderTrust::Genesis(Arc::new(net.full.trust().clone()));
     let client = Arc::new(DaClient::new(cc)?);
     let ns = Namespace::new_v0(da_cli::devnet::DEVNET_ROLLUP_NAMESPACE)?;
     println!("n={n} batch={size} B concurrency={conc} block_time={block_ms} ms");

@@ -59,7 +59,8 @@ async fn devnet(lcs: usize, block_ms: u64, withhold: f64, sampler: SamplerConfig
 
 /// `k` of the producer's block at `h`.
 fn k_of(net: &Devnet, h: u64) -> usize {
-    net.producer
+    net.producer()
+        .expect("an in-process validator")
         .store()
         .block_index(h)
         .expect("read")
@@ -68,7 +69,7 @@ fn k_of(net: &Devnet, h: u64) -> usize {
 }
 
 fn client(net: &Devnet) -> DaClient {
-    let mut c = ClientConfig::new(format!("http://{}", net.producer.grpc_addr));
+    let mut c = ClientConfig::new(format!("http://{}", net.submit_addr()));
     c.token = Some("bench".into());
     DaClient::new(c).expect("client")
 }

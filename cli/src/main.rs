@@ -8,7 +8,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use da_cli::devnet::{Devnet, DevnetOptions};
+use da_cli::devnet::{Devnet, DevnetOptions, DevnetValidator, Validators};
 use da_node::{
     config::{ConfigError, NodeConfig, Role},
     genesis::{
@@ -22,7 +22,7 @@ use tracing::info;
 #[command(
     name = "da-node",
     version,
-    about = "DA layer node: producer, full node, devnet"
+    about = "DA layer node: validator, full node, devnet"
 )]
 struct Cli {
     /// Log format.
@@ -64,18 +64,23 @@ enum Command {
         #[arg(long, default_value_t = da_types::consts::K_MAX as u16)]
         max_square_k: u16,
     },
-    /// Runs a producer or a full node.
+    /// Runs a validator (role producer) or a full node.
     Run(Box<RunArgs>),
-    /// Runs a local devnet: a producer, a full node and a posting adapter on 127.0.0.1.
+    /// Runs a local devnet on 127.0.0.1: validators (each its own process, deciding with the
+    /// BFT engine), a full node, sampling light clients and a posting adapter.
     Devnet {
         /// Root data dir (default ~/.da-node/devnet).
         #[arg(long, env = "DA_NODE_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        /// Validators, each a `da-node run` process of its own (1 to 8).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=8))]
+        validators: u8,
         /// Block time in milliseconds.
         #[arg(long, default_value_t = da_node::config::DEFAULT_BLOCK_TIME_MS)]
         block_time_ms: u64,
-        /// Producer gRPC port; the full node uses +1, metrics +10 and +11, the posting adapter
-        /// +20 (0 = any free ports).
+        /// Validator 0's gRPC port; the full node uses +1, metrics +10 and +11, the posting
+        /// adapter +20, libp2p +30 and +31, consensus +40; validator i > 0 uses +1+i, +11+i,
+        /// +31+i, +40+i (0 = any free ports).
         #[arg(long, default_value_t = 26650)]
         base_port: u16,
         /// Post a steady demo load of this many MiB/s.
@@ -87,7 +92,7 @@ enum Command {
         /// Sampling light clients to run over libp2p.
         #[arg(long, default_value_t = 2)]
         light_clients: usize,
-        /// Fault injection: the producer withholds this fraction of every extended square over
+        /// Fault injection: the validators withhold this fraction of every extended square over
         /// libp2p (one rectangle). Up to 0.25 the full node repairs it and light clients find
         /// every block available; above 0.25 blocks are unrecoverable and reported unavailable.
         #[arg(long, default_value_t = 0.0)]
@@ -96,7 +101,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         withhold_heights: Vec<u64>,
         /// Fault injection: the full node serves corrupted proofs (light clients penalise it
-        /// and sample from the producer).
+        /// and sample from the validators).
         #[arg(long)]
         corrupt_proofs: bool,
     },
@@ -322,7 +327,21 @@ fn init(
     Ok(())
 }
 
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM: both stop the node cleanly.
 async fn wait_for_ctrl_c() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => if r.is_err() {
+                    term.recv().await;
+                },
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
@@ -359,6 +378,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Devnet {
             data_dir,
+            validators,
             block_time_ms,
             base_port,
             demo_load,
@@ -376,8 +396,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .data_dir()
             });
             let token = token.unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
-            let devnet = Devnet::start(DevnetOptions {
+            let exe = std::env::current_exe().context("locating the da-node binary")?;
+            let mut devnet = Devnet::start(DevnetOptions {
                 data_dir,
+                validators: Validators::Processes {
+                    count: usize::from(validators),
+                    exe,
+                },
                 chain_id: "devnet".into(),
                 block_time_ms,
                 base_port,
@@ -392,19 +417,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             println!("devnet up; endpoints in {}", devnet.info_path.display());
             println!(
-                "  genesis  {} (one validator: the producer)",
-                devnet.genesis.display()
+                "  genesis  {} ({} validators, equal power: more than 2/3 must vote for a block)",
+                devnet.genesis.display(),
+                devnet.validators.len()
             );
+            for (i, v) in devnet.validators.iter().enumerate() {
+                let pid = v
+                    .pid()
+                    .map_or_else(String::new, |p| format!("pid {p:<7}  "));
+                println!(
+                    "  validator {i}  {pid}gRPC http://{}  metrics http://{}/metrics",
+                    v.grpc_addr(),
+                    v.metrics_addr()
+                );
+            }
             println!(
-                "  producer gRPC http://{}  metrics http://{}/metrics",
-                devnet.producer.grpc_addr, devnet.producer.metrics_addr
-            );
-            println!(
-                "  full     gRPC http://{}  metrics http://{}/metrics",
+                "  full node    gRPC http://{}  metrics http://{}/metrics",
                 devnet.full.grpc_addr, devnet.full.metrics_addr
             );
             println!(
-                "  posting adapter (OP Alt-DA server) http://{}  (--altda.da-server)",
+                "  posting adapter (OP Alt-DA server) http://{}  (--altda.da-server), submits to validator 0",
                 devnet.adapter_addr
             );
             println!(
@@ -412,6 +444,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 devnet.light.len()
             );
             println!("  submit token: {token}");
+            if let Some(pid) = devnet.validators.get(1).and_then(DevnetValidator::pid) {
+                println!(
+                    "kill -9 {pid} crashes validator 1: the others go on; devnet.json has the \
+                     command that restarts it"
+                );
+            }
             println!("Ctrl-C to stop");
             let mut blocks = devnet.full.subscribe();
             // One channel for every light client's verdicts.
@@ -427,12 +465,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 });
             }
+            let mut reported = std::collections::HashSet::new();
+            let mut watch = tokio::time::interval(std::time::Duration::from_secs(1));
+            let stop = wait_for_ctrl_c();
+            tokio::pin!(stop);
             loop {
                 tokio::select! {
-                    () = wait_for_ctrl_c() => break,
+                    () = &mut stop => break,
+                    _ = watch.tick() => {
+                        for (i, pid, status) in devnet.exited() {
+                            if reported.insert(pid) {
+                                println!("validator {i} (pid {pid}) exited: {status}; the chain goes on while more than 2/3 of the power votes");
+                            }
+                        }
+                    },
                     ev = blocks.recv() => if let Ok(ev) = ev {
                         let bytes: usize = ev.blobs.iter().map(|(_, d)| d.len()).sum();
-                        println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  verified by full node", ev.header.height(), ev.header.block.k, ev.blobs.len(), bytes);
+                        println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  proposer {}  signed by {} of {}  verified by full node", ev.header.height(), ev.header.block.k, ev.blobs.len(), bytes, ev.header.block.header.proposer, ev.header.certificate.signers.count(), devnet.validators.len());
                     },
                     Some((i, h, st)) = verdicts.recv() => match st {
                         da_light::sampler::HeightStatus::Available { confidence, samples, latency, .. } => println!(

@@ -490,7 +490,8 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
     assert_eq!(trust.chain_id(), "devnet-lc");
     assert_eq!(trust.set().len(), 1);
     let validator = net
-        .producer
+        .producer()
+        .expect("an in-process validator")
         .validator_key()
         .expect("the producer is a validator");
     assert_eq!(trust.set().index_of(&validator), Some(0));
@@ -519,7 +520,14 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
         );
         // It samples from the producer and the full node.
         let peers = lc.network().peers().await.expect("peers");
-        assert!(peers.contains(&net.producer.p2p.as_ref().expect("p2p").peer_id()));
+        assert!(peers.contains(
+            &net.producer()
+                .expect("an in-process validator")
+                .p2p
+                .as_ref()
+                .expect("p2p")
+                .peer_id()
+        ));
         assert!(peers.contains(&net.full.p2p.as_ref().expect("p2p").peer_id()));
     }
     net.shutdown().await;
@@ -591,7 +599,13 @@ async fn withholding_half_the_cells_is_reported_unavailable_never_available() {
     }
     // Withholding is not misbehaviour the network can see: the nodes are not banned.
     let lc = &net.light[0];
-    let producer = net.producer.p2p.as_ref().expect("p2p").peer_id();
+    let producer = net
+        .producer()
+        .expect("an in-process validator")
+        .p2p
+        .as_ref()
+        .expect("p2p")
+        .peer_id();
     assert!(lc.network().score(producer).await.expect("score") > da_network::BAN_SCORE);
     net.shutdown().await;
 }
@@ -610,10 +624,17 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
     }
     // Live sampling may finish on the producer before the full node has imported a block; a
     // light client joining now catches up heights both nodes have, and meets the corruption.
-    let producer = net.producer.p2p.as_ref().expect("p2p").peer_id();
+    let producer = net
+        .producer()
+        .expect("an in-process validator")
+        .p2p
+        .as_ref()
+        .expect("p2p")
+        .peer_id();
     let full = net.full.p2p.as_ref().expect("p2p").peer_id();
     let mut bootstrap = net
-        .producer
+        .producer()
+        .expect("an in-process validator")
         .p2p
         .as_ref()
         .expect("p2p")
@@ -631,7 +652,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
     );
     let late = LightClient::start(
         LightConfig {
-            trust: net.producer.trust().clone(),
+            trust: net.full.trust().clone(),
             bootstrap,
             listen: Vec::new(),
             sampler: SamplerConfig::default(),

@@ -268,7 +268,7 @@ async fn generic_mode_as_op_batcher_and_op_node_use_it() {
 async fn batches_over_one_blob_are_split_and_rejoined_and_the_limit_is_413() {
     let dir = tempfile::tempdir().expect("tmp");
     let net = devnet(dir.path()).await;
-    let node = format!("http://{}", net.producer.grpc_addr);
+    let node = format!("http://{}", net.submit_addr());
     let ns = Namespace::new_v0(b"split").expect("ns");
     let mut cfg = AdapterConfig::new(ns);
     // Over axum's default 2 MB body limit, to show the adapter's own limit is the one applied.
@@ -359,7 +359,7 @@ fn serve_killable(
 async fn adapter_restarted_mid_stream_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("tmp");
     let net = devnet(dir.path()).await;
-    let node = format!("http://{}", net.producer.grpc_addr);
+    let node = format!("http://{}", net.submit_addr());
     let ns = Namespace::new_v0(b"restart").expect("ns");
     let mk = move || {
         adapter_on(
@@ -531,7 +531,7 @@ async fn tampered_backend_never_yields_200() {
     let p = payload(42, 4000);
     let c = commitment_of(&put(a, "/put", &p).await);
 
-    let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", net.producer.grpc_addr))
+    let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", net.submit_addr()))
         .expect("url")
         .connect()
         .await
@@ -552,7 +552,7 @@ async fn tampered_backend_never_yields_200() {
             .add_service(NodeServiceServer::new(tamper))
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(l)),
     );
-    let trusted = HeaderTrust::Genesis(Arc::new(net.producer.trust().clone()));
+    let trusted = HeaderTrust::Genesis(Arc::new(net.full.trust().clone()));
     let ns = Namespace::new_v0(b"op-rollup").expect("ns");
     for verify in [VerifyMode::Inclusion, VerifyMode::Id] {
         let mut cfg = AdapterConfig::new(ns);
@@ -586,7 +586,7 @@ async fn tampered_backend_never_yields_200() {
         .expect("genesis"),
     ));
     let (pa, cancel, _t) = serve(adapter_on(
-        format!("http://{}", net.producer.grpc_addr),
+        format!("http://{}", net.submit_addr()),
         None,
         other,
         AdapterConfig::new(ns),

@@ -47,7 +47,7 @@ async fn post_and_get_through_the_cli() {
     })
     .await
     .expect("devnet");
-    let node = format!("http://{}", net.producer.grpc_addr);
+    let node = format!("http://{}", net.submit_addr());
     let genesis = net.genesis.to_str().expect("utf8").to_string();
     let with_node = |args: &[&str]| {
         let mut c = bin();
