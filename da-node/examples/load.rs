@@ -2,7 +2,11 @@
 //! rate with `wait_for_inclusion`, and reports submit→header latency p50/p99, the payload rate
 //! the producer kept up with, bytes stored per payload byte and peak RSS.
 //!
-//! `cargo run --release -p da-node --example load -- [MIB_PER_S] [SECONDS] [BLOB_KIB]`
+//! `cargo run --release -p da-node --example load -- [MIB_PER_S] [SECONDS] [BLOB_KIB] [solo|engine]`
+//!
+//! `solo` (the default) is the solo validator that certifies alone; `engine` runs the same
+//! one-validator chain through the BFT engine (`consensus_listen`), so the two compare under the
+//! same load.
 
 use std::{
     sync::Arc,
@@ -30,6 +34,11 @@ async fn main() -> anyhow::Result<()> {
     let rate: f64 = args.next().map_or(Ok(1.0), |a| a.parse())?;
     let secs: u64 = args.next().map_or(Ok(60), |a| a.parse())?;
     let kib: usize = args.next().map_or(Ok(512), |a| a.parse())?;
+    let engine = match args.next().as_deref() {
+        None | Some("solo") => false,
+        Some("engine") => true,
+        Some(other) => anyhow::bail!("the fourth argument is solo or engine, not {other:?}"),
+    };
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -49,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
             metrics_addr: "127.0.0.1:0".parse()?,
             max_blob_bytes: kib * 1024,
             mempool_max_bytes: 256 << 20,
+            consensus_listen: engine.then(|| "/ip4/127.0.0.1/tcp/0".to_string()),
             ..NodeConfig::default()
         },
         kzg,
