@@ -948,8 +948,9 @@ async fn start_adapter(
 }
 
 /// Submits random blobs over gRPC at `mib_s`, one 256 KiB blob at a time, spread over 4
-/// namespaces, to the first of `urls` that takes them: when a validator is down (killed by an
-/// operator, say) the load moves to the next one.
+/// namespaces and over the validators at `urls` in turn (each proposes what its own mempool
+/// holds, so every block carries a share); a validator that refuses (killed by an operator,
+/// say) passes its turn to the next.
 async fn demo_load(urls: Vec<String>, token: String, mib_s: f64, cancel: CancellationToken) {
     use pb::blob_service_client::BlobServiceClient;
     const BLOB: usize = 256 * 1024;
@@ -1003,6 +1004,7 @@ async fn demo_load(urls: Vec<String>, token: String, mib_s: f64, cancel: Cancell
                 }
             }
         }
+        at = (at + 1) % clients.len();
         match last_error {
             Some(e) => warn!("demo load: no node took a blob (last: {e})"),
             None if n % 16 == 0 => info!(blobs = n, "demo load"),

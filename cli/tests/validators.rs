@@ -1,6 +1,11 @@
 //! Four validators as four `da-node run` processes deciding with the BFT engine. One is killed
 //! with SIGKILL: the other three (75% of the power) go on; restarted on its data dir (store and
 //! consensus WAL), it catches up and holds the same chain. Every header is certified.
+//!
+//! The soak: 20 random SIGKILLs (and restarts) of validators while clients submit blobs and
+//! wait for their inclusion; then two of four down at once (no decision, no fork) and back (the
+//! chain resumes). At the end every validator holds the same certified chain and every blob
+//! whose inclusion was acknowledged is stored at the acknowledged height with its bytes.
 
 mod common;
 
@@ -78,15 +83,15 @@ async fn until_heights(vs: &[&Validator], height: u64, what: &str) {
     panic!("timed out waiting for {what} (height {height})");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain_goes_on() {
-    let root = tempfile::tempdir().expect("tmp");
-    let dirs: Vec<PathBuf> = (0..4).map(|i| root.path().join(format!("v{i}"))).collect();
+/// Four validators of chain `chain` under `root`, started: `da-node init` each, one genesis
+/// of equal powers, configs naming each other's consensus addresses.
+fn start_four(root: &std::path::Path, chain: &str) -> (Vec<Validator>, Trust) {
+    let dirs: Vec<PathBuf> = (0..4).map(|i| root.join(format!("v{i}"))).collect();
     for d in &dirs {
-        init(d, CHAIN);
+        init(d, chain);
     }
     let genesis = Genesis {
-        chain_id: CHAIN.into(),
+        chain_id: chain.into(),
         genesis_time_ms: 1,
         validators: dirs
             .iter()
@@ -100,7 +105,7 @@ async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain
     let trust = Trust::from_genesis(&genesis).expect("genesis");
     let consensus: Vec<u16> = (0..4).map(|_| free_port()).collect();
     let addr = |p: u16| format!("\"/ip4/127.0.0.1/tcp/{p}\"");
-    let genesis_path = root.path().join("genesis.json");
+    let genesis_path = root.join("genesis.json");
     write_genesis(&genesis_path, &genesis).expect("genesis");
     let mut validators: Vec<Validator> = Vec::new();
     for (i, d) in dirs.iter().enumerate() {
@@ -112,7 +117,7 @@ async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain
         std::fs::write(
             d.join("config.toml"),
             format!(
-                "chain_id = \"{CHAIN}\"\ngenesis = \"{}\"\ngrpc_addr = \"127.0.0.1:{grpc}\"\nmetrics_addr = \"127.0.0.1:0\"\nblock_time_ms = 300\nprecompute = false\nmax_square_k = 4\nmax_blob_bytes = 200000\nconsensus_listen = {}\nconsensus_peers = [{}]\n",
+                "chain_id = \"{chain}\"\ngenesis = \"{}\"\ngrpc_addr = \"127.0.0.1:{grpc}\"\nmetrics_addr = \"127.0.0.1:0\"\nblock_time_ms = 300\nprecompute = false\nmax_square_k = 4\nmax_blob_bytes = 200000\nconsensus_listen = {}\nconsensus_peers = [{}]\n",
                 genesis_path.display(),
                 addr(consensus[i]),
                 peers.join(", ")
@@ -127,6 +132,30 @@ async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain
         v.spawn();
         validators.push(v);
     }
+    (validators, trust)
+}
+
+/// Every height up to `target` is the same certified header at every validator.
+async fn one_certified_chain(validators: &[Validator], trust: &Trust, target: u64) {
+    for h in 1..=target {
+        let first = validators[0].client().header(h).await.expect("header");
+        let power = trust.verify(&first).expect("a valid certificate");
+        assert!(trust.set().has_quorum(power));
+        for (i, v) in validators.iter().enumerate().skip(1) {
+            let other = v.client().header(h).await.expect("header");
+            assert_eq!(
+                other.id(),
+                first.id(),
+                "validator {i} differs at height {h}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain_goes_on() {
+    let root = tempfile::tempdir().expect("tmp");
+    let (mut validators, trust) = start_four(root.path(), CHAIN);
     until_heights(
         &validators.iter().collect::<Vec<_>>(),
         3,
@@ -155,17 +184,151 @@ async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain
     .await;
 
     // One chain, every header certified by more than 2/3 of the set.
-    for h in 1..=target {
-        let first = validators[0].client().header(h).await.expect("header");
-        let power = trust.verify(&first).expect("a valid certificate");
-        assert!(trust.set().has_quorum(power));
-        for (i, v) in validators.iter().enumerate().skip(1) {
-            let other = v.client().header(h).await.expect("header");
-            assert_eq!(
-                other.id(),
-                first.id(),
-                "validator {i} differs at height {h}"
-            );
+    one_certified_chain(&validators, &trust, target).await;
+}
+
+/// A blob whose inclusion a validator acknowledged: its id, height and bytes.
+type Acked = (da_types::BlobId, u64, Vec<u8>);
+
+/// Kills of the soak (`DA_SOAK_KILLS`, default 20) and its seed (`DA_SOAK_SEED`, default 7).
+fn soak_settings() -> (usize, u64) {
+    let get = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    (get("DA_SOAK_KILLS", 20) as usize, get("DA_SOAK_SEED", 7))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soak_of_random_validator_kills_loses_no_finalized_blob_and_never_forks() {
+    use rand::{Rng, SeedableRng};
+    use std::sync::{Arc, Mutex};
+
+    let (kills, seed) = soak_settings();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let root = tempfile::tempdir().expect("tmp");
+    let (mut validators, trust) = start_four(root.path(), "bft-soak");
+    until_heights(
+        &validators.iter().collect::<Vec<_>>(),
+        2,
+        "all four validators",
+    )
+    .await;
+
+    // Two writers submit small blobs to random validators and wait for inclusion; what was
+    // acknowledged (id, height, bytes) is kept.
+    let ports: Vec<u16> = validators.iter().map(|v| v.grpc).collect();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut writers = Vec::new();
+    for w in 0..2u64 {
+        let (ports, acked, stop) = (ports.clone(), acked.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed * 100 + w);
+            let mut n = 0u64;
+            while !stop.is_cancelled() {
+                n += 1;
+                let port = ports[rng.gen_range(0..ports.len())];
+                let mut cc = ClientConfig::new(format!("http://127.0.0.1:{port}"));
+                cc.retries = 0;
+                cc.inclusion_timeout = Duration::from_secs(20);
+                let Ok(c) = DaClient::new(cc) else { continue };
+                let ns = da_types::Namespace::new_v0(format!("soak{w}").as_bytes()).expect("ns");
+                let data = da_testkit::gen::bytes(
+                    seed * 1_000_000 + w * 100_000 + n,
+                    rng.gen_range(1_000..40_000),
+                );
+                match c.submit(&[(ns, data.clone())], true).await {
+                    Ok(s) => {
+                        if let (Some(id), Some(Some(h))) = (s.ids.first(), s.heights.first()) {
+                            acked.lock().expect("acked").push((*id, *h, data));
+                        }
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        }));
+    }
+
+    // The kills: one validator at a time, SIGKILL, down for a random while, restarted; the
+    // next kill comes once it has caught up (so three of four can always decide).
+    let first = head(&validators[0]).await;
+    for k in 0..kills {
+        let i = rng.gen_range(0..validators.len());
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(200..1200))).await;
+        validators[i].kill();
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..1500))).await;
+        validators[i].spawn();
+        let other = &validators[(i + 1) % validators.len()];
+        let caught = head(other).await;
+        until_heights(&[&validators[i]], caught, "the restarted validator").await;
+        eprintln!(
+            "soak: kill {} of {kills}: validator {i}, back at height {caught}",
+            k + 1
+        );
+    }
+
+    // Two of four down at once: no decision (and no fork), then back: the chain resumes.
+    let (a, b) = (0, 1 + rng.gen_range(0..3));
+    until_heights(
+        &validators.iter().collect::<Vec<_>>(),
+        head(&validators[0]).await.max(1),
+        "every validator back after the kills",
+    )
+    .await;
+    validators[a].kill();
+    validators[b].kill();
+    let up: Vec<&Validator> = (0..4)
+        .filter(|j| *j != a && *j != b)
+        .map(|j| &validators[j])
+        .collect();
+    // Give in-flight decisions a moment, then nothing moves.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stalled = head(up[0]).await.max(head(up[1]).await);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        head(up[0]).await.max(head(up[1]).await),
+        stalled,
+        "two validators of four decided without a quorum"
+    );
+    validators[a].spawn();
+    validators[b].spawn();
+    let target = stalled + 3;
+    until_heights(
+        &validators.iter().collect::<Vec<_>>(),
+        target,
+        "the chain after two validators returned",
+    )
+    .await;
+    stop.cancel();
+    for w in writers {
+        let _ = w.await;
+    }
+
+    // One chain everywhere; every acknowledged blob at its height, with its bytes, at every
+    // validator.
+    let end = head(&validators[0]).await;
+    until_heights(
+        &validators.iter().collect::<Vec<_>>(),
+        end,
+        "every validator at the end",
+    )
+    .await;
+    one_certified_chain(&validators, &trust, end).await;
+    let acked = acked.lock().expect("acked").clone();
+    assert!(acked.len() >= 10, "only {} blobs acknowledged", acked.len());
+    for v in &validators {
+        let c = v.client();
+        for (id, h, data) in &acked {
+            let got = c.get(None, None, id).await.expect("an acknowledged blob");
+            assert_eq!(got.height, *h, "blob {id:?} moved");
+            assert_eq!(&got.data, data);
         }
     }
+    eprintln!(
+        "soak: {kills} kills (seed {seed}), {} blobs acknowledged, chain from {first} to {end}",
+        acked.len()
+    );
 }

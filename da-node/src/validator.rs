@@ -10,7 +10,8 @@
 //! - `commit`: the decided block's proposer proves the square; every other validator takes its
 //!   proven rows over libp2p (each row's cells verified in one batch against the decided
 //!   commitments) and proves the square itself only when no peer serves them within
-//!   [`PROVEN_ROWS_WAIT`] (a proposer that crashed after the decision) or a peer serves bad ones.
+//!   [`proven_rows_wait`] (a proposer that crashed after the decision) or they come with cells
+//!   withheld.
 //!   The block is imported through [`Chain::import`] with its certificate (the one import
 //!   path), the engine's commit signatures are stored for value sync, and the included blobs
 //!   leave the mempool.
@@ -39,8 +40,17 @@ use crate::{
 };
 
 /// How long a validator that did not propose a decided block waits for its proven rows from
-/// peers before it proves the square itself.
+/// peers before it proves the square itself, at least: [`proven_rows_wait`] adds time for the
+/// proposer's proving, which grows with the square.
 pub const PROVEN_ROWS_WAIT: Duration = Duration::from_secs(5);
+/// The wait added per original row of the square (proving a `k = 64` square takes about 8 s
+/// of this 2-core machine alone, twice that when its validators share it).
+pub const PROVEN_ROWS_WAIT_PER_ROW: Duration = Duration::from_millis(300);
+
+/// How long to wait for the proven rows of a square of `k` original rows.
+pub fn proven_rows_wait(k: usize) -> Duration {
+    PROVEN_ROWS_WAIT + PROVEN_ROWS_WAIT_PER_ROW * u32::try_from(k).unwrap_or(u32::MAX)
+}
 /// Pause between passes over the peers while the proposer is still proving.
 const PROVEN_ROWS_POLL: Duration = Duration::from_millis(100);
 
@@ -294,13 +304,14 @@ impl Application for NodeApp {
         // they cannot have them in time).
         let fetched = match &self.rows {
             Some(rows) if self.index != Some(header.block.header.proposer) => {
-                let got = rows.fetch(&header.block, PROVEN_ROWS_WAIT).await;
+                let wait = proven_rows_wait(usize::from(header.block.k));
+                let got = rows.fetch(&header.block, wait).await;
                 if got.is_none() {
                     warn!(
                         height,
                         proposer = header.block.header.proposer,
-                        "proven rows not served whole by any peer (within {PROVEN_ROWS_WAIT:?}): \
-                         proving the block here"
+                        "proven rows not served whole by any peer (within {wait:?}): proving the \
+                         block here"
                     );
                 }
                 got
