@@ -23,6 +23,10 @@ use da_types::{Genesis, GenesisValidator, Trust};
 
 const CHAIN: &str = "bft-kill";
 
+/// The tests here each run four validator processes; on a 2-core machine they take turns (and
+/// never race for the free ports they pick).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Validator {
     dir: PathBuf,
     grpc: u16,
@@ -31,15 +35,27 @@ struct Validator {
 
 impl Validator {
     fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("node.log"))
+            .expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_da-node"))
             .args(["run", "--data-dir"])
             .arg(&self.dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,arc_malachitebft=error")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("spawn da-node");
         self.child = Some(child);
+    }
+
+    /// The last lines of its log (for a failure message).
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("node.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
     fn kill(&mut self) {
@@ -80,7 +96,16 @@ async fn until_heights(vs: &[&Validator], height: u64, what: &str) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("timed out waiting for {what} (height {height})");
+    let mut logs = String::new();
+    for v in vs {
+        logs.push_str(&format!(
+            "\n--- {} (head {}):\n{}",
+            v.dir.display(),
+            head(v).await,
+            v.log_tail()
+        ));
+    }
+    panic!("timed out waiting for {what} (height {height}){logs}");
 }
 
 /// Four validators of chain `chain` under `root`, started: `da-node init` each, one genesis
@@ -154,6 +179,7 @@ async fn one_certified_chain(validators: &[Validator], trust: &Trust, target: u6
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_killed_with_sigkill_restarts_and_catches_up_while_the_chain_goes_on() {
+    let _turn = SERIAL.lock().await;
     let root = tempfile::tempdir().expect("tmp");
     let (mut validators, trust) = start_four(root.path(), CHAIN);
     until_heights(
@@ -206,6 +232,7 @@ async fn a_soak_of_random_validator_kills_loses_no_finalized_blob_and_never_fork
     use rand::{Rng, SeedableRng};
     use std::sync::{Arc, Mutex};
 
+    let _turn = SERIAL.lock().await;
     let (kills, seed) = soak_settings();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let root = tempfile::tempdir().expect("tmp");
