@@ -4,9 +4,7 @@
 //!
 //! - `build`: takes blobs from the mempool that fit `max_square_k`, lays them out and computes
 //!   the `2k` commitments only ([`crate::proposal::propose`]); the blobs are held for the round
-//!   and go back to the mempool if another block is decided. A proposer that leaves blobs
-//!   behind (saturated) commits on the prover's path instead
-//!   ([`crate::proposal::propose_committed`]), which its proving after the decision reuses.
+//!   and go back to the mempool if another block is decided.
 //! - `check`: the data rules ([`crate::proposal::check`]) with "already included" answered by
 //!   the store and fresh local randomness for the commitment check.
 //! - `commit`: the decided block's proposer proves the square; every other validator takes its
@@ -105,9 +103,6 @@ struct Held {
     height: u64,
     blobs: Vec<Blob>,
     square: OriginalSquare,
-    /// The committed square of this node's own proposal, when it was built on the prover's
-    /// path (proving reuses it).
-    committed: Option<da_kzg::CommittedSquare>,
     /// This node took the blobs out of its mempool to propose them.
     ours: bool,
 }
@@ -226,16 +221,9 @@ impl Application for NodeApp {
         // configuration keeps within the genesis bound the engine passes as `max_k`.
         let _ = max_k;
         let blobs = self.mempool.take_for_block();
-        // Blobs left behind: this proposer cannot keep up, so it commits on the prover's path
-        // (a later header, no commitment computed twice); otherwise the fast MSMs.
-        let saturated = !self.mempool.is_empty();
         let kzg = self.kzg.clone();
         let (blobs, built) = tokio::task::spawn_blocking(move || {
-            let r = if saturated {
-                proposal::propose_committed(&kzg, &blobs)
-            } else {
-                proposal::propose(&kzg, &blobs)
-            };
+            let r = proposal::propose(&kzg, &blobs);
             (blobs, r)
         })
         .await
@@ -262,7 +250,6 @@ impl Application for NodeApp {
                 height,
                 blobs,
                 square: data.square,
-                committed: data.committed,
                 ours: true,
             },
         );
@@ -289,7 +276,6 @@ impl Application for NodeApp {
             height: header.header.height,
             blobs,
             square,
-            committed: None,
             ours: false,
         });
         Ok(())
@@ -299,13 +285,13 @@ impl Application for NodeApp {
         let height = block.header.header.height;
         let root = block.header.header.data_root;
         let held = self.held().remove(&root);
-        let (blobs, square, committed) = match held {
-            Some(h) => (h.blobs, h.square, h.committed),
+        let (blobs, square) = match held {
+            Some(h) => (h.blobs, h.square),
             None => {
                 // Decided without this node holding it (synced): rebuild from the body.
                 let blobs = proposal::decode_body(&block.body).map_err(app_err)?;
                 let square = da_types::SquareLayout::build(&blobs).map_err(app_err)?;
-                (blobs, square, None)
+                (blobs, square)
             }
         };
         let included: Vec<BlobId> = blobs.iter().map(Blob::id).collect();
@@ -344,12 +330,9 @@ impl Application for NodeApp {
             let verified = match fetched {
                 Some(cells) => VerifiedBlock::from_verified_cells(k, cells),
                 None => {
-                    let committed = match committed {
-                        Some(c) => c,
-                        None => kzg.commit_square(&square).map_err(app_err)?,
-                    };
-                    let full = committed
-                        .prove(&kzg, ProofStrategy::Linear)
+                    let full = kzg
+                        .commit_square(&square)
+                        .and_then(|c| c.prove(&kzg, ProofStrategy::Linear))
                         .map_err(app_err)?;
                     VerifiedBlock::from_square(&full)
                 }
