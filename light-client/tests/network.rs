@@ -520,17 +520,20 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
         );
         // It samples from the producer and the full node.
         let peers = lc.network().peers().await.expect("peers");
-        assert!(peers.contains(
-            &net.producer()
-                .expect("an in-process validator")
-                .p2p
-                .as_ref()
-                .expect("p2p")
-                .peer_id()
-        ));
+        assert!(peers.contains(&producer_peer(&net)));
         assert!(peers.contains(&net.full.p2p.as_ref().expect("p2p").peer_id()));
     }
     net.shutdown().await;
+}
+
+/// The libp2p peer id of the devnet's in-process validator.
+fn producer_peer(net: &da_cli::devnet::Devnet) -> da_network::PeerId {
+    net.producer()
+        .expect("an in-process validator")
+        .p2p
+        .as_ref()
+        .expect("p2p")
+        .peer_id()
 }
 
 async fn faulty_devnet(
@@ -599,13 +602,7 @@ async fn withholding_half_the_cells_is_reported_unavailable_never_available() {
     }
     // Withholding is not misbehaviour the network can see: the nodes are not banned.
     let lc = &net.light[0];
-    let producer = net
-        .producer()
-        .expect("an in-process validator")
-        .p2p
-        .as_ref()
-        .expect("p2p")
-        .peer_id();
+    let producer = producer_peer(&net);
     assert!(lc.network().score(producer).await.expect("score") > da_network::BAN_SCORE);
     net.shutdown().await;
 }
@@ -624,13 +621,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
     }
     // Live sampling may finish on the producer before the full node has imported a block; a
     // light client joining now catches up heights both nodes have, and meets the corruption.
-    let producer = net
-        .producer()
-        .expect("an in-process validator")
-        .p2p
-        .as_ref()
-        .expect("p2p")
-        .peer_id();
+    let producer = producer_peer(&net);
     let full = net.full.p2p.as_ref().expect("p2p").peer_id();
     let mut bootstrap = net
         .producer()
