@@ -171,8 +171,7 @@ async fn two_full_nodes_one_late_sync_from_any_peer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_claiming_a_head_the_validators_never_certified_is_penalised_and_ignored() {
-    use da_network::{NetworkConfig, NetworkEvent, Request, Response};
-    use da_proto::v1 as pb;
+    use da_network::NetworkConfig;
     let c = Cluster::new(CHAIN);
     let producer = producer(&c, 0.0).await;
     // A serving peer whose "newest header" is a far-future one certified by a validator of
@@ -188,24 +187,10 @@ async fn a_peer_claiming_a_head_the_validators_never_certified_is_penalised_and_
         &[&stranger],
     )
     .to_bytes();
-    let (liar, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
+    let (liar, events) = da_network::start(NetworkConfig::local(CHAIN, true))
         .await
         .expect("network");
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let NetworkEvent::Inbound(r) = ev {
-                let resp = match r.request {
-                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
-                        headers: vec![forged.clone()],
-                    }),
-                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
-                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
-                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
-                };
-                let _ = r.respond.send(resp);
-            }
-        }
-    });
+    da_testkit::forge::serve_only_headers(events, vec![forged]);
     // The full node knows only the liar at first.
     let liar_addrs = liar.listen_addrs().await.expect("addrs");
     let late = c.start(c.full_config(&liar_addrs)).await;

@@ -404,14 +404,12 @@ async fn every_kind_of_forged_certificate_is_rejected_its_sender_penalised_and_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_serving_an_uncertified_head_is_penalised_and_the_real_chain_caught_up() {
-    use da_network::{NetworkEvent, Request, Response};
-    use da_proto::v1 as pb;
     let k = keys();
     let c = four_validators(&k);
     let node = c.producer().await;
     da_testkit::wait::height(&node, 3).await;
     // A serving peer whose every header range is one header certified by B, C and D only.
-    let (liar, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
+    let (liar, events) = da_network::start(NetworkConfig::local(CHAIN, true))
         .await
         .expect("network");
     let forged = forgeries(c.trust(), &k)
@@ -419,21 +417,7 @@ async fn a_peer_serving_an_uncertified_head_is_penalised_and_the_real_chain_caug
         .next()
         .map(|(_, _, make)| make(500).to_bytes())
         .expect("a forgery");
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let NetworkEvent::Inbound(r) = ev {
-                let resp = match r.request {
-                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
-                        headers: vec![forged.clone()],
-                    }),
-                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
-                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
-                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
-                };
-                let _ = r.respond.send(resp);
-            }
-        }
-    });
+    da_testkit::forge::serve_only_headers(events, vec![forged]);
     let lc = c
         .start_light(c.light_config(liar.listen_addrs().await.expect("addrs"), 9))
         .await;
@@ -927,29 +911,15 @@ async fn only_the_withheld_heights_are_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "load-sensitive; run alone by hand (see the doc comment)"]
 async fn catch_up_asks_again_when_no_peer_answered_and_finishes_once_one_does() {
-    use da_network::{NetworkEvent, Request, Response};
-    use da_proto::v1 as pb;
     let c = Cluster::new(CHAIN);
     let node = c.producer().await;
     da_testkit::wait::height(&node, 6).await;
     // A serving peer that has no headers at all: the light client's only peer at first, so its
     // first head and range requests come back empty.
-    let (empty, mut events) = da_network::start(NetworkConfig::local(CHAIN, true))
+    let (empty, events) = da_network::start(NetworkConfig::local(CHAIN, true))
         .await
         .expect("network");
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let NetworkEvent::Inbound(r) = ev {
-                let resp = match r.request {
-                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse::default()),
-                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
-                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
-                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
-                };
-                let _ = r.respond.send(resp);
-            }
-        }
-    });
+    da_testkit::forge::serve_only_headers(events, Vec::new());
     let lc = c
         .start_light(LightConfig {
             sampler: SamplerConfig {

@@ -106,3 +106,29 @@ pub fn certify(
         block,
     }
 }
+
+/// Runs a serving peer that answers every header range request with `headers` (forged ones,
+/// or none) and every other request with an empty answer: the lying or empty peer of the
+/// sync and light-client tests. It runs until `events` closes.
+pub fn serve_only_headers(
+    mut events: tokio::sync::mpsc::Receiver<da_network::NetworkEvent>,
+    headers: Vec<Vec<u8>>,
+) -> tokio::task::JoinHandle<()> {
+    use da_network::{NetworkEvent, Request, Response};
+    use da_proto::v1 as pb;
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let NetworkEvent::Inbound(r) = ev {
+                let resp = match r.request {
+                    Request::Headers(_) => Response::Headers(pb::HeaderRangeResponse {
+                        headers: headers.clone(),
+                    }),
+                    Request::Row(_) => Response::Row(pb::RowResponse::default()),
+                    Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
+                    Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
+                };
+                let _ = r.respond.send(resp);
+            }
+        }
+    })
+}
