@@ -23,20 +23,12 @@ fn main() -> anyhow::Result<()> {
     let trust = Trust::from_genesis(&solo_genesis("ratio", &key, 256))?;
     let validator = SoloValidator::new(key, trust, ctx.clone(), Arc::new(Metrics::new()))?;
     let mut parent = None;
-    let mut x = 0x2545_f491_4f6c_dd1du64;
     let mut payload = 0usize;
     for height in 1..=blocks {
         // k blobs of 63 cells: the index fits in the one spare cell, so the square is full.
         let blobs = (0..k)
             .map(|i| {
-                let data: Vec<u8> = (0..63 * 1984)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect();
+                let data = da_testkit::gen::bytes(height * 1000 + i as u64, 63 * 1984);
                 Blob::new(Namespace::new_v0(&[9, (i % 250) as u8])?, data)
             })
             .collect::<Result<Vec<_>, _>>()?;

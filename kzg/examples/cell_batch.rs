@@ -9,8 +9,10 @@
 
 use std::time::Instant;
 
-use da_kzg::{CellBackend, KzgProver, KzgVerifier, ProofStrategy, ProverConfig};
-use da_types::{consts::PAYLOAD_BYTES_PER_CELL, Blob, CellIndex, Namespace, SquareLayout};
+use da_kzg::{CellBackend, KzgVerifier};
+use da_types::CellIndex;
+
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = std::env::args().nth(1).map_or(Ok(50), |a| a.parse())?;
@@ -32,21 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     drop(setup);
     v.wait_ready();
-    let ns = Namespace::new_v0(&[0xda, 1])?;
-    let mut x = 0x1234_5678u64;
-    let data = (0..15 * 64 * PAYLOAD_BYTES_PER_CELL)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let sq = SquareLayout::build(&[Blob::new(ns, data)?])?;
-    let prover = KzgProver::new(ProverConfig::DEFAULT);
-    let full = prover
-        .commit_square(&sq)?
-        .prove(&prover, ProofStrategy::Linear)?;
+    let full = common::proved_square_k16()?;
     let k = full.k();
     let coms = full.commitments();
     // Batches of 31 cells, each from a different row, different columns per round.

@@ -14,8 +14,10 @@
 
 use std::{process::Command, sync::OnceLock, time::Instant};
 
-use da_kzg::{Cell, Commitment, KzgProver, KzgVerifier, ProofStrategy, ProverConfig};
-use da_types::{consts::PAYLOAD_BYTES_PER_CELL, Blob, CellIndex, Namespace, SquareLayout};
+use da_kzg::{Cell, Commitment, KzgProver, KzgVerifier, ProverConfig};
+use da_types::CellIndex;
+
+mod common;
 
 /// When `main` started (the closest this process gets to its own start).
 static START: OnceLock<Instant> = OnceLock::new();
@@ -68,21 +70,7 @@ fn measure(which: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// Builds a `k = 16` square and writes its 32 commitments and 31 cells (row `r`, column
 /// `5r mod 128`, with proofs) to `path`.
 fn write_fixture(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    let ns = Namespace::new_v0(&[0xda, 1])?;
-    let mut x = 0x1234_5678u64;
-    let data = (0..15 * 64 * PAYLOAD_BYTES_PER_CELL)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let sq = SquareLayout::build(&[Blob::new(ns, data)?])?;
-    let prover = KzgProver::new(ProverConfig::DEFAULT);
-    let full = prover
-        .commit_square(&sq)?
-        .prove(&prover, ProofStrategy::Linear)?;
+    let full = common::proved_square_k16()?;
     let k = full.k();
     if 2 * k <= CELLS {
         return Err(format!("square has k = {k}, need {} rows", CELLS + 1).into());

@@ -26,18 +26,6 @@ async fn light(c: &Cluster, node: &NodeHandle, seed: u64, listen: bool) -> Light
     c.start_light(config).await
 }
 
-/// Waits until the light client's catch-up range is known and every height in it is final.
-async fn wait_caught_up(lc: &LightClient) -> da_light::Progress {
-    for _ in 0..600 {
-        let p = lc.progress();
-        if p.total > 0 && p.done == p.total {
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("catch-up never finished: {:?}", lc.progress());
-}
-
 async fn wait_final(lc: &LightClient, height: u64) -> HeightStatus {
     for _ in 0..300 {
         if let Some(s) = lc.status(height).filter(HeightStatus::is_final) {
@@ -646,7 +634,7 @@ async fn corrupted_proofs_are_rejected_the_peer_penalised_and_the_honest_node_us
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(penalised, "the corrupting full node was not penalised");
-    let p = wait_caught_up(&late).await;
+    let p = da_testkit::wait::caught_up(&late).await;
     for h in p.from..=p.to {
         match late.status(h) {
             Some(HeightStatus::Available { .. }) => {}
@@ -707,7 +695,7 @@ async fn a_late_light_client_catches_up_the_window_behind_the_head() {
             ..c.light_config(da_testkit::p2p_addrs(&node).await, 3)
         })
         .await;
-    let p = wait_caught_up(&lc).await;
+    let p = da_testkit::wait::caught_up(&lc).await;
     assert!(
         p.to >= 7,
         "catch-up must reach below the head it found: {p:?}"
@@ -901,43 +889,4 @@ async fn only_the_withheld_heights_are_unavailable() {
         }
     }
     net.shutdown().await;
-}
-
-/// Run by hand (`cargo test -p da-light --test network catch_up_asks -- --ignored`): alone it
-/// passes in ~10 s and fails on the code before the retry (catch-up never starts). Ignored in
-/// the suite: with the file's other nine tests on two cores, catch-up heights can starve behind
-/// live sampling while the empty peer is one of the sampled peers, and it missed its 60 s
-/// budget in 2 of 3 runs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "load-sensitive; run alone by hand (see the doc comment)"]
-async fn catch_up_asks_again_when_no_peer_answered_and_finishes_once_one_does() {
-    let c = Cluster::new(CHAIN);
-    let node = c.producer().await;
-    da_testkit::wait::height(&node, 6).await;
-    // A serving peer that has no headers at all: the light client's only peer at first, so its
-    // first head and range requests come back empty.
-    let (empty, events) = da_network::start(NetworkConfig::local(CHAIN, true))
-        .await
-        .expect("network");
-    da_testkit::forge::serve_only_headers(events, Vec::new());
-    let lc = c
-        .start_light(LightConfig {
-            sampler: SamplerConfig {
-                window: 3,
-                ..SamplerConfig::default()
-            },
-            ..c.light_config(empty.listen_addrs().await.expect("addrs"), 5)
-        })
-        .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(lc.progress().total, 0, "nobody could have answered yet");
-    // Only now does it meet a peer with the chain: catch-up must get there on its own.
-    for a in da_testkit::p2p_addrs(&node).await {
-        lc.network().dial(a).await.expect("dial the producer");
-    }
-    let p = wait_caught_up(&lc).await;
-    assert_eq!(p.total, 3, "{p:?}");
-    lc.shutdown();
-    empty.shutdown();
-    node.shutdown().await;
 }

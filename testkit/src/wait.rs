@@ -32,3 +32,17 @@ pub async fn height(node: &NodeHandle, height: u64) {
     )
     .await;
 }
+
+/// Waits (at most 60 s) until the light client's catch-up range is known and every height in it
+/// is final; returns its progress then.
+pub async fn caught_up(lc: &da_light::LightClient) -> da_light::Progress {
+    until(
+        "the light client's catch-up to finish",
+        Duration::from_secs(60),
+        || {
+            let p = lc.progress();
+            (p.total > 0 && p.done == p.total).then_some(p)
+        },
+    )
+    .await
+}
