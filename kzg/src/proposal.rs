@@ -2,18 +2,16 @@
 //! a proposer computes before its header is ready, and what a validator checks before it votes.
 //!
 //! - [`KzgProver::square_commitments`]: the `2k` commitments of a square without extending its
-//!   data or computing any proof: one MSM per original row, the parity rows by linearity (a G1
-//!   column extension). Cell proofs are computed after the decision.
+//!   data or computing any proof: one MSM per original row (its coefficients over the monomial
+//!   points with every window's shift precomputed, `curve::shifted`), the parity rows by
+//!   linearity (a G1 column extension). Cell proofs are computed after the decision.
 //! - [`KzgProver::check_square_commitments`]: a voter's check that `2k` commitments belong to
 //!   the rows it holds, with one MSM instead of `k`: for random `r_i` (from the caller's
 //!   randomness, unknown to the proposer), `commit(Σ r_i·row_i) = Σ r_i·C_i`, then
 //!   `verify_extension` on all `2k`. A wrong commitment passes with probability about `1/r`.
 
-use da_erasure::field::{frs_from_bytes, frs_to_bytes};
-use da_types::{
-    consts::{BYTES_PER_ROW, FIELD_ELEMENTS_PER_ROW},
-    OriginalSquare,
-};
+use da_erasure::field::frs_from_bytes;
+use da_types::{consts::FIELD_ELEMENTS_PER_ROW, OriginalSquare};
 use ekzg_bls12_381::{ff::Field, group::Group, lincomb::g1_lincomb, reduce_bytes_to_scalar_bias};
 use rayon::prelude::*;
 
@@ -24,26 +22,13 @@ use crate::{
     types::Commitment,
 };
 
-fn backend(e: impl std::fmt::Debug) -> KzgError {
-    KzgError::Backend {
-        backend: "c-kzg",
-        message: format!("{e:?}"),
-    }
-}
-
 impl KzgProver {
     /// Commits to one row given as field elements (the identity for an all-zero row).
-    fn commit_row(&self, row: &[Fr]) -> Result<G1> {
+    fn commit_row(&self, row: &[Fr]) -> G1 {
         if row.iter().all(|f| bool::from(f.is_zero())) {
-            return Ok(G1::identity());
+            return G1::identity();
         }
-        let mut bytes = Vec::with_capacity(BYTES_PER_ROW);
-        frs_to_bytes(row, &mut bytes);
-        let blob = c_kzg::Blob::from_bytes(&bytes).map_err(backend)?;
-        let c = self.ckzg().blob_to_kzg_commitment(&blob).map_err(backend)?;
-        Ok(G1::from(
-            Commitment(c.to_bytes().into_inner()).decompress()?,
-        ))
+        self.commit_row_fast(row)
     }
 
     /// The `2k` row commitments of `square`, without extending its data or proving: the
@@ -61,7 +46,7 @@ impl KzgProver {
         let orig = rows
             .par_chunks(FIELD_ELEMENTS_PER_ROW)
             .map(|row| self.commit_row(row))
-            .collect::<Result<Vec<G1>>>()?;
+            .collect::<Vec<G1>>();
         let parity = G1ColumnCode::new(k)?.extend(&orig)?;
         let mut all = orig;
         all.extend(parity);
@@ -108,7 +93,7 @@ impl KzgProver {
                 })
             })
             .collect();
-        let lhs = self.commit_row(&combined)?;
+        let lhs = self.commit_row(&combined);
         let points = commitments[..k]
             .iter()
             .map(|c| c.decompress())

@@ -47,10 +47,22 @@ enum Pair {
 /// `P + (−P)` vanishes and identity points are skipped, so every sum is exact. `points` and
 /// `lens` are consumed as scratch.
 pub(crate) fn batch_sums(points: &mut [G1Point], lens: &mut [usize], stride: usize) -> Vec<G1> {
+    let starts: Vec<usize> = (0..lens.len()).map(|set| set * stride).collect();
+    batch_sums_at(points, &starts, lens)
+}
+
+/// [`batch_sums`] with sets of any size: set `i` is `points[starts[i] ..][..lens[i]]` (the sets
+/// must not overlap).
+pub(crate) fn batch_sums_at(
+    points: &mut [G1Point],
+    starts: &[usize],
+    lens: &mut [usize],
+) -> Vec<G1> {
+    assert_eq!(starts.len(), lens.len(), "one start per set");
     // The chord formula has no representation for the identity: drop it up front (one pass; the
     // tree itself only ever produces the identity through `Cancel`, which drops it too).
     for (set, len) in lens.iter_mut().enumerate() {
-        let pts = &mut points[set * stride..][..*len];
+        let pts = &mut points[starts[set]..][..*len];
         let mut out = 0;
         for i in 0..pts.len() {
             if !bool::from(pts[i].is_identity()) {
@@ -66,7 +78,7 @@ pub(crate) fn batch_sums(points: &mut [G1Point], lens: &mut [usize], stride: usi
         kinds.clear();
         denominators.clear();
         for (set, &len) in lens.iter().enumerate() {
-            let pts = &points[set * stride..][..len];
+            let pts = &points[starts[set]..][..len];
             for pair in pts.chunks_exact(2) {
                 let (p, q) = (pair[0], pair[1]);
                 let (kind, d) = if p.x() != q.x() {
@@ -86,7 +98,7 @@ pub(crate) fn batch_sums(points: &mut [G1Point], lens: &mut [usize], stride: usi
         batch_inverse(&mut denominators);
         let mut pair = 0;
         for (set, len) in lens.iter_mut().enumerate() {
-            let pts = &mut points[set * stride..][..*len];
+            let pts = &mut points[starts[set]..][..*len];
             let mut out = 0;
             for i in 0..*len / 2 {
                 let (p, q) = (pts[2 * i], pts[2 * i + 1]);
@@ -110,7 +122,7 @@ pub(crate) fn batch_sums(points: &mut [G1Point], lens: &mut [usize], stride: usi
     lens.iter()
         .enumerate()
         .map(|(set, &len)| {
-            points[set * stride..][..len]
+            points[starts[set]..][..len]
                 .iter()
                 .fold(G1::identity(), |acc, p| acc + p)
         })

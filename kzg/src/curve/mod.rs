@@ -7,7 +7,9 @@
 //! - [`glv`]: many points times one public scalar (GLV split, width-5 NAF, batched affine);
 //! - [`fft`]: G1 FFTs that skip unit twiddles and identity inputs;
 //! - [`column`]: the column code applied in G1 (commitment and proof extension);
-//! - [`tables`]: signed-window fixed-base tables and their MSMs (FK20's MSM stage).
+//! - [`tables`]: signed-window fixed-base tables and their MSMs (FK20's MSM stage);
+//! - [`shifted`]: one MSM over fixed bases with every window's shift precomputed (the
+//!   proposer's row commitments).
 //!
 //! The FK20 algorithm itself (domains, Toeplitz embedding) is in `fk20.rs` and calls into this
 //! module. Property tests against plain scalar multiplication and addition are in `proptests`.
@@ -18,10 +20,12 @@ pub(crate) mod fft;
 pub(crate) mod glv;
 #[cfg(test)]
 mod proptests;
+pub(crate) mod shifted;
 pub(crate) mod tables;
 
 pub(crate) use column::G1ColumnCode;
 pub(crate) use fft::G1Fft;
+pub(crate) use shifted::ShiftedBases;
 pub(crate) use tables::FixedBaseTables;
 
 /// An element of the BLS12-381 scalar field.

@@ -1,7 +1,7 @@
 //! Property tests of the curve module against plain projective arithmetic: batched affine sums
 //! vs `+`, GLV/wNAF batches vs `P * s`, fixed-base tables vs `Σ s·B`, G1 FFTs vs a naive DFT,
-//! and the G1 column code vs its Lagrange weights. Inputs mix the identity, repeated points
-//! (`P + P`) and negations (`P + (−P)`).
+//! shifted-base MSMs vs `Σ s·B`, and the G1 column code vs its Lagrange weights. Inputs mix the
+//! identity, repeated points (`P + P`) and negations (`P + (−P)`).
 
 use da_erasure::{field::root_of_unity, ColumnCodec};
 use ekzg_bls12_381::{
@@ -16,6 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use super::{
     affine::batch_sums,
     glv::{glv_split, mul_many, wnaf},
+    shifted::ShiftedBases,
     FixedBaseTables, Fr, G1ColumnCode, G1Fft, G1Point, G1,
 };
 
@@ -158,6 +159,23 @@ proptest! {
                 .fold(G1::identity(), |acc, (b, x)| acc + *b * x);
             prop_assert_eq!(got[s], want, "set {} (w = {})", s, wbits);
         }
+    }
+
+    #[test]
+    fn shifted_base_msm_equals_the_plain_sum(
+        seed in any::<u64>(),
+        wbits in 2usize..=13,
+        set in picks(40),
+        scalars in prop::collection::vec(scalar(), 40),
+    ) {
+        let pool = pool(seed);
+        let bases: Vec<G1> = set.iter().map(|&p| pick(&pool, p)).collect();
+        let shifted = ShiftedBases::new(&g1_batch_normalize(&bases), wbits);
+        let want = bases
+            .iter()
+            .zip(&scalars)
+            .fold(G1::identity(), |acc, (b, x)| acc + *b * x);
+        prop_assert_eq!(shifted.msm(&scalars[..bases.len()]), want, "w = {}", wbits);
     }
 
     #[test]
