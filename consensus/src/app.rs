@@ -130,6 +130,15 @@ pub struct Params {
     pub timeouts: LinearTimeouts,
 }
 
+impl Params {
+    /// The same parameters with a base propose timeout of `propose` (Malachite's default is 3 s,
+    /// growing by 0.5 s per round).
+    pub fn with_propose_timeout(mut self, propose: Duration) -> Self {
+        self.timeouts.propose = propose;
+        self
+    }
+}
+
 /// A decision as the node sees it (for subscribers such as tests and metrics).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {

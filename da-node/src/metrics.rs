@@ -57,6 +57,8 @@ pub struct Metrics {
     /// Blocks a validator stored after a decision, by where their proofs came from
     /// (`proofs` = `proved` here or `fetched` from the validator that proved them).
     pub decided_blocks: Family<Vec<(String, String)>, Counter>,
+    /// Proposals this validator built, by the path of their commitments.
+    pub proposals_built: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -87,6 +89,7 @@ impl Metrics {
             storage_bytes: Gauge::default(),
             rpc_errors: Family::default(),
             decided_blocks: Family::default(),
+            proposals_built: Family::default(),
             registry: Registry::default(),
             network: DroppedEventsCollector::default(),
         };
@@ -167,6 +170,13 @@ impl Metrics {
              and verified",
             m.decided_blocks.clone(),
         );
+        registry.register(
+            "proposals_built",
+            "Proposals this validator built, by how it computed their commitments: `msm` (one MSM \
+             per row, the header soonest) or `prover` (the prover's own path, reused by the \
+             proofs after the decision; a validator that is the whole set)",
+            m.proposals_built.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -203,6 +213,20 @@ impl Metrics {
     pub fn decided_blocks(&self, how: &str) -> u64 {
         self.decided_blocks
             .get_or_create(&vec![("proofs".into(), how.into())])
+            .get()
+    }
+
+    /// Counts one proposal built with its commitments on `path` (`msm` or `prover`).
+    pub fn proposal_built(&self, path: &str) {
+        self.proposals_built
+            .get_or_create(&vec![("commitments".into(), path.into())])
+            .inc();
+    }
+
+    /// Proposals built with their commitments on `path` (`msm` or `prover`).
+    pub fn proposals_built(&self, path: &str) -> u64 {
+        self.proposals_built
+            .get_or_create(&vec![("commitments".into(), path.into())])
             .get()
     }
 

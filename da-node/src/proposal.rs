@@ -93,6 +93,9 @@ pub struct ProposalData {
     pub commitments: Vec<[u8; BYTES_PER_G1]>,
     /// The encoded blobs.
     pub body: Vec<u8>,
+    /// The extended, committed square when the commitments came from the prover's own path
+    /// ([`propose_committed`]): proving it after the decision reuses that work.
+    pub committed: Option<da_kzg::CommittedSquare>,
 }
 
 /// Lays out `blobs` and computes the `2k` commitments (no proofs): the proposer's critical path.
@@ -108,6 +111,25 @@ pub fn propose(kzg: &KzgProver, blobs: &[Blob]) -> Result<ProposalData, Rejectio
         square,
         commitments,
         body: encode_body(blobs),
+        committed: None,
+    })
+}
+
+/// Like [`propose`], but the commitments come from the prover's own path
+/// (`KzgProver::commit_square`: the data extended and, with prover tables, FK20's first phase),
+/// which the proofs after the decision reuse. The header is ready later than with [`propose`]'s
+/// MSMs, and no commitment is computed twice: the path of a proposer that cannot keep up.
+pub fn propose_committed(kzg: &KzgProver, blobs: &[Blob]) -> Result<ProposalData, Rejection> {
+    let square = SquareLayout::build(blobs).map_err(|e| Rejection::new("layout", e.to_string()))?;
+    let committed = kzg
+        .commit_square(&square)
+        .map_err(|e| Rejection::new("commitments", e.to_string()))?;
+    let commitments = committed.commitments().iter().map(|c| c.0).collect();
+    Ok(ProposalData {
+        square,
+        commitments,
+        body: encode_body(blobs),
+        committed: Some(committed),
     })
 }
 
@@ -222,6 +244,32 @@ mod tests {
             decode_body(&bad),
             Err(BodyError::Blob { index: 0, .. })
         ));
+    }
+
+    #[test]
+    fn both_proposer_paths_give_the_same_commitments_and_the_committed_one_proves() {
+        let kzg = KzgProver::new(da_kzg::ProverConfig::default());
+        let b = blobs(4, 2);
+        let fast = propose(&kzg, &b).expect("proposal");
+        let committed = propose_committed(&kzg, &b).expect("proposal");
+        assert!(fast.committed.is_none());
+        assert_eq!(committed.commitments, fast.commitments);
+        assert_eq!(committed.body, fast.body);
+        let h = header_for(&committed);
+        let never = |_: &BlobId| false;
+        check(&kzg, &h, &committed.body, never, &[7; 32]).expect("voters accept it");
+        let square = committed
+            .committed
+            .expect("the committed square")
+            .prove(&kzg, da_kzg::ProofStrategy::Linear)
+            .expect("proves");
+        let want: Vec<_> = square
+            .committed()
+            .commitments()
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(want, fast.commitments);
     }
 
     #[test]

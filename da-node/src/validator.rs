@@ -4,7 +4,10 @@
 //!
 //! - `build`: takes blobs from the mempool that fit `max_square_k`, lays them out and computes
 //!   the `2k` commitments only ([`crate::proposal::propose`]); the blobs are held for the round
-//!   and go back to the mempool if another block is decided.
+//!   and go back to the mempool if another block is decided. A validator that is the whole
+//!   set commits on the prover's path instead ([`crate::proposal::propose_committed`]), which
+//!   its proving after the decision reuses: no commitment is computed twice, and with no other
+//!   proposer to fail over to, a later header costs nothing ([`LONE_PROPOSE_TIMEOUT`]).
 //! - `check`: the data rules ([`crate::proposal::check`]) with "already included" answered by
 //!   the store and fresh local randomness for the commitment check.
 //! - `commit`: the decided block's proposer proves the square; every other validator takes its
@@ -103,6 +106,9 @@ struct Held {
     height: u64,
     blobs: Vec<Blob>,
     square: OriginalSquare,
+    /// The committed square of this node's own proposal, when it was built on the prover's
+    /// path (proving reuses it).
+    committed: Option<da_kzg::CommittedSquare>,
     /// This node took the blobs out of its mempool to propose them.
     ours: bool,
 }
@@ -221,15 +227,27 @@ impl Application for NodeApp {
         // configuration keeps within the genesis bound the engine passes as `max_k`.
         let _ = max_k;
         let blobs = self.mempool.take_for_block();
+        // Alone, this validator proves every block it proposes and nobody waits for its
+        // header, so it commits on the prover's path (a later header, no commitment computed
+        // twice); in a larger set the fast MSMs keep the header within the propose timeout.
+        let alone = self.chain.trust().set().len() == 1;
         let kzg = self.kzg.clone();
         let (blobs, built) = tokio::task::spawn_blocking(move || {
-            let r = proposal::propose(&kzg, &blobs);
+            let r = if alone {
+                proposal::propose_committed(&kzg, &blobs)
+            } else {
+                proposal::propose(&kzg, &blobs)
+            };
             (blobs, r)
         })
         .await
         .map_err(app_err)?;
         let data = match built {
-            Ok(d) => d,
+            Ok(d) => {
+                let path = if alone { "prover" } else { "msm" };
+                self.chain.metrics().proposal_built(path);
+                d
+            }
             Err(e) => {
                 self.mempool.restore(blobs);
                 return Err(AppError(e.to_string()));
@@ -250,6 +268,7 @@ impl Application for NodeApp {
                 height,
                 blobs,
                 square: data.square,
+                committed: data.committed,
                 ours: true,
             },
         );
@@ -276,6 +295,7 @@ impl Application for NodeApp {
             height: header.header.height,
             blobs,
             square,
+            committed: None,
             ours: false,
         });
         Ok(())
@@ -285,13 +305,13 @@ impl Application for NodeApp {
         let height = block.header.header.height;
         let root = block.header.header.data_root;
         let held = self.held().remove(&root);
-        let (blobs, square) = match held {
-            Some(h) => (h.blobs, h.square),
+        let (blobs, square, committed) = match held {
+            Some(h) => (h.blobs, h.square, h.committed),
             None => {
                 // Decided without this node holding it (synced): rebuild from the body.
                 let blobs = proposal::decode_body(&block.body).map_err(app_err)?;
                 let square = da_types::SquareLayout::build(&blobs).map_err(app_err)?;
-                (blobs, square)
+                (blobs, square, None)
             }
         };
         let included: Vec<BlobId> = blobs.iter().map(Blob::id).collect();
@@ -330,9 +350,12 @@ impl Application for NodeApp {
             let verified = match fetched {
                 Some(cells) => VerifiedBlock::from_verified_cells(k, cells),
                 None => {
-                    let full = kzg
-                        .commit_square(&square)
-                        .and_then(|c| c.prove(&kzg, ProofStrategy::Linear))
+                    let committed = match committed {
+                        Some(c) => c,
+                        None => kzg.commit_square(&square).map_err(app_err)?,
+                    };
+                    let full = committed
+                        .prove(&kzg, ProofStrategy::Linear)
                         .map_err(app_err)?;
                     VerifiedBlock::from_square(&full)
                 }
@@ -382,6 +405,11 @@ impl Application for NodeApp {
     }
 }
 
+/// The propose timeout of a validator that is the whole set. It proposes on the prover's path,
+/// whose header at `k = 64` takes longer than the default 3 s on two busy cores; with no other
+/// proposer to fail over to, the timeout only cuts its own proposal short, so it is generous.
+pub const LONE_PROPOSE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Starts the consensus engine for the validator holding `key`, with its WAL under
 /// `<data dir>/consensus`.
 pub async fn start_engine(
@@ -420,6 +448,11 @@ pub async fn start_engine(
         genesis_time_ms: trust.genesis_time_ms(),
         block_time: config.block_time(),
         timeouts: Default::default(),
+    };
+    let params = if trust.set().len() == 1 {
+        params.with_propose_timeout(LONE_PROPOSE_TIMEOUT)
+    } else {
+        params
     };
     let cfg = da_consensus::EngineConfig {
         moniker: dir

@@ -136,8 +136,80 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
         "validators proved {proved} blocks and fetched {fetched} (target height {target})"
     );
     assert!(proved < fetched, "proved {proved}, fetched {fetched}");
+    // In a set of four, proposals compute their commitments by MSMs (the header soonest).
+    let msm: u64 = validators
+        .iter()
+        .map(|v| v.metrics().proposals_built("msm"))
+        .sum();
+    let prover: u64 = validators
+        .iter()
+        .map(|v| v.metrics().proposals_built("prover"))
+        .sum();
+    assert!(msm >= target && prover == 0, "msm {msm}, prover {prover}");
     full.shutdown().await;
     for v in validators {
         v.shutdown().await;
     }
+}
+
+/// A validator that is the whole set runs the engine alone: it commits each proposal on the
+/// prover's path and proves the decided square from that work, and a full node following it
+/// verifies every cell of every row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_validator_proposes_on_the_prover_path_and_its_proofs_verify() {
+    let key = BlsSecretKey::generate(&mut rand::rngs::OsRng);
+    let genesis = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 1,
+        validators: vec![GenesisValidator::new(&key, 1)],
+        max_square_k: 8,
+    };
+    let cluster = Cluster::with_genesis(genesis, key.clone());
+    let dir = cluster.dir();
+    write_validator_key(&dir.join("validator_key"), &key).expect("validator key");
+    let config = NodeConfig {
+        genesis: Some(cluster.genesis_path()),
+        max_square_k: 8,
+        max_blob_bytes: 400_000,
+        block_time_ms: 300,
+        consensus_listen: Some(consensus_addr(free_port())),
+        ..da_testkit::cluster::node_config(CHAIN, &dir)
+    };
+    let v = cluster.start(config).await;
+    let full = cluster.full(&v).await;
+    let client =
+        DaClient::new(ClientConfig::new(format!("http://{}", v.grpc_addr))).expect("client");
+    let ns = gen::namespace(b"lone");
+    let blobs: Vec<_> = (0..3).map(|i| (ns, gen::bytes(20 + i, 150_000))).collect();
+    let submitted = tokio::time::timeout(Duration::from_secs(120), client.submit(&blobs, true))
+        .await
+        .expect("included within 120 s")
+        .expect("submit");
+    let last = submitted
+        .heights
+        .iter()
+        .map(|h| h.expect("an inclusion height"))
+        .max()
+        .expect("three blobs");
+    let target = last + 1;
+    wait::until(
+        &format!("full node at height {target}"),
+        Duration::from_secs(120),
+        || (wait::head(&full) >= target).then_some(()),
+    )
+    .await;
+    for (h, (ns, data)) in submitted.heights.iter().zip(&blobs) {
+        let id = da_types::Blob::new(*ns, data.clone()).expect("blob").id();
+        assert_eq!(full.store().blob_height(&id).expect("read"), *h);
+    }
+    let m = v.metrics();
+    assert!(
+        m.proposals_built("prover") >= target && m.proposals_built("msm") == 0,
+        "prover {}, msm {}",
+        m.proposals_built("prover"),
+        m.proposals_built("msm")
+    );
+    assert!(m.decided_blocks("proved") >= target);
+    full.shutdown().await;
+    v.shutdown().await;
 }
