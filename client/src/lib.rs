@@ -8,7 +8,14 @@
 //! blob's inclusion proof against a header whose certificate was checked against the genesis
 //! validator set ([`HeaderTrust::Genesis`]).
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgVerifier};
 use da_proto::v1::{
@@ -123,6 +130,11 @@ pub enum HeaderTrust {
 pub struct ClientConfig {
     /// The node's gRPC URL, e.g. `http://127.0.0.1:26650`.
     pub endpoint: String,
+    /// Other nodes of the same chain, tried in turn when the current one is unreachable or
+    /// times out. Submission is idempotent by blob id, so retrying it at another node never
+    /// creates a second copy. Submit to validators: a non-validator full node pools a blob but
+    /// does not forward it to the validators yet.
+    pub failover: Vec<String>,
     /// Bearer token for `Submit`, if the node requires one.
     pub token: Option<String>,
     /// Timeout of establishing a connection.
@@ -144,6 +156,7 @@ impl ClientConfig {
     pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into(),
+            failover: Vec::new(),
             token: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
@@ -180,39 +193,69 @@ pub struct Submitted {
 /// The node's self-description.
 pub type NodeInfo = pb::InfoResponse;
 
-/// A typed, retrying client of one DA node.
+/// One node's gRPC stubs on one lazily connected channel.
 #[derive(Clone, Debug)]
-pub struct DaClient {
-    config: ClientConfig,
+struct Conn {
+    endpoint: String,
     blob: BlobServiceClient<Channel>,
     header: HeaderServiceClient<Channel>,
     node: NodeServiceClient<Channel>,
-    /// `None` = the process-wide [`KzgVerifier::shared`], built on first verification.
-    kzg: Option<Arc<KzgVerifier>>,
 }
 
-impl DaClient {
-    /// A client of `config.endpoint`. The connection is made lazily, so this succeeds while the
-    /// node is down; calls then fail with [`ClientError::Unavailable`] until it is up.
-    pub fn new(config: ClientConfig) -> Result<Self> {
-        let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
+impl Conn {
+    fn new(endpoint: &str, connect_timeout: Duration) -> Result<Self> {
+        let channel = tonic::transport::Endpoint::from_shared(endpoint.to_string())
             .map_err(|e| ClientError::Endpoint {
-                endpoint: config.endpoint.clone(),
+                endpoint: endpoint.to_string(),
                 why: e.to_string(),
             })?
-            .connect_timeout(config.connect_timeout)
-            .tcp_nodelay(true);
-        let channel = endpoint.connect_lazy();
+            .connect_timeout(connect_timeout)
+            .tcp_nodelay(true)
+            .connect_lazy();
         Ok(Self {
+            endpoint: endpoint.to_string(),
             blob: BlobServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
             header: HeaderServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
             node: NodeServiceClient::new(channel),
+        })
+    }
+}
+
+/// A typed, retrying client of a DA node, failing over to the configured other nodes.
+#[derive(Clone, Debug)]
+pub struct DaClient {
+    config: ClientConfig,
+    /// `config.endpoint`, then `config.failover`.
+    conns: Arc<[Conn]>,
+    /// Index of the node calls go to; moves on when it is unreachable (shared by clones).
+    current: Arc<AtomicUsize>,
+    /// `None` = the process-wide [`KzgVerifier::shared`], built on first verification.
+    kzg: Option<Arc<KzgVerifier>>,
+}
+
+impl DaClient {
+    /// A client of `config.endpoint` (and `config.failover`). Connections are made lazily, so
+    /// this succeeds while the nodes are down; calls then fail with
+    /// [`ClientError::Unavailable`] until one is up.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let conns = std::iter::once(&config.endpoint)
+            .chain(&config.failover)
+            .map(|e| Conn::new(e, config.connect_timeout))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            conns: conns.into(),
+            current: Arc::new(AtomicUsize::new(0)),
             kzg: None,
             config,
         })
+    }
+
+    /// The URL of the node calls go to now.
+    pub fn current_endpoint(&self) -> &str {
+        &self.conns[self.current.load(Ordering::Relaxed) % self.conns.len()].endpoint
     }
 
     /// Uses `kzg` for proof verification instead of the process-wide shared context.
@@ -226,13 +269,13 @@ impl DaClient {
         &self.config
     }
 
-    fn status(&self, what: &'static str, s: Status) -> ClientError {
+    fn status(endpoint: &str, what: &'static str, s: Status) -> ClientError {
         // Transport failures surface as Unavailable (or Unknown with a transport source).
         let transport = s.code() == Code::Unavailable
             || (s.code() == Code::Unknown && std::error::Error::source(&s).is_some());
         if transport {
             ClientError::Unavailable {
-                endpoint: self.config.endpoint.clone(),
+                endpoint: endpoint.to_string(),
                 message: s.message().to_string(),
             }
         } else {
@@ -244,23 +287,44 @@ impl DaClient {
         }
     }
 
-    /// Runs `call` with a per-attempt timeout, retrying transient failures with backoff.
+    /// Runs `call` against the current node with a per-attempt timeout, retrying transient
+    /// failures with backoff. A node that is unreachable or times out hands the next attempt to
+    /// the next configured node (at once while some node has not been tried for this call), and
+    /// every node gets at least one attempt.
     async fn call<T, F, Fut>(&self, what: &'static str, timeout: Duration, mut call: F) -> Result<T>
     where
-        F: FnMut() -> Fut,
+        F: FnMut(&Conn) -> Fut,
         Fut: Future<Output = std::result::Result<tonic::Response<T>, Status>>,
     {
+        let n = self.conns.len();
         let mut delay = self.config.backoff;
         let mut attempt = 0;
+        let mut untried = n - 1;
         loop {
-            let r = match tokio::time::timeout(timeout, call()).await {
+            let i = self.current.load(Ordering::Relaxed) % n;
+            let conn = &self.conns[i];
+            let r = match tokio::time::timeout(timeout, call(conn)).await {
                 Ok(Ok(resp)) => return Ok(resp.into_inner()),
-                Ok(Err(s)) => self.status(what, s),
+                Ok(Err(s)) => Self::status(&conn.endpoint, what, s),
                 Err(_) => ClientError::Timeout {
                     what,
                     after: timeout,
                 },
             };
+            let node_down = matches!(
+                r,
+                ClientError::Unavailable { .. } | ClientError::Timeout { .. }
+            );
+            if node_down && untried > 0 {
+                untried -= 1;
+                let next = (i + 1) % n;
+                // Another call may have moved on already; only this node's failure moves it.
+                let _ =
+                    self.current
+                        .compare_exchange(i, next, Ordering::Relaxed, Ordering::Relaxed);
+                debug!(what, endpoint = %conn.endpoint, next = %self.conns[next].endpoint, error = %r, "failing over");
+                continue;
+            }
             if attempt >= self.config.retries || !r.is_transient() {
                 return Err(r);
             }
@@ -268,14 +332,19 @@ impl DaClient {
             debug!(what, attempt, error = %r, "retrying");
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.config.backoff * 8);
+            if node_down {
+                let next = (i + 1) % n;
+                let _ =
+                    self.current
+                        .compare_exchange(i, next, Ordering::Relaxed, Ordering::Relaxed);
+            }
         }
     }
 
     /// The node's version, chain, role, heights and limits.
     pub async fn info(&self) -> Result<NodeInfo> {
-        let c = self.node.clone();
-        self.call("Info", self.config.request_timeout, || {
-            let mut c = c.clone();
+        self.call("Info", self.config.request_timeout, |conn| {
+            let mut c = conn.node.clone();
             async move { c.info(pb::InfoRequest {}).await }
         })
         .await
@@ -308,10 +377,9 @@ impl DaClient {
                 endpoint: self.config.endpoint.clone(),
                 why: "the token is not a valid header value".into(),
             })?;
-        let c = self.blob.clone();
         let resp = self
-            .call("Submit", timeout, || {
-                let mut c = c.clone();
+            .call("Submit", timeout, |conn| {
+                let mut c = conn.blob.clone();
                 let mut r = Request::new(req.clone());
                 if let Some(a) = &auth {
                     r.metadata_mut().insert("authorization", Clone::clone(a));
@@ -399,10 +467,9 @@ impl DaClient {
     }
 
     async fn get_req(&self, req: pb::GetBlobRequest) -> Result<FetchedBlob> {
-        let c = self.blob.clone();
         let b = self
-            .call("Get", self.config.request_timeout, || {
-                let mut c = c.clone();
+            .call("Get", self.config.request_timeout, |conn| {
+                let mut c = conn.blob.clone();
                 let r = req.clone();
                 async move { c.get(r).await }
             })
@@ -416,10 +483,9 @@ impl DaClient {
             height,
             namespaces: namespaces.iter().map(|n| n.as_bytes().to_vec()).collect(),
         };
-        let c = self.blob.clone();
         let all = self
-            .call("GetAll", self.config.request_timeout, || {
-                let mut c = c.clone();
+            .call("GetAll", self.config.request_timeout, |conn| {
+                let mut c = conn.blob.clone();
                 let r = req.clone();
                 async move { c.get_all(r).await }
             })
@@ -452,10 +518,9 @@ impl DaClient {
             blob_id: id.0.to_vec(),
             keccak256: Vec::new(),
         };
-        let c = self.blob.clone();
         let p = self
-            .call("GetProof", self.config.request_timeout, || {
-                let mut c = c.clone();
+            .call("GetProof", self.config.request_timeout, |conn| {
+                let mut c = conn.blob.clone();
                 let r = req.clone();
                 async move { c.get_proof(r).await }
             })
@@ -479,10 +544,9 @@ impl DaClient {
 
     /// The certified header at `height`, accepted under the configured [`HeaderTrust`].
     pub async fn header(&self, height: u64) -> Result<CertifiedHeader> {
-        let c = self.header.clone();
         let h = self
-            .call("GetByHeight", self.config.request_timeout, || {
-                let mut c = c.clone();
+            .call("GetByHeight", self.config.request_timeout, |conn| {
+                let mut c = conn.header.clone();
                 async move { c.get_by_height(pb::GetByHeightRequest { height }).await }
             })
             .await?;
@@ -499,10 +563,9 @@ impl DaClient {
 
     /// The newest header, accepted under the configured [`HeaderTrust`].
     pub async fn head(&self) -> Result<CertifiedHeader> {
-        let c = self.header.clone();
         let h = self
-            .call("Head", self.config.request_timeout, || {
-                let mut c = c.clone();
+            .call("Head", self.config.request_timeout, |conn| {
+                let mut c = conn.header.clone();
                 async move { c.head(pb::HeadRequest {}).await }
             })
             .await?;

@@ -185,3 +185,87 @@ async fn a_peer_that_never_answers_times_out() {
     assert!(e.is_transient());
     assert!(t0.elapsed() < Duration::from_secs(5));
 }
+
+/// A listener that accepts TCP connections and never speaks HTTP/2; returns its URL.
+async fn silent_peer() -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A URL nothing listens on.
+fn dead_endpoint() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fails_over_past_dead_and_silent_nodes_and_when_its_node_stops() {
+    let c = da_testkit::Cluster::new("failover");
+    let producer = c.producer().await;
+    let full = c.full(&producer).await;
+    da_testkit::wait::height(&full, 2).await;
+    let live = format!("http://{}", producer.grpc_addr);
+
+    // Submission goes past a refused connection and a node that never answers, to the producer,
+    // with no retry budget of its own: each other node gets one attempt.
+    let mut cfg = ClientConfig::new(dead_endpoint());
+    cfg.failover = vec![silent_peer().await, live.clone()];
+    cfg.retries = 0;
+    cfg.request_timeout = Duration::from_millis(500);
+    let client = DaClient::new(cfg).expect("client");
+    let ns = Namespace::new_v0(b"failover").expect("ns");
+    let s = client
+        .submit(&[(ns, b"past two bad nodes".to_vec())], false)
+        .await
+        .expect("submitted at the third node");
+    assert_eq!(client.current_endpoint(), live);
+    // It stays there: the next call does not try the bad nodes again.
+    let t0 = std::time::Instant::now();
+    client.info().await.expect("info");
+    assert!(
+        t0.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        t0.elapsed()
+    );
+    // Resubmitting at the same node is idempotent.
+    let again = client
+        .submit(&[(ns, b"past two bad nodes".to_vec())], true)
+        .await
+        .expect("resubmitted");
+    assert_eq!(again.ids, s.ids);
+    let height = again.heights[0].expect("included");
+
+    // A client of the full node first: reads go there until it stops, then to the producer.
+    let mut cfg = ClientConfig::new(format!("http://{}", full.grpc_addr));
+    cfg.failover = vec![live.clone()];
+    cfg.retries = 0;
+    let reader = DaClient::new(cfg).expect("client");
+    da_testkit::wait::height(&full, height).await;
+    let before = reader
+        .get(Some(height), Some(&ns), &s.ids[0])
+        .await
+        .expect("read at the full node");
+    assert_eq!(
+        reader.current_endpoint(),
+        format!("http://{}", full.grpc_addr)
+    );
+    full.shutdown().await;
+    let after = reader
+        .get(Some(height), Some(&ns), &s.ids[0])
+        .await
+        .expect("read failed over to the producer");
+    assert_eq!(after, before);
+    assert_eq!(reader.current_endpoint(), live);
+    producer.shutdown().await;
+}

@@ -27,14 +27,17 @@ use tokio_util::sync::CancellationToken;
     about = "Post rollup batches to the DA layer; serve the OP Stack Alt-DA API"
 )]
 struct Cli {
-    /// The DA node's gRPC URL.
+    /// The DA node's gRPC URL; several, comma-separated (or the flag repeated), to fail over
+    /// between nodes of the same chain in that order when one is unreachable.
     #[arg(
         long,
         env = "DA_ADAPTER_NODE",
         default_value = "http://127.0.0.1:26650",
+        value_delimiter = ',',
+        num_args = 1..,
         global = true
     )]
-    node: String,
+    node: Vec<String>,
     /// Bearer token for the node's Submit.
     #[arg(long, env = "DA_ADAPTER_TOKEN", global = true)]
     token: Option<String>,
@@ -117,7 +120,12 @@ fn parse_namespace(s: &str) -> anyhow::Result<Namespace> {
 
 fn adapter(cli: &Cli) -> anyhow::Result<Adapter> {
     let namespace = parse_namespace(&cli.namespace)?;
-    let mut cc = ClientConfig::new(cli.node.clone());
+    let (first, failover) = cli
+        .node
+        .split_first()
+        .context("--node needs at least one URL")?;
+    let mut cc = ClientConfig::new(first.clone());
+    cc.failover = failover.to_vec();
     cc.token = cli.token.clone();
     if let Some(path) = &cli.genesis {
         let text = std::fs::read_to_string(path)

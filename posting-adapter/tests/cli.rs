@@ -95,6 +95,30 @@ async fn post_and_get_through_the_cli() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(out.stdout, small);
 
+    // Several nodes: the first is down, the adapter fails over to the next one.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        format!("http://127.0.0.1:{port}")
+    };
+    let mut both = bin();
+    both.args([
+        "--node",
+        &format!("{dead},{node}"),
+        "--token",
+        "secret",
+        "--namespace",
+        "cli-test",
+        "post",
+        "-",
+    ]);
+    let out = run(both, Some(b"\x00failover".to_vec())).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c3 = text(&out.stdout).trim().to_string();
+    let out = run(with_node(&["get", &c3]), None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, b"\x00failover");
+
     // Errors and their exit codes.
     let out = run(with_node(&["get", "0xzz"]), None).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
