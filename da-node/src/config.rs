@@ -24,6 +24,8 @@ pub const DEFAULT_MAX_SQUARE_K: usize = 64;
 pub const DEFAULT_MEMPOOL_BYTES: usize = 64 * 1024 * 1024;
 /// Default mempool blob-count bound.
 pub const DEFAULT_MEMPOOL_BLOBS: usize = 16_384;
+/// Default bytes one namespace may have pending: half the pool (four full `k = 64` squares).
+pub const DEFAULT_MEMPOOL_NAMESPACE_BYTES: usize = DEFAULT_MEMPOOL_BYTES / 2;
 /// Default retention window: 7 days.
 pub const DEFAULT_RETENTION_SECS: u64 = 7 * 24 * 3600;
 
@@ -74,6 +76,8 @@ pub struct NodeConfig {
     pub mempool_max_bytes: usize,
     /// Mempool bound in blobs.
     pub mempool_max_blobs: usize,
+    /// Bytes one namespace may have pending (its share of the mempool).
+    pub mempool_max_namespace_bytes: usize,
     /// Producers: the largest square to cut (`k`, a power of two up to the genesis
     /// `max_square_k`).
     pub max_square_k: usize,
@@ -123,6 +127,7 @@ impl Default for NodeConfig {
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             mempool_max_bytes: DEFAULT_MEMPOOL_BYTES,
             mempool_max_blobs: DEFAULT_MEMPOOL_BLOBS,
+            mempool_max_namespace_bytes: DEFAULT_MEMPOOL_NAMESPACE_BYTES,
             max_square_k: DEFAULT_MAX_SQUARE_K,
             auth_token: None,
             retention_secs: DEFAULT_RETENTION_SECS,
@@ -230,6 +235,12 @@ impl NodeConfig {
                 "must hold at least one blob of max_blob_bytes".into(),
             );
         }
+        if self.mempool_max_namespace_bytes < self.max_blob_bytes {
+            return invalid(
+                "mempool_max_namespace_bytes",
+                "must hold at least one blob of max_blob_bytes".into(),
+            );
+        }
         if !(0.0..=1.0).contains(&self.fault_withhold) {
             return invalid(
                 "fault_withhold",
@@ -273,9 +284,11 @@ metrics_addr = "{DEFAULT_METRICS_ADDR}"
 block_time_ms = {DEFAULT_BLOCK_TIME_MS}
 # Largest blob accepted, bytes.
 max_blob_bytes = {DEFAULT_MAX_BLOB_BYTES}
-# Mempool bounds.
+# Mempool bounds, and the bytes one namespace may have pending (its share, so one rollup
+# cannot fill the pool; blocks are also cut fairly between namespaces).
 mempool_max_bytes = {DEFAULT_MEMPOOL_BYTES}
 mempool_max_blobs = {DEFAULT_MEMPOOL_BLOBS}
+mempool_max_namespace_bytes = {DEFAULT_MEMPOOL_NAMESPACE_BYTES}
 # Producers: the largest square to cut (k rows of original data; a power of two up to the
 # genesis max_square_k).
 # Bigger squares hold more per block but prove slower per byte; raise it on a bigger machine.

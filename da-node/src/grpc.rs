@@ -274,9 +274,9 @@ impl Api {
                     match mempool.insert(blob) {
                         Ok(Inserted::Added) => rd.store().mempool_put(&persist)?,
                         Ok(Inserted::AlreadyPending) => {}
-                        Err(e @ MempoolError::Full { .. }) => {
-                            return Err(NodeError::ResourceExhausted(e.to_string()))
-                        }
+                        Err(
+                            e @ (MempoolError::Full { .. } | MempoolError::NamespaceFull { .. }),
+                        ) => return Err(NodeError::ResourceExhausted(e.to_string())),
                     }
                 }
                 Ok(heights)

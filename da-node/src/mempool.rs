@@ -1,11 +1,20 @@
-//! The bounded mempool: blobs waiting for a block, deduplicated by id, in arrival order.
+//! The bounded mempool: blobs waiting for a block, deduplicated by id, fair between
+//! namespaces.
+//!
+//! - **Bounded**: a byte and a count limit for the whole pool, and a byte share per namespace,
+//!   so one rollup cannot fill the pool and lock the others out (`specs/11-consensus.md`,
+//!   "Mempool").
+//! - **Fair**: a block takes blobs in order of how much of its namespace's share they use:
+//!   each namespace's blobs in arrival order, and between namespaces the blob whose namespace
+//!   has had the fewest cells so far in this block first (fair queuing by cells). A namespace
+//!   alone may fill the whole block; two busy namespaces get about half each.
 
 use std::collections::{HashMap, VecDeque};
 
 use da_types::{
     consts::{K_MAX, ORIGINAL_CELLS_PER_ROW},
     layout::{cells_for_bytes, index_cells},
-    Blob, BlobId,
+    Blob, BlobId, Namespace,
 };
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -33,6 +42,16 @@ pub enum MempoolError {
         /// Count limit.
         max_blobs: usize,
     },
+    /// The blob's namespace is at its share of the pool.
+    #[error("mempool share of namespace {namespace} full: {pending_bytes} bytes pending, limit {max_bytes} bytes per namespace; retry after the next block")]
+    NamespaceFull {
+        /// The namespace.
+        namespace: Namespace,
+        /// Its bytes pending.
+        pending_bytes: usize,
+        /// The per-namespace limit.
+        max_bytes: usize,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +59,36 @@ struct Inner {
     blobs: HashMap<BlobId, Blob>,
     order: VecDeque<BlobId>,
     bytes: usize,
+    /// Bytes pending per namespace (namespaces with none are absent).
+    ns_bytes: HashMap<Namespace, usize>,
+}
+
+impl Inner {
+    fn add(&mut self, b: Blob, front: bool) {
+        let len = b.data().len();
+        self.bytes += len;
+        *self.ns_bytes.entry(*b.namespace()).or_default() += len;
+        if front {
+            self.order.push_front(b.id());
+        } else {
+            self.order.push_back(b.id());
+        }
+        self.blobs.insert(b.id(), b);
+    }
+
+    /// Takes `id` out of the map and the byte counts (not out of `order`).
+    fn take(&mut self, id: &BlobId) -> Option<Blob> {
+        let b = self.blobs.remove(id)?;
+        let len = b.data().len();
+        self.bytes -= len;
+        if let Some(n) = self.ns_bytes.get_mut(b.namespace()) {
+            *n -= len;
+            if *n == 0 {
+                self.ns_bytes.remove(b.namespace());
+            }
+        }
+        Some(b)
+    }
 }
 
 /// Blobs waiting for inclusion.
@@ -48,6 +97,8 @@ pub struct Mempool {
     inner: Mutex<Inner>,
     max_bytes: usize,
     max_blobs: usize,
+    /// Bytes one namespace may have pending.
+    max_namespace_bytes: usize,
     /// Original cells of the largest square this producer cuts.
     square_cells: usize,
 }
@@ -61,14 +112,22 @@ pub const fn square_cells(k: usize) -> usize {
 }
 
 impl Mempool {
-    /// An empty mempool with the given limits.
+    /// An empty mempool with the given limits (a namespace may use all of it until
+    /// [`with_namespace_share`](Self::with_namespace_share)).
     pub fn new(max_bytes: usize, max_blobs: usize) -> Self {
         Self {
             inner: Mutex::new(Inner::default()),
             max_bytes,
             max_blobs,
+            max_namespace_bytes: max_bytes,
             square_cells: SQUARE_CELLS,
         }
+    }
+
+    /// Caps the bytes one namespace may have pending.
+    pub fn with_namespace_share(mut self, max_bytes: usize) -> Self {
+        self.max_namespace_bytes = max_bytes;
+        self
     }
 
     /// Caps the squares [`take_for_block`](Self::take_for_block) fills at `k` rows.
@@ -83,13 +142,15 @@ impl Mempool {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a blob unless it is already pending or the mempool is full.
+    /// Adds a blob unless it is already pending, the mempool is full or its namespace is at
+    /// its share.
     pub fn insert(&self, blob: Blob) -> Result<Inserted, MempoolError> {
         let mut g = self.lock();
         if g.blobs.contains_key(&blob.id()) {
             return Ok(Inserted::AlreadyPending);
         }
-        if g.bytes + blob.data().len() > self.max_bytes || g.blobs.len() >= self.max_blobs {
+        let len = blob.data().len();
+        if g.bytes + len > self.max_bytes || g.blobs.len() >= self.max_blobs {
             return Err(MempoolError::Full {
                 pending_bytes: g.bytes,
                 pending_blobs: g.blobs.len(),
@@ -97,35 +158,49 @@ impl Mempool {
                 max_blobs: self.max_blobs,
             });
         }
-        g.bytes += blob.data().len();
-        g.order.push_back(blob.id());
-        g.blobs.insert(blob.id(), blob);
+        let ns = g.ns_bytes.get(blob.namespace()).copied().unwrap_or(0);
+        if ns + len > self.max_namespace_bytes {
+            return Err(MempoolError::NamespaceFull {
+                namespace: *blob.namespace(),
+                pending_bytes: ns,
+                max_bytes: self.max_namespace_bytes,
+            });
+        }
+        g.add(blob, false);
         Ok(Inserted::Added)
     }
 
-    /// Takes blobs in arrival order while they fit in one square; a blob that does not fit
-    /// waits for the next block (blobs behind it may still be taken).
+    /// Takes blobs while they fit in one square, fairly between namespaces (module docs): each
+    /// namespace's blobs in arrival order, the namespace with the fewest cells taken so far
+    /// first. A blob that does not fit waits for the next block (others may still be taken).
     pub fn take_for_block(&self) -> Vec<Blob> {
         let mut g = self.lock();
-        let mut taken = Vec::new();
-        let mut data_cells = 0;
-        let mut keep = VecDeque::new();
-        while let Some(id) = g.order.pop_front() {
-            let Some(len) = g.blobs.get(&id).map(|b| b.data().len()) else {
+        // Fair queuing by cells: a blob's key is its namespace's cells up to and including it
+        // (arrival order within the namespace); ties go to the earlier arrival.
+        let mut used: HashMap<Namespace, usize> = HashMap::new();
+        let mut keyed: Vec<(usize, usize, BlobId, usize)> = Vec::with_capacity(g.order.len());
+        for (arrival, id) in g.order.iter().enumerate() {
+            let Some(b) = g.blobs.get(id) else {
                 continue;
             };
-            let cells = cells_for_bytes(len);
+            let cells = cells_for_bytes(b.data().len());
+            let u = used.entry(*b.namespace()).or_default();
+            *u += cells;
+            keyed.push((*u, arrival, *id, cells));
+        }
+        keyed.sort_unstable_by_key(|&(key, arrival, _, _)| (key, arrival));
+        let mut taken = Vec::new();
+        let mut data_cells = 0;
+        for (_, _, id, cells) in keyed {
             if index_cells(taken.len() + 1) + data_cells + cells <= self.square_cells {
-                data_cells += cells;
-                if let Some(b) = g.blobs.remove(&id) {
-                    g.bytes -= len;
+                if let Some(b) = g.take(&id) {
+                    data_cells += cells;
                     taken.push(b);
                 }
-            } else {
-                keep.push_back(id);
             }
         }
-        g.order = keep;
+        let Inner { order, blobs, .. } = &mut *g;
+        order.retain(|id| blobs.contains_key(id));
         taken
     }
 
@@ -133,9 +208,7 @@ impl Mempool {
     pub fn remove(&self, ids: &[BlobId]) {
         let mut g = self.lock();
         for id in ids {
-            if let Some(b) = g.blobs.remove(id) {
-                g.bytes -= b.data().len();
-            }
+            g.take(id);
         }
         let Inner { order, blobs, .. } = &mut *g;
         order.retain(|id| blobs.contains_key(id));
@@ -146,9 +219,7 @@ impl Mempool {
         let mut g = self.lock();
         for b in blobs.into_iter().rev() {
             if !g.blobs.contains_key(&b.id()) {
-                g.bytes += b.data().len();
-                g.order.push_front(b.id());
-                g.blobs.insert(b.id(), b);
+                g.add(b, true);
             }
         }
     }
@@ -237,5 +308,69 @@ mod tests {
         assert!(!m.fills_square());
         let layout = da_types::SquareLayout::build(&taken).expect("layout");
         assert_eq!(layout.k(), 64);
+    }
+
+    #[test]
+    fn a_busy_namespace_does_not_crowd_out_a_later_one() {
+        let rows = 1984 * 64; // one row of payload
+        let m = Mempool::new(usize::MAX, 100).with_max_square_k(64);
+        // Namespace 1 queues ten 10-row blobs first; namespace 2 then queues three.
+        for i in 0..10u8 {
+            let b = Blob::new(
+                Namespace::new_v0(&[1, 1]).expect("ns"),
+                vec![i; 10 * rows - 100],
+            )
+            .expect("blob");
+            m.insert(b).expect("insert");
+        }
+        for i in 0..3u8 {
+            m.insert(blob(2, 10 * rows - 200 - i as usize))
+                .expect("insert");
+        }
+        // In arrival order six of namespace 1's blobs would fill the square; fairly, the two
+        // alternate until namespace 2 runs out.
+        let taken = m.take_for_block();
+        let of = |tag: u8| {
+            taken
+                .iter()
+                .filter(|b| *b.namespace() == Namespace::new_v0(&[1, tag]).expect("ns"))
+                .count()
+        };
+        assert_eq!((of(1), of(2)), (3, 3), "{} taken", taken.len());
+        assert_eq!(da_types::SquareLayout::build(&taken).expect("fits").k(), 64);
+        // Namespace 1's blobs left behind keep their arrival order, and alone it fills a square.
+        let next = m.take_for_block();
+        assert_eq!(next.len(), 6);
+        assert!(next.windows(2).all(|w| w[0].data()[0] < w[1].data()[0]));
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn a_namespace_cannot_take_more_than_its_share_of_the_pool() {
+        let m = Mempool::new(1000, 10).with_namespace_share(600);
+        assert_eq!(m.insert(blob(1, 400)), Ok(Inserted::Added));
+        assert!(matches!(
+            m.insert(Blob::new(*blob(1, 1).namespace(), vec![9; 300]).expect("blob")),
+            Err(MempoolError::NamespaceFull {
+                pending_bytes: 400,
+                max_bytes: 600,
+                ..
+            })
+        ));
+        // Other namespaces still get in, up to the pool's own limit.
+        assert_eq!(m.insert(blob(2, 500)), Ok(Inserted::Added));
+        assert!(matches!(
+            m.insert(blob(3, 200)),
+            Err(MempoolError::Full { .. })
+        ));
+        // Once namespace 1's blob is taken, its share is free again.
+        m.remove(&[blob(1, 400).id()]);
+        assert_eq!(
+            m.insert(Blob::new(*blob(1, 1).namespace(), vec![9; 300]).expect("blob")),
+            Ok(Inserted::Added)
+        );
+        let taken = m.take_for_block();
+        m.restore(taken);
+        assert_eq!(m.bytes(), 800);
     }
 }

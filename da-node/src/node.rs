@@ -235,6 +235,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     };
     let mempool = Arc::new(
         Mempool::new(config.mempool_max_bytes, config.mempool_max_blobs)
+            .with_namespace_share(config.mempool_max_namespace_bytes)
             .with_max_square_k(config.max_square_k),
     );
     let mut restored = 0;

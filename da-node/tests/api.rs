@@ -214,6 +214,7 @@ async fn bad_inputs_get_distinct_codes() {
     let cfg = NodeConfig {
         max_blob_bytes: 10_000,
         mempool_max_bytes: 25_000,
+        mempool_max_namespace_bytes: 12_000,
         block_time_ms: 60_000,
         ..producer_config(dir.path())
     };
@@ -262,6 +263,17 @@ async fn bad_inputs_get_distinct_codes() {
             .await
             .expect("fits");
     }
+    // Namespace 0 is at its share (10 000 of 12 000 bytes), though the pool has room.
+    let share = blobs
+        .submit(submit(&[(ns(0), vec![7; 4_000])], false))
+        .await
+        .expect_err("over the namespace's share");
+    assert_eq!(share.code(), Code::ResourceExhausted);
+    assert!(
+        share.message().contains("share of namespace"),
+        "{}",
+        share.message()
+    );
     let full = blobs
         .submit(submit(&[(ns(3), vec![3; 10_000])], false))
         .await;
