@@ -238,6 +238,9 @@ pub struct AppState<A: Application> {
     pending: BTreeMap<u64, Vec<ReceivedProposal>>,
     /// The value this node built per (height, round), to re-propose on a new round.
     built: HashMap<(u64, u32), HeaderValue>,
+    /// The block this node's layer built per height: a later round of the same height proposes
+    /// it again under a new header (no second build, no blobs taken twice).
+    built_data: HashMap<u64, BlockData>,
     height: u64,
     round: Round,
     metrics: ConsensusMetrics,
@@ -263,6 +266,7 @@ impl<A: Application> AppState<A> {
             undecided: HashMap::new(),
             pending: BTreeMap::new(),
             built: HashMap::new(),
+            built_data: HashMap::new(),
             height: 0,
             round: Round::Nil,
             metrics,
@@ -290,7 +294,14 @@ impl<A: Application> AppState<A> {
                 tip.height
             )));
         }
-        let data = self.app.build(height, self.params.max_square_k).await?;
+        let data = match self.built_data.get(&height) {
+            Some(d) => d.clone(),
+            None => {
+                let d = self.app.build(height, self.params.max_square_k).await?;
+                self.built_data.insert(height, d.clone());
+                d
+            }
+        };
         let set_hash = self.params.validators.hash();
         let header = ConsensusHeader {
             chain: self.params.chain,
@@ -465,6 +476,7 @@ impl<A: Application> AppState<A> {
             .await?;
         self.undecided.retain(|_, (h, _)| *h > height);
         self.built.retain(|(h, _), _| *h > height);
+        self.built_data.retain(|h, _| *h > height);
         self.streams.prune_below(height + 1);
         self.metrics.decided(height, round);
         let _ = self.decisions.send(Some(Decision {
@@ -783,6 +795,41 @@ mod tests {
             timeouts: LinearTimeouts::default(),
         };
         (params, keys)
+    }
+
+    #[tokio::test]
+    async fn a_later_round_proposes_the_same_block_again_without_building_it_twice() {
+        let (params, keys) = setup();
+        let app = crate::local::MemoryApp::new("v0", params.genesis_time_ms, false);
+        let address = Address::of(&keys[0].public_key());
+        let (decisions, _) = watch::channel(None);
+        let mut state = AppState::new(
+            app.clone(),
+            params,
+            address,
+            ConsensusMetrics::default(),
+            decisions,
+        );
+        let first = state.build_value(1, Round::new(0)).await.expect("built");
+        let again = state.build_value(1, Round::new(0)).await.expect("cached");
+        assert_eq!(again, first);
+        let later = state
+            .build_value(1, Round::new(1))
+            .await
+            .expect("rebuilt header");
+        assert_eq!(app.builds(), 1, "the block layer was asked twice");
+        assert_eq!(later.0.data_root, first.0.data_root, "same block");
+        assert_eq!(later.0.height, 1);
+        assert_ne!(
+            later.0.proposer, first.0.proposer,
+            "round 1 has its own proposer"
+        );
+        // The next height builds a new block.
+        state
+            .build_value(2, Round::new(0))
+            .await
+            .expect_err("no tip at 1 yet");
+        assert_eq!(app.builds(), 1);
     }
 
     /// A proposal for height 3 in round 1 on `tip` that every rule accepts.

@@ -45,6 +45,8 @@ pub struct MemoryApp {
     genesis_ms: u64,
     lie: bool,
     name: String,
+    /// Blocks built so far (each `build` call).
+    builds: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryApp {
@@ -55,7 +57,13 @@ impl MemoryApp {
             genesis_ms,
             lie,
             name: name.into(),
+            builds: Default::default(),
         })
+    }
+
+    /// How many times consensus asked this layer to build a block.
+    pub fn builds(&self) -> u64 {
+        self.builds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn chain(&self) -> std::sync::MutexGuard<'_, Chain> {
@@ -100,6 +108,8 @@ impl Application for MemoryApp {
     }
 
     async fn build(&self, height: u64, _max_k: u16) -> Result<BlockData, AppError> {
+        self.builds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let body = Bytes::from(format!("block {height} by {}", self.name).into_bytes());
         let mut c0 = commitment_of(&body);
         if self.lie {
