@@ -160,18 +160,7 @@ async fn retries_until_the_node_is_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_never_answers_times_out() {
-    // Accepts TCP connections and never speaks HTTP/2.
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = l.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = l.accept().await {
-            held.push(s);
-        }
-    });
-    let mut cfg = ClientConfig::new(format!("http://{addr}"));
+    let mut cfg = ClientConfig::new(silent_peer().await);
     cfg.request_timeout = Duration::from_millis(300);
     cfg.retries = 1;
     cfg.backoff = Duration::from_millis(10);
