@@ -97,6 +97,9 @@ pub struct DevnetOptions {
     pub withhold_heights: Vec<u64>,
     /// Fault injection: the full node serves corrupted proofs (the validators stay honest).
     pub corrupt_proofs: bool,
+    /// Fault injection: validator 0 never proposes blobs of these namespaces (58 hex digits
+    /// each); the other validators include them, so censorship only delays them.
+    pub censor_namespaces: Vec<String>,
     /// Sampling settings of the light clients.
     pub light_sampler: da_light::SamplerConfig,
 }
@@ -118,6 +121,7 @@ impl DevnetOptions {
             withhold: 0.0,
             withhold_heights: Vec::new(),
             corrupt_proofs: false,
+            censor_namespaces: Vec::new(),
             light_sampler: da_light::SamplerConfig::default(),
         }
     }
@@ -550,6 +554,11 @@ async fn start_validator_processes(
             consensus_peers: others_of(&consensus, i),
             fault_withhold: opts.withhold,
             fault_withhold_heights: opts.withhold_heights.clone(),
+            fault_censor_namespaces: if i == 0 {
+                opts.censor_namespaces.clone()
+            } else {
+                Vec::new()
+            },
             ..NodeConfig::default()
         };
         let path = dir.join("config.toml");

@@ -104,6 +104,11 @@ enum Command {
         /// and sample from the validators).
         #[arg(long)]
         corrupt_proofs: bool,
+        /// Fault injection: validator 0 never proposes blobs of this namespace (58 hex digits;
+        /// repeat or comma-separate for several). The other validators include them: censorship
+        /// only delays a blob to the next honest proposer.
+        #[arg(long, value_delimiter = ',')]
+        censor_namespace: Vec<String>,
     },
 }
 
@@ -387,6 +392,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             withhold,
             withhold_heights,
             corrupt_proofs,
+            censor_namespace,
         } => {
             let data_dir = data_dir.unwrap_or_else(|| {
                 NodeConfig {
@@ -395,6 +401,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 .data_dir()
             });
+            NodeConfig {
+                fault_censor_namespaces: censor_namespace.clone(),
+                ..NodeConfig::default()
+            }
+            .censored_namespaces()
+            .map_err(|e| anyhow::anyhow!("--censor-namespace {e}"))?;
             let token = token.unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
             let exe = std::env::current_exe().context("locating the da-node binary")?;
             let mut devnet = Devnet::start(DevnetOptions {
@@ -412,6 +424,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 withhold,
                 withhold_heights,
                 corrupt_proofs,
+                censor_namespaces: censor_namespace,
                 light_sampler: Default::default(),
             })
             .await?;

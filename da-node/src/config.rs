@@ -108,6 +108,9 @@ pub struct NodeConfig {
     pub fault_withhold_heights: Vec<u64>,
     /// Fault injection: serve corrupted proofs over libp2p.
     pub fault_corrupt_proofs: bool,
+    /// Fault injection for validators: namespaces (58 hex digits each) whose blobs this
+    /// validator never proposes (a censoring proposer; the others include them).
+    pub fault_censor_namespaces: Vec<String>,
 }
 
 impl Default for NodeConfig {
@@ -139,6 +142,7 @@ impl Default for NodeConfig {
             consensus_listen: None,
             consensus_peers: Vec::new(),
             fault_withhold: 0.0,
+            fault_censor_namespaces: Vec::new(),
             fault_withhold_heights: Vec::new(),
             fault_corrupt_proofs: false,
         }
@@ -199,6 +203,17 @@ impl NodeConfig {
         Duration::from_millis(self.block_time_ms)
     }
 
+    /// The namespaces of `fault_censor_namespaces`, decoded.
+    pub fn censored_namespaces(&self) -> Result<Vec<da_types::Namespace>, String> {
+        self.fault_censor_namespaces
+            .iter()
+            .map(|h| {
+                let raw = hex::decode(h).map_err(|e| format!("{h:?}: {e}"))?;
+                da_types::Namespace::from_raw(&raw).map_err(|e| format!("{h:?}: {e}"))
+            })
+            .collect()
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, why: String| Err(ConfigError::Invalid { field, why });
@@ -240,6 +255,9 @@ impl NodeConfig {
                 "mempool_max_namespace_bytes",
                 "must hold at least one blob of max_blob_bytes".into(),
             );
+        }
+        if let Err(e) = self.censored_namespaces() {
+            return invalid("fault_censor_namespaces", e);
         }
         if !(0.0..=1.0).contains(&self.fault_withhold) {
             return invalid(
@@ -315,6 +333,8 @@ consensus_peers = []
 fault_withhold = 0.0
 fault_withhold_heights = []
 fault_corrupt_proofs = false
+# Validators: never propose blobs of these namespaces (58 hex digits each; a censoring proposer).
+fault_censor_namespaces = []
 "#
         )
     }

@@ -386,12 +386,16 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     if let Some(key) = bft_key {
         // The BFT engine decides; the node is its block layer. With libp2p it proves only the
         // blocks it proposed and takes the others' proven rows from its peers.
+        let censored = config
+            .censored_namespaces()
+            .map_err(|e| NodeError::Startup(format!("fault_censor_namespaces: {e}")))?;
         let mut app = crate::validator::NodeApp::new(
             chain.clone(),
             store.clone(),
             mempool.clone(),
             kzg.clone(),
-        );
+        )
+        .censoring(censored);
         let index = trust.set().index_of(&key.public_key());
         if let (Some(client), Some(peers), Some(index)) = (&p2p, serving, index) {
             let fetcher = crate::sync::RowFetcher::new(client.clone(), kzg.clone());

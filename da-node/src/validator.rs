@@ -125,6 +125,8 @@ pub struct NodeApp {
     index: Option<u32>,
     /// Where proven rows of others' blocks come from (none: prove every block).
     rows: Option<ProvenRows>,
+    /// Fault injection: namespaces this validator never proposes.
+    censored: Vec<da_types::Namespace>,
 }
 
 fn app_err(e: impl std::fmt::Display) -> AppError {
@@ -147,7 +149,14 @@ impl NodeApp {
             held: Mutex::new(HashMap::new()),
             index: None,
             rows: None,
+            censored: Vec::new(),
         }
+    }
+
+    /// Fault injection: never proposes blobs of `namespaces` (they stay in the mempool).
+    pub fn censoring(mut self, namespaces: Vec<da_types::Namespace>) -> Self {
+        self.censored = namespaces;
+        self
     }
 
     /// Proves only the blocks validator `index` proposed and takes the others' proven rows
@@ -226,7 +235,21 @@ impl Application for NodeApp {
         // The mempool cuts squares of at most the node's `max_square_k`, which the node's
         // configuration keeps within the genesis bound the engine passes as `max_k`.
         let _ = max_k;
-        let blobs = self.mempool.take_for_block();
+        let mut blobs = self.mempool.take_for_block();
+        if !self.censored.is_empty() {
+            let (left, kept): (Vec<Blob>, Vec<Blob>) = blobs
+                .into_iter()
+                .partition(|b| self.censored.contains(b.namespace()));
+            if !left.is_empty() {
+                warn!(
+                    height,
+                    blobs = left.len(),
+                    "fault injection: censoring blobs"
+                );
+                self.mempool.restore(left);
+            }
+            blobs = kept;
+        }
         // Alone, this validator proves every block it proposes and nobody waits for its
         // header, so it commits on the prover's path (a later header, no commitment computed
         // twice); in a larger set the fast MSMs keep the header within the propose timeout.

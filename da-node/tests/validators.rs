@@ -25,8 +25,10 @@ fn consensus_addr(port: u16) -> String {
     format!("/ip4/127.0.0.1/tcp/{port}")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_validators_decide_one_chain_and_a_full_node_follows() {
+/// Four validators of equal power on 127.0.0.1, each with its own store, gRPC, libp2p and
+/// consensus address; validator 0 runs with `censor` as its `fault_censor_namespaces`. Also
+/// returns validator 0's index in the set (the header's `proposer` when it proposed).
+async fn four_validators(censor: Vec<String>) -> (Cluster, Vec<NodeHandle>, u32) {
     let keys: Vec<BlsSecretKey> = (0..4)
         .map(|_| BlsSecretKey::generate(&mut rand::rngs::OsRng))
         .collect();
@@ -54,6 +56,7 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
                 .map(|j| consensus_addr(ports[j]))
                 .collect(),
             p2p_bootstrap: bootstrap.clone(),
+            fault_censor_namespaces: if i == 0 { censor.clone() } else { Vec::new() },
             ..da_testkit::cluster::node_config(CHAIN, &dir)
         };
         let v = cluster.start(config).await;
@@ -65,6 +68,17 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
         );
         validators.push(v);
     }
+    let first = cluster
+        .trust()
+        .set()
+        .index_of(&keys[0].public_key())
+        .expect("in the set");
+    (cluster, validators, first as u32)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_decide_one_chain_and_a_full_node_follows() {
+    let (cluster, validators, _) = four_validators(Vec::new()).await;
     let full = cluster.full(&validators[0]).await;
 
     // A blob submitted to validator 0 is included once it proposes.
@@ -212,4 +226,112 @@ async fn a_lone_validator_proposes_on_the_prover_path_and_its_proofs_verify() {
     assert!(m.decided_blocks("proved") >= target);
     full.shutdown().await;
     v.shutdown().await;
+}
+
+/// The same blobs submitted to all four validators at once are each included exactly once, and
+/// a validator censoring a namespace only delays it: another proposer includes its blobs, none
+/// in a block the censor proposed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_sent_to_every_validator_land_once_and_a_censor_only_delays_them() {
+    let censored = gen::namespace(b"censored");
+    let (_cluster, validators, censor) =
+        four_validators(vec![hex::encode(censored.as_bytes())]).await;
+    let clients: Vec<DaClient> = validators
+        .iter()
+        .map(|v| {
+            DaClient::new(ClientConfig::new(format!("http://{}", v.grpc_addr))).expect("client")
+        })
+        .collect();
+    let free = gen::namespace(b"free");
+    let blobs: Vec<_> = (0..6u64)
+        .map(|i| {
+            let ns = if i % 2 == 0 { censored } else { free };
+            (ns, gen::bytes(100 + i, 20_000))
+        })
+        .collect();
+    // First only the censor holds the censored blobs: it proposes blocks without them.
+    for b in blobs.iter().filter(|(ns, _)| *ns == censored) {
+        clients[0]
+            .submit(std::slice::from_ref(b), false)
+            .await
+            .expect("pooled at the censor");
+    }
+    let from = wait::head(&validators[0]) + 2;
+    let proposed = wait::until(
+        "a block proposed by the censor",
+        Duration::from_secs(60),
+        || {
+            (from..=wait::head(&validators[0])).find(|h| {
+                validators[0]
+                    .store()
+                    .header(*h)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|c| c.block.header.proposer == censor)
+            })
+        },
+    )
+    .await;
+    for (ns, data) in blobs.iter().filter(|(ns, _)| *ns == censored) {
+        let id = da_types::Blob::new(*ns, data.clone()).expect("blob").id();
+        assert_eq!(
+            validators[0].store().blob_height(&id).expect("read"),
+            None,
+            "the censor proposed {proposed} and included a censored blob"
+        );
+    }
+    // Then every validator gets every blob, all at once, each waiting for inclusion.
+    let mut calls = Vec::new();
+    for c in &clients {
+        for b in &blobs {
+            let (c, b) = (c.clone(), b.clone());
+            calls.push(tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_secs(120), c.submit(&[b], true)).await
+            }));
+        }
+    }
+    let mut heights: std::collections::HashMap<da_types::BlobId, u64> = Default::default();
+    for call in calls {
+        let s = call
+            .await
+            .expect("join")
+            .expect("finalized within 120 s")
+            .expect("submit");
+        let h = s.heights[0].expect("an inclusion height");
+        // Every node reports the same one height for a blob.
+        assert_eq!(*heights.entry(s.ids[0]).or_insert(h), h);
+    }
+    assert_eq!(heights.len(), blobs.len());
+    let top = heights.values().copied().max().expect("heights") + 1;
+    for v in &validators {
+        wait::until(
+            "every validator at the top",
+            Duration::from_secs(60),
+            || (wait::head(v) >= top).then_some(()),
+        )
+        .await;
+    }
+    // Exactly once: across every block, each id appears once; the censored namespace's blobs
+    // are never in a block validator 0 proposed.
+    let store = validators[1].store();
+    let mut seen: std::collections::HashMap<da_types::BlobId, u64> = Default::default();
+    for h in 1..=top {
+        let header = store.header(h).expect("read").expect("stored");
+        let (_, index) = store.block_index(h).expect("read").expect("stored");
+        for e in index {
+            assert!(seen.insert(e.blob_id, h).is_none(), "{} twice", e.blob_id);
+            if e.namespace == censored {
+                assert_ne!(
+                    header.block.header.proposer, censor,
+                    "the censor included it at {h}"
+                );
+            }
+        }
+    }
+    for (id, h) in &heights {
+        assert_eq!(seen.get(id), Some(h), "blob {id}");
+    }
+    for v in validators {
+        v.shutdown().await;
+    }
 }
