@@ -98,7 +98,8 @@ pub struct DevnetOptions {
     /// Fault injection: the full node serves corrupted proofs (the validators stay honest).
     pub corrupt_proofs: bool,
     /// Fault injection: validator 0 never proposes blobs of these namespaces (58 hex digits
-    /// each); the other validators include them, so censorship only delays them.
+    /// each); the other validators include them, so censorship only delays them. Applies to
+    /// validator processes ([`Validators::Processes`]); the in-process solo validator ignores it.
     pub censor_namespaces: Vec<String>,
     /// Sampling settings of the light clients.
     pub light_sampler: da_light::SamplerConfig,

@@ -406,7 +406,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..NodeConfig::default()
             }
             .censored_namespaces()
-            .map_err(|e| anyhow::anyhow!("--censor-namespace {e}"))?;
+            .context("--censor-namespace")?;
             let token = token.unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
             let exe = std::env::current_exe().context("locating the da-node binary")?;
             let mut devnet = Devnet::start(DevnetOptions {

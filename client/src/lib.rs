@@ -317,11 +317,7 @@ impl DaClient {
             );
             if node_down && untried > 0 {
                 untried -= 1;
-                let next = (i + 1) % n;
-                // Another call may have moved on already; only this node's failure moves it.
-                let _ =
-                    self.current
-                        .compare_exchange(i, next, Ordering::Relaxed, Ordering::Relaxed);
+                let next = self.move_on(i);
                 debug!(what, endpoint = %conn.endpoint, next = %self.conns[next].endpoint, error = %r, "failing over");
                 continue;
             }
@@ -333,12 +329,19 @@ impl DaClient {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.config.backoff * 8);
             if node_down {
-                let next = (i + 1) % n;
-                let _ =
-                    self.current
-                        .compare_exchange(i, next, Ordering::Relaxed, Ordering::Relaxed);
+                self.move_on(i);
             }
         }
+    }
+
+    /// Moves calls from node `i` to the next one and returns its index. Another call may have
+    /// moved on already: only a failure of the current node moves it.
+    fn move_on(&self, i: usize) -> usize {
+        let next = (i + 1) % self.conns.len();
+        let _ = self
+            .current
+            .compare_exchange(i, next, Ordering::Relaxed, Ordering::Relaxed);
+        next
     }
 
     /// The node's version, chain, role, heights and limits.

@@ -142,9 +142,9 @@ impl Default for NodeConfig {
             consensus_listen: None,
             consensus_peers: Vec::new(),
             fault_withhold: 0.0,
-            fault_censor_namespaces: Vec::new(),
             fault_withhold_heights: Vec::new(),
             fault_corrupt_proofs: false,
+            fault_censor_namespaces: Vec::new(),
         }
     }
 }
@@ -204,12 +204,16 @@ impl NodeConfig {
     }
 
     /// The namespaces of `fault_censor_namespaces`, decoded.
-    pub fn censored_namespaces(&self) -> Result<Vec<da_types::Namespace>, String> {
+    pub fn censored_namespaces(&self) -> Result<Vec<da_types::Namespace>, ConfigError> {
         self.fault_censor_namespaces
             .iter()
             .map(|h| {
-                let raw = hex::decode(h).map_err(|e| format!("{h:?}: {e}"))?;
-                da_types::Namespace::from_raw(&raw).map_err(|e| format!("{h:?}: {e}"))
+                let invalid = |e: &dyn std::fmt::Display| ConfigError::Invalid {
+                    field: "fault_censor_namespaces",
+                    why: format!("{h:?}: {e}"),
+                };
+                let raw = hex::decode(h).map_err(|e| invalid(&e))?;
+                da_types::Namespace::from_raw(&raw).map_err(|e| invalid(&e))
             })
             .collect()
     }
@@ -256,9 +260,7 @@ impl NodeConfig {
                 "must hold at least one blob of max_blob_bytes".into(),
             );
         }
-        if let Err(e) = self.censored_namespaces() {
-            return invalid("fault_censor_namespaces", e);
-        }
+        self.censored_namespaces()?;
         if !(0.0..=1.0).contains(&self.fault_withhold) {
             return invalid(
                 "fault_withhold",

@@ -2,8 +2,8 @@
 //! namespaces.
 //!
 //! - **Bounded**: a byte and a count limit for the whole pool, and a byte share per namespace,
-//!   so one rollup cannot fill the pool and lock the others out (`specs/11-consensus.md`,
-//!   "Mempool").
+//!   so one rollup cannot fill the pool and lock the others out (`specs/05-header.md`, the
+//!   producer's cut).
 //! - **Fair**: a block takes blobs in order of how much of its namespace's share they use:
 //!   each namespace's blobs in arrival order, and between namespaces the blob whose namespace
 //!   has had the fewest cells so far in this block first (fair queuing by cells). A namespace

@@ -388,7 +388,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         // blocks it proposed and takes the others' proven rows from its peers.
         let censored = config
             .censored_namespaces()
-            .map_err(|e| NodeError::Startup(format!("fault_censor_namespaces: {e}")))?;
+            .map_err(|e| NodeError::Startup(e.to_string()))?;
         let mut app = crate::validator::NodeApp::new(
             chain.clone(),
             store.clone(),

@@ -118,7 +118,8 @@ pub fn propose(kzg: &KzgProver, blobs: &[Blob]) -> Result<ProposalData, Rejectio
 /// Like [`propose`], but the commitments come from the prover's own path
 /// (`KzgProver::commit_square`: the data extended and, with prover tables, FK20's first phase),
 /// which the proofs after the decision reuse. The header is ready later than with [`propose`]'s
-/// MSMs, and no commitment is computed twice: the path of a proposer that cannot keep up.
+/// MSMs, and no commitment is computed twice: the path of a validator that is the whole set
+/// (`validator.rs`), which nobody waits for.
 pub fn propose_committed(kzg: &KzgProver, blobs: &[Blob]) -> Result<ProposalData, Rejection> {
     let square = SquareLayout::build(blobs).map_err(|e| Rejection::new("layout", e.to_string()))?;
     let committed = kzg

@@ -81,8 +81,8 @@ const CKZG_PRECOMP_WIDTH: u64 = 8;
 /// for 1–2% more.
 const FK20_WINDOW_BITS: usize = 10;
 /// Window of the row-commitment MSM's shifted bases ([`ShiftedBases`]): 12 bits, 22 shifts of
-/// the 4096 monomial points (8.6 MiB). Of 10 to 13 bits, 12 has the fewest additions per row
-/// (`n·⌈256/c⌉` bucket additions plus `2^c` for the reduction).
+/// the 4096 monomial points (8.6 MiB). Timed from 8 to 14 bits, 12 and 13 were fastest (43.9 ms
+/// per row on one core, `benches/RESULTS.md`); 12 has the smaller table.
 const ROW_MSM_WINDOW_BITS: usize = 12;
 
 /// Prover state (FK20 bases and tables, commit key) plus a [`KzgVerifier`]; build once, share
@@ -144,7 +144,8 @@ impl KzgProver {
         prover
     }
 
-    /// The monomial SRS with its window shifts (built on first use, ~0.3 s on two cores).
+    /// The monomial SRS with its window shifts (built on first use: 0.24 s on two cores of the
+    /// 2 vCPU Xeon, release build).
     fn row_bases(&self) -> &ShiftedBases {
         self.row_bases
             .get_or_init(|| ShiftedBases::new(&self.commit_key.g1s, ROW_MSM_WINDOW_BITS))

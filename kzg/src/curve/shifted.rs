@@ -1,5 +1,5 @@
 //! One MSM over a fixed set of bases with every window's shift precomputed (the proposer's
-//! row commitments, `specs/03-kzg.md` "Commitments").
+//! row commitments, `specs/03-kzg.md` "Row commitments").
 //!
 //! Pippenger's method splits each scalar into `W` signed `c`-bit windows and, per window, adds
 //! every base into one of `2^(c−1)` buckets, reduces the buckets, then doubles `c` times
