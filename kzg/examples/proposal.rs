@@ -2,13 +2,15 @@
 //! be proposed (the `2k` commitments, no data extension, no proofs), and what a voter checks
 //! (one random linear combination + `verify_extension`), against the naive square (every row
 //! of the extended square committed and proven by the backend) measured in the same run, and
-//! our full header-ready + proofs path. Prints one line per path and the ratios.
+//! our full header-ready + proofs path. Prints one line per path and the ratios, then one row's
+//! commitment on the proposer's path (shifted bases, `curve::shifted`) against c-kzg's
+//! `blob_to_kzg_commitment` of the same row, one thread each, median of 10.
 //!
 //! `cargo run --release -p da-kzg --example proposal -- [K] [REPEATS]`
 
 use std::time::{Duration, Instant};
 
-use da_kzg::{KzgProver, ProofStrategy, ProverConfig};
+use da_kzg::{KzgProver, ProofStrategy, ProverBackend, ProverConfig};
 use da_types::{consts::BYTES_PER_ROW, Blob, Namespace, SquareLayout};
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -90,6 +92,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "square with all proofs         {full:>10.2?}  {:.3}x",
         r(full)
+    );
+
+    // One row: a square of one row (k = 1) on the proposer's path, against c-kzg on that row.
+    let one = SquareLayout::build(&blobs[..1])?;
+    let row = &one.rows()[..BYTES_PER_ROW];
+    let ckzg = KzgProver::new(ProverConfig::DEFAULT.with_backend(ProverBackend::CKzg));
+    assert_eq!(
+        ctx.square_commitments(&one)?[0],
+        ckzg.blob_to_kzg_commitment(row)?,
+        "the two row commitments differ"
+    );
+    let ours = time(10, || Ok(ctx.square_commitments(&one)?))?;
+    let theirs = time(10, || Ok(ckzg.blob_to_kzg_commitment(row)?))?;
+    println!(
+        "one row: shifted bases {ours:.2?}, c-kzg {theirs:.2?} ({:.2}x)",
+        ours.as_secs_f64() / theirs.as_secs_f64()
     );
     Ok(())
 }

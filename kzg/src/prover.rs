@@ -81,8 +81,8 @@ const CKZG_PRECOMP_WIDTH: u64 = 8;
 /// for 1–2% more.
 const FK20_WINDOW_BITS: usize = 10;
 /// Window of the row-commitment MSM's shifted bases ([`ShiftedBases`]): 12 bits, 22 shifts of
-/// the 4096 monomial points (8.6 MiB). Timed from 8 to 14 bits, 12 and 13 were fastest (43.9 ms
-/// per row on one core, `benches/RESULTS.md`); 12 has the smaller table.
+/// the 4096 monomial points (8.6 MiB). Timed once from 8 to 14 bits, 12 and 13 were fastest
+/// (`benches/RESULTS.md`, "Row commitments on shifted bases"); 12 has the smaller table.
 const ROW_MSM_WINDOW_BITS: usize = 12;
 
 /// Prover state (FK20 bases and tables, commit key) plus a [`KzgVerifier`]; build once, share
@@ -153,8 +153,8 @@ impl KzgProver {
 
     /// The commitment of one row given by its `N` evaluations (blob order): its coefficients
     /// (one inverse FFT) in one MSM over the shifted monomial bases. Equal to EIP-4844's
-    /// `blob_to_kzg_commitment` of the row, in about three quarters of c-kzg's time (44 against
-    /// 59 ms for one row on one core of the 2 vCPU Xeon).
+    /// `blob_to_kzg_commitment` of the row: as fast as c-kzg's for one row alone on one thread
+    /// (46 ms), 0.79× of its time for a `k = 64` square on both cores (`benches/RESULTS.md`).
     pub(crate) fn commit_row_fast(&self, evaluations: &[Fr]) -> G1 {
         let bases = self.row_bases();
         debug_assert_eq!(bases.len(), evaluations.len(), "a whole row");
