@@ -476,7 +476,10 @@ impl Driver {
                 };
                 self.register(header, fetched)
             }
-            NetworkEvent::PeerConnected(_) | NetworkEvent::Inbound(_) => None,
+            // A light client neither serves nor takes the blob-id topic.
+            NetworkEvent::PeerConnected(_)
+            | NetworkEvent::Inbound(_)
+            | NetworkEvent::BlobIds { .. } => None,
         }
     }
 

@@ -1,6 +1,6 @@
-//! The composed libp2p behaviour: identify, ping, Kademlia, gossipsub for headers and the three
-//! request-response protocols (samples, header ranges, rows, namespaces), each with its own codec
-//! bounds.
+//! The composed libp2p behaviour: identify, ping, Kademlia, gossipsub for headers and pooled
+//! blob ids, and the request-response protocols (samples, header ranges, rows, namespaces,
+//! pooled blobs), each with its own codec bounds.
 
 use std::time::Duration;
 
@@ -14,8 +14,8 @@ use crate::{
     codec::ProtoCodec,
     error::{NetworkError, Result},
     protocol::{
-        gossip_message_id, Protocols, HEADER_LIMITS, MAX_GOSSIP_BYTES, NAMESPACE_LIMITS,
-        ROW_LIMITS, SAMPLE_LIMITS,
+        gossip_message_id, Protocols, BLOB_LIMITS, HEADER_LIMITS, MAX_GOSSIP_BYTES,
+        NAMESPACE_LIMITS, ROW_LIMITS, SAMPLE_LIMITS,
     },
 };
 
@@ -27,6 +27,8 @@ pub(crate) type HeaderCodec = ProtoCodec<pb::HeaderRangeRequest, pb::HeaderRange
 pub(crate) type RowCodec = ProtoCodec<pb::RowRequest, pb::RowResponse>;
 /// Codec of `/namespace/1`.
 pub(crate) type NamespaceCodec = ProtoCodec<pb::NamespaceRequest, pb::NamespaceResponse>;
+/// Codec of `/blobs/1`.
+pub(crate) type BlobCodec = ProtoCodec<pb::BlobsRequest, pb::BlobsResponse>;
 
 /// Every protocol a node speaks.
 #[derive(NetworkBehaviour)]
@@ -41,6 +43,7 @@ pub(crate) struct Behaviour {
     pub(crate) headers: request_response::Behaviour<HeaderCodec>,
     pub(crate) rows: request_response::Behaviour<RowCodec>,
     pub(crate) namespaces: request_response::Behaviour<NamespaceCodec>,
+    pub(crate) blobs: request_response::Behaviour<BlobCodec>,
 }
 
 fn rr<C>(
@@ -128,6 +131,12 @@ impl Behaviour {
             namespaces: rr(
                 &protocols.namespace,
                 NamespaceCodec::new(NAMESPACE_LIMITS),
+                request_timeout,
+                serve,
+            ),
+            blobs: rr(
+                &protocols.blobs,
+                BlobCodec::new(BLOB_LIMITS),
                 request_timeout,
                 serve,
             ),

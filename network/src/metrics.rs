@@ -11,7 +11,7 @@ use prometheus_client::{
 
 use crate::NetworkClient;
 
-/// `p2p_dropped_events_total{kind="header|request|peer_notice"}`: events the event loop dropped
+/// `p2p_dropped_events_total{kind="header|blob_ids|request|peer_notice"}`: events the event loop dropped
 /// because the application's queue was full; all 0 until a client is attached.
 #[derive(Clone, Debug, Default)]
 pub struct DroppedEventsCollector(Arc<OnceLock<NetworkClient>>);
@@ -45,6 +45,7 @@ impl Collector for DroppedEventsCollector {
         )?;
         for (kind, n) in [
             ("header", d.headers),
+            ("blob_ids", d.blob_ids),
             ("request", d.requests),
             ("peer_notice", d.peer_notices),
         ] {

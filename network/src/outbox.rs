@@ -3,10 +3,10 @@
 //!
 //! The event loop never waits for the application: a slow consumer must not stall the swarm
 //! (pings, gossip, answers to other peers). So nothing here awaits:
-//! - Gossiped headers and inbound requests are offered with `try_send`. When the queue is full
+//! - Gossiped headers, blob announcements and inbound requests are offered with `try_send`. When the queue is full
 //!   they are dropped, counted, and handed back to the event loop, which reports a dropped
-//!   header to gossipsub as *ignored* (not forwarded, nobody penalised; header sync fetches it
-//!   by range) and closes a dropped request's stream (the requester sees a failed request and
+//!   header or announcement to gossipsub as *ignored* (not forwarded, nobody penalised; header
+//!   sync fetches headers by range, publishers announce pooled blobs again) and closes a dropped request's stream (the requester sees a failed request and
 //!   asks another peer).
 //! - Peer notifications (connected, disconnected, serves) are state the application cannot
 //!   recover by itself — a light client starts sampling on its first serving peer — and there
@@ -35,6 +35,8 @@ pub const PEER_BACKLOG: usize = 1024;
 pub struct DroppedEvents {
     /// Gossiped headers (not forwarded; header sync recovers them).
     pub headers: u64,
+    /// Gossiped blob announcements (not forwarded; their publishers announce again).
+    pub blob_ids: u64,
     /// Inbound requests (their streams closed unanswered).
     pub requests: u64,
     /// Peer notifications dropped past the [`PEER_BACKLOG`].
@@ -44,7 +46,7 @@ pub struct DroppedEvents {
 impl DroppedEvents {
     /// All kinds together.
     pub fn total(&self) -> u64 {
-        self.headers + self.requests + self.peer_notices
+        self.headers + self.blob_ids + self.requests + self.peer_notices
     }
 }
 
@@ -52,6 +54,7 @@ impl DroppedEvents {
 #[derive(Debug, Default)]
 pub(crate) struct DropCounters {
     headers: AtomicU64,
+    blob_ids: AtomicU64,
     requests: AtomicU64,
     peer_notices: AtomicU64,
 }
@@ -61,6 +64,7 @@ impl DropCounters {
     pub(crate) fn snapshot(&self) -> DroppedEvents {
         DroppedEvents {
             headers: self.headers.load(Ordering::Relaxed),
+            blob_ids: self.blob_ids.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             peer_notices: self.peer_notices.load(Ordering::Relaxed),
         }
@@ -69,6 +73,7 @@ impl DropCounters {
     fn count(&self, ev: &NetworkEvent) {
         let counter = match ev {
             NetworkEvent::Header { .. } => &self.headers,
+            NetworkEvent::BlobIds { .. } => &self.blob_ids,
             NetworkEvent::Inbound(_) => &self.requests,
             NetworkEvent::PeerConnected(_)
             | NetworkEvent::PeerDisconnected(_)

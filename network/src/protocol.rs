@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use da_types::{
     certificate::MAX_CERTIFIED_HEADER_LEN,
-    consts::{BYTES_PER_CELL, K_MAX, ORIGINAL_CELLS_PER_ROW},
+    consts::{BYTES_PER_CELL, K_MAX, ORIGINAL_CELLS_PER_ROW, PAYLOAD_BYTES_PER_ROW},
 };
 
 use crate::{codec::Limits, error::NetworkError};
@@ -51,6 +51,21 @@ pub const NAMESPACE_LIMITS: Limits = Limits {
     response: K_MAX * ORIGINAL_CELLS_PER_ROW * (BYTES_PER_CELL + 64) + 64 * 1024,
 };
 
+/// Most blob ids in one announcement or one `/blobs/1` request.
+pub const MAX_BLOB_IDS_PER_MESSAGE: usize = 64;
+/// Length of a blob id.
+pub const BLOB_ID_BYTES: usize = 32;
+/// Payload bytes a `/blobs/1` answer carries at most: the largest blob any node accepts (half a
+/// `K_MAX` square, the bound of `max_blob_bytes`). A server stops adding blobs before it would
+/// pass it; the requester asks again for the rest.
+pub const MAX_BLOBS_RESPONSE_PAYLOAD: usize = K_MAX / 2 * PAYLOAD_BYTES_PER_ROW;
+/// Bounds of `/blobs/1`: 64 ids in, [`MAX_BLOBS_RESPONSE_PAYLOAD`] bytes of blobs out plus
+/// their framing (at most 64 blobs, 64 bytes each).
+pub const BLOB_LIMITS: Limits = Limits {
+    request: MAX_BLOB_IDS_PER_MESSAGE * (BLOB_ID_BYTES + 2) + 16,
+    response: MAX_BLOBS_RESPONSE_PAYLOAD + 64 * 1024,
+};
+
 /// Length of a gossip message id in bytes.
 pub const GOSSIP_ID_BYTES: usize = 20;
 
@@ -83,12 +98,16 @@ pub struct Protocols {
     pub row: StreamProtocol,
     /// `/da/<chain>/namespace/1`.
     pub namespace: StreamProtocol,
+    /// `/da/<chain>/blobs/1` (pooled blobs by id).
+    pub blobs: StreamProtocol,
     /// `/da/<chain>/kad/1`.
     pub kad: StreamProtocol,
     /// `/da/<chain>/id/1` (identify).
     pub identify: String,
     /// Gossipsub topic of certified headers: `/da/<chain>/headers/2`.
     pub header_topic: String,
+    /// Gossipsub topic of pooled blob ids: `/da/<chain>/blob-ids/1`.
+    pub blob_topic: String,
 }
 
 impl Protocols {
@@ -113,9 +132,11 @@ impl Protocols {
             headers: p("headers", HEADERS_VERSION)?,
             row: p("row", 1)?,
             namespace: p("namespace", 1)?,
+            blobs: p("blobs", 1)?,
             kad: p("kad", 1)?,
             identify: format!("/da/{chain}/id/1"),
             header_topic: format!("/da/{chain}/headers/{HEADERS_VERSION}"),
+            blob_topic: format!("/da/{chain}/blob-ids/1"),
         })
     }
 }
@@ -130,6 +151,8 @@ mod tests {
         assert_eq!(p.sample.as_ref(), "/da/devnet/sample/1");
         assert_eq!(p.headers.as_ref(), "/da/devnet/headers/2");
         assert_eq!(p.header_topic, "/da/devnet/headers/2");
+        assert_eq!(p.blobs.as_ref(), "/da/devnet/blobs/1");
+        assert_eq!(p.blob_topic, "/da/devnet/blob-ids/1");
         for bad in ["", "a/b", "white space", &"x".repeat(65)] {
             assert!(Protocols::for_chain(bad).is_err(), "{bad:?}");
         }

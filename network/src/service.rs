@@ -42,7 +42,10 @@ use crate::{
     error::{NetworkError, Result},
     outbox::{DropCounters, DroppedEvents, Outbox},
     peer_book::{Offence, PeerBook, PeerBookConfig},
-    protocol::{Protocols, MAX_CELLS_PER_SAMPLE_REQUEST, MAX_HEADERS_PER_RANGE},
+    protocol::{
+        Protocols, BLOB_ID_BYTES, MAX_BLOB_IDS_PER_MESSAGE, MAX_CELLS_PER_SAMPLE_REQUEST,
+        MAX_HEADERS_PER_RANGE,
+    },
 };
 
 /// Bound of the command and event channels.
@@ -65,7 +68,8 @@ pub struct NetworkConfig {
     pub listen: Vec<Multiaddr>,
     /// Addresses to dial at start.
     pub bootstrap: Vec<Multiaddr>,
-    /// Answer sample, header and row requests (full nodes and validators).
+    /// Answer sample, header, row, namespace and blob requests, and relay pooled blob ids on
+    /// their gossip topic (full nodes and validators).
     pub serve: bool,
     /// Timeout of an outbound request.
     pub request_timeout: Duration,
@@ -100,6 +104,8 @@ pub enum Request {
     Row(pb::RowRequest),
     /// A namespace's blobs with their completeness proof.
     Namespace(pb::NamespaceRequest),
+    /// Pooled blobs by id.
+    Blobs(pb::BlobsRequest),
 }
 
 /// A peer's answer.
@@ -113,6 +119,8 @@ pub enum Response {
     Row(pb::RowResponse),
     /// A namespace's completeness proof.
     Namespace(pb::NamespaceResponse),
+    /// Pooled blobs (those the peer holds).
+    Blobs(pb::BlobsResponse),
 }
 
 /// A request from a peer; answer on `respond` with the matching [`Response`] variant.
@@ -140,6 +148,18 @@ pub enum NetworkEvent {
         /// The payload.
         data: Vec<u8>,
     },
+    /// Gossiped ids of blobs a peer pooled (a well-formed announcement: 1 to 64 ids of 32
+    /// bytes; others are rejected here and their forwarder penalised). The application pulls
+    /// the blobs it lacks from `from` and then judges the message with
+    /// [`NetworkClient::judge`]: accepted announcements are forwarded.
+    BlobIds {
+        /// The peer that forwarded it (it holds the blobs if it follows the protocol).
+        from: PeerId,
+        /// The gossip message id, for [`NetworkClient::judge`].
+        id: gossipsub::MessageId,
+        /// The announced ids.
+        ids: Vec<[u8; BLOB_ID_BYTES]>,
+    },
     /// A connection to a peer was established.
     PeerConnected(PeerId),
     /// The last connection to a peer closed.
@@ -150,12 +170,24 @@ pub enum NetworkEvent {
     Inbound(InboundRequest),
 }
 
+/// The application's verdict on a gossiped message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid and useful: forward it to the mesh.
+    Accept,
+    /// Neither forwarded nor held against the forwarder (nothing new, or no room).
+    Ignore,
+    /// Invalid: dropped, and the forwarder penalised as [`Offence::InvalidData`].
+    Reject,
+}
+
 enum Command {
     Dial(Multiaddr, oneshot::Sender<Result<()>>),
     Request(PeerId, Request, oneshot::Sender<Result<Response>>),
     Publish(Vec<u8>, oneshot::Sender<Result<()>>),
+    Announce(Vec<[u8; BLOB_ID_BYTES]>, oneshot::Sender<Result<()>>),
     Report(PeerId, Offence),
-    Validate(gossipsub::MessageId, PeerId, bool),
+    Validate(gossipsub::MessageId, PeerId, Verdict),
     Peers(oneshot::Sender<Vec<PeerId>>),
     Listening(oneshot::Sender<Vec<Multiaddr>>),
     Score(PeerId, oneshot::Sender<i32>),
@@ -207,6 +239,13 @@ impl NetworkClient {
         self.ask(|tx| Command::Publish(data, tx)).await?
     }
 
+    /// Announces pooled blob ids on the blob topic, in messages of at most
+    /// [`MAX_BLOB_IDS_PER_MESSAGE`]; an announcement identical to one seen recently is not sent
+    /// again. Fails when no peer is subscribed (nobody would hear it; announce again later).
+    pub async fn announce_blobs(&self, ids: Vec<[u8; BLOB_ID_BYTES]>) -> Result<()> {
+        self.ask(|tx| Command::Announce(ids, tx)).await?
+    }
+
     /// Reports an offence by `peer` (lowers its score; bans it at [`BAN_SCORE`](crate::BAN_SCORE), see
     /// [`PeerBook`]).
     pub async fn report(&self, peer: PeerId, offence: Offence) -> Result<()> {
@@ -224,8 +263,23 @@ impl NetworkClient {
         from: PeerId,
         accept: bool,
     ) -> Result<()> {
+        let verdict = if accept {
+            Verdict::Accept
+        } else {
+            Verdict::Reject
+        };
+        self.judge(id, from, verdict).await
+    }
+
+    /// The verdict on any gossiped message (headers: [`validate`](Self::validate)).
+    pub async fn judge(
+        &self,
+        id: gossipsub::MessageId,
+        from: PeerId,
+        verdict: Verdict,
+    ) -> Result<()> {
         self.commands
-            .send(Command::Validate(id, from, accept))
+            .send(Command::Validate(id, from, verdict))
             .await
             .map_err(|_| NetworkError::Stopped)
     }
@@ -300,6 +354,15 @@ pub async fn start_with(
         .gossipsub
         .subscribe(&topic)
         .map_err(|e| setup(&e))?;
+    // Only nodes that pool blobs relay their ids.
+    let blob_topic = gossipsub::IdentTopic::new(protocols.blob_topic.clone());
+    if serve {
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&blob_topic)
+            .map_err(|e| setup(&e))?;
+    }
     let mut listening = Vec::new();
     for addr in &config.listen {
         swarm
@@ -333,6 +396,7 @@ pub async fn start_with(
     let ev = EventLoop {
         swarm,
         topic,
+        blob_topic,
         commands: cmd_rx,
         outbox: Outbox::new(ev_tx, dropped.clone()),
         cancel: cancel.clone(),
@@ -365,6 +429,7 @@ enum Kind {
     Headers,
     Row,
     Namespace,
+    Blobs,
 }
 
 enum Channel {
@@ -372,6 +437,7 @@ enum Channel {
     Headers(ResponseChannel<pb::HeaderRangeResponse>),
     Row(ResponseChannel<pb::RowResponse>),
     Namespace(ResponseChannel<pb::NamespaceResponse>),
+    Blobs(ResponseChannel<pb::BlobsResponse>),
 }
 
 type Answer = futures::future::BoxFuture<'static, (Channel, Option<Response>)>;
@@ -382,6 +448,7 @@ type Pending = (PeerId, oneshot::Sender<Result<Response>>);
 struct EventLoop {
     swarm: Swarm<Behaviour>,
     topic: gossipsub::IdentTopic,
+    blob_topic: gossipsub::IdentTopic,
     commands: mpsc::Receiver<Command>,
     outbox: Outbox,
     cancel: CancellationToken,
@@ -501,6 +568,23 @@ impl EventLoop {
                         Kind::Namespace,
                         self.swarm.behaviour_mut().namespaces.send_request(&peer, r),
                     ),
+                    Request::Blobs(r) => {
+                        if !blob_ids_ok(&r.ids) {
+                            let _ = tx.send(Err(NetworkError::Request {
+                                peer: peer.to_string(),
+                                why: format!(
+                                    "{} ids, the bound is {MAX_BLOB_IDS_PER_MESSAGE} of \
+                                     {BLOB_ID_BYTES} bytes",
+                                    r.ids.len()
+                                ),
+                            }));
+                            return;
+                        }
+                        (
+                            Kind::Blobs,
+                            self.swarm.behaviour_mut().blobs.send_request(&peer, r),
+                        )
+                    }
                 };
                 self.pending.insert((kind, id), (peer, tx));
             }
@@ -514,18 +598,36 @@ impl EventLoop {
                     .map_err(|e| NetworkError::Publish(e.to_string()));
                 let _ = tx.send(r);
             }
+            Command::Announce(ids, tx) => {
+                let mut r = Ok(());
+                for chunk in ids.chunks(MAX_BLOB_IDS_PER_MESSAGE) {
+                    let msg = pb::BlobAnnounce {
+                        ids: chunk.iter().map(|id| id.to_vec()).collect(),
+                    };
+                    let published = self
+                        .swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .publish(self.blob_topic.clone(), prost::Message::encode_to_vec(&msg));
+                    match published {
+                        Ok(_) | Err(gossipsub::PublishError::Duplicate) => {}
+                        Err(e) => r = Err(NetworkError::Publish(e.to_string())),
+                    }
+                }
+                let _ = tx.send(r);
+            }
             Command::Report(peer, offence) => self.penalise(peer, offence),
-            Command::Validate(id, from, accept) => {
-                let verdict = if accept {
-                    gossipsub::MessageAcceptance::Accept
-                } else {
-                    gossipsub::MessageAcceptance::Reject
+            Command::Validate(id, from, verdict) => {
+                let acceptance = match verdict {
+                    Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+                    Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                    Verdict::Reject => gossipsub::MessageAcceptance::Reject,
                 };
                 self.swarm
                     .behaviour_mut()
                     .gossipsub
-                    .report_message_validation_result(&id, &from, verdict);
-                if !accept {
+                    .report_message_validation_result(&id, &from, acceptance);
+                if verdict == Verdict::Reject {
                     self.penalise(from, Offence::InvalidData);
                 }
             }
@@ -566,6 +668,41 @@ impl EventLoop {
         }
     }
 
+    /// A gossiped blob announcement: a malformed one is rejected here (its forwarder penalised
+    /// for a malformed and an invalid message), a well-formed one goes to the application,
+    /// or is ignored when the application is busy.
+    fn blob_ids(&mut self, from: PeerId, id: gossipsub::MessageId, data: &[u8]) {
+        let ids = <pb::BlobAnnounce as prost::Message>::decode(data)
+            .ok()
+            .filter(|a| !a.ids.is_empty() && blob_ids_ok(&a.ids))
+            .map(|a| {
+                a.ids
+                    .iter()
+                    .filter_map(|i| <[u8; BLOB_ID_BYTES]>::try_from(i.as_slice()).ok())
+                    .collect::<Vec<_>>()
+            });
+        let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+        let Some(ids) = ids else {
+            debug!(peer = %from, "malformed blob announcement");
+            gossip.report_message_validation_result(
+                &id,
+                &from,
+                gossipsub::MessageAcceptance::Reject,
+            );
+            self.penalise(from, Offence::Malformed);
+            return;
+        };
+        if let Some(NetworkEvent::BlobIds { from, id, .. }) =
+            self.outbox.offer(NetworkEvent::BlobIds { from, id, ids })
+        {
+            debug!(peer = %from, "blob announcement dropped: the application is busy");
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .report_message_validation_result(&id, &from, gossipsub::MessageAcceptance::Ignore);
+        }
+    }
+
     /// Lifts the bans the peer book ends now.
     fn expire_bans(&mut self) {
         for peer in self.book.expire(Instant::now()) {
@@ -588,6 +725,7 @@ impl EventLoop {
             (Channel::Namespace(ch), Some(Response::Namespace(r))) => {
                 b.namespaces.send_response(ch, r).is_ok()
             }
+            (Channel::Blobs(ch), Some(Response::Blobs(r))) => b.blobs.send_response(ch, r).is_ok(),
             _ => false,
         };
     }
@@ -762,6 +900,13 @@ impl EventLoop {
                 propagation_source,
                 message_id,
                 message,
+            })) if message.topic == self.blob_topic.hash() => {
+                self.blob_ids(propagation_source, message_id, &message.data);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
             })) => {
                 let ev = NetworkEvent::Header {
                     from: propagation_source,
@@ -814,6 +959,14 @@ impl EventLoop {
                 Response::Namespace,
                 Channel::Namespace,
             ),
+            SwarmEvent::Behaviour(BehaviourEvent::Blobs(e)) => self.rr_event(
+                Kind::Blobs,
+                e,
+                |r| blob_ids_ok(&r.ids),
+                Request::Blobs,
+                Response::Blobs,
+                Channel::Blobs,
+            ),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) => {
@@ -833,4 +986,9 @@ impl EventLoop {
             _ => {}
         }
     }
+}
+
+/// Whether a list of blob ids is within the bounds of announcements and `/blobs/1` requests.
+fn blob_ids_ok(ids: &[Vec<u8>]) -> bool {
+    ids.len() <= MAX_BLOB_IDS_PER_MESSAGE && ids.iter().all(|i| i.len() == BLOB_ID_BYTES)
 }

@@ -15,8 +15,9 @@ use std::{fs, io, path::PathBuf};
 use da_network::{
     codec::{read_message, write_message, Limits},
     protocol::{
-        Protocols, HEADER_LIMITS, MAX_CELLS_PER_SAMPLE_REQUEST, MAX_GOSSIP_BYTES,
-        MAX_HEADERS_PER_RANGE, NAMESPACE_LIMITS, ROW_LIMITS, SAMPLE_LIMITS,
+        Protocols, BLOB_LIMITS, HEADER_LIMITS, MAX_BLOB_IDS_PER_MESSAGE,
+        MAX_CELLS_PER_SAMPLE_REQUEST, MAX_GOSSIP_BYTES, MAX_HEADERS_PER_RANGE, NAMESPACE_LIMITS,
+        ROW_LIMITS, SAMPLE_LIMITS,
     },
 };
 use da_proto::v1 as pb;
@@ -71,6 +72,8 @@ enum Msg {
     RowResponse(pb::RowResponse),
     NamespaceRequest(pb::NamespaceRequest),
     NamespaceResponse(pb::NamespaceResponse),
+    BlobsRequest(pb::BlobsRequest),
+    BlobsResponse(pb::BlobsResponse),
 }
 
 /// The protocol's bound for a message type (the protocol name and direction in the file).
@@ -80,6 +83,7 @@ fn limit(protocol: &str, direction: &str) -> usize {
         "headers" => HEADER_LIMITS,
         "row" => ROW_LIMITS,
         "namespace" => NAMESPACE_LIMITS,
+        "blobs" => BLOB_LIMITS,
         other => panic!("unknown protocol {other}"),
     };
     match direction {
@@ -149,6 +153,18 @@ fn msg_of(v: &Value) -> Msg {
                 blob_cells: samples(&v["proof"]["blob_cells"]),
             }),
         }),
+        "BlobsRequest" => Msg::BlobsRequest(pb::BlobsRequest {
+            ids: list(&v["ids"]).iter().map(bytes).collect(),
+        }),
+        "BlobsResponse" => Msg::BlobsResponse(pb::BlobsResponse {
+            blobs: list(&v["blobs"])
+                .iter()
+                .map(|b| pb::PooledBlob {
+                    namespace: bytes(&b["namespace"]),
+                    data: bytes(&b["data"]),
+                })
+                .collect(),
+        }),
         other => panic!("unknown message {other}"),
     }
 }
@@ -192,6 +208,17 @@ fn msg_json(m: &Msg) -> Value {
                 "blob_cells": samples(&p.blob_cells),
             })),
         }),
+        Msg::BlobsRequest(r) => json!({
+            "type": "BlobsRequest",
+            "ids": r.ids.iter().map(hex::encode).collect::<Vec<_>>(),
+        }),
+        Msg::BlobsResponse(r) => json!({
+            "type": "BlobsResponse",
+            "blobs": r.blobs.iter().map(|b| json!({
+                "namespace": hex::encode(&b.namespace),
+                "data": hex::encode(&b.data),
+            })).collect::<Vec<_>>(),
+        }),
     }
 }
 
@@ -208,6 +235,8 @@ fn write(m: &Msg, max: usize) -> io::Result<Vec<u8>> {
             Msg::RowResponse(x) => write_message(&mut out, x, max).await,
             Msg::NamespaceRequest(x) => write_message(&mut out, x, max).await,
             Msg::NamespaceResponse(x) => write_message(&mut out, x, max).await,
+            Msg::BlobsRequest(x) => write_message(&mut out, x, max).await,
+            Msg::BlobsResponse(x) => write_message(&mut out, x, max).await,
         }
     })?;
     Ok(out.into_inner())
@@ -226,6 +255,8 @@ fn read(ty: &str, frame: &[u8], max: usize) -> io::Result<Msg> {
             "RowResponse" => Msg::RowResponse(read_message(&mut io, max).await?),
             "NamespaceRequest" => Msg::NamespaceRequest(read_message(&mut io, max).await?),
             "NamespaceResponse" => Msg::NamespaceResponse(read_message(&mut io, max).await?),
+            "BlobsRequest" => Msg::BlobsRequest(read_message(&mut io, max).await?),
+            "BlobsResponse" => Msg::BlobsResponse(read_message(&mut io, max).await?),
             other => panic!("unknown message {other}"),
         })
     })
@@ -252,12 +283,18 @@ fn protocol_ids_and_bounds_are_the_recorded_ones() {
         assert_eq!(p.kad.as_ref(), text(&case["kad"]));
         assert_eq!(p.identify, text(&case["identify"]));
         assert_eq!(p.header_topic, text(&case["header_topic"]));
+        assert_eq!(p.blobs.as_ref(), text(&case["blobs"]));
+        assert_eq!(p.blob_topic, text(&case["blob_topic"]));
     }
     for chain in list(&file["invalid_chain_ids"]) {
         assert!(Protocols::for_chain(text(chain)).is_err(), "{chain}");
     }
     let bounds = &file["bounds"];
-    for protocol in ["sample", "headers", "row", "namespace"] {
+    assert_eq!(
+        num(&bounds["max_blob_ids_per_message"]) as usize,
+        MAX_BLOB_IDS_PER_MESSAGE
+    );
+    for protocol in ["sample", "headers", "row", "namespace", "blobs"] {
         for direction in ["request", "response"] {
             let want = num(&bounds[protocol][direction]) as usize;
             assert_eq!(limit(protocol, direction), want, "{protocol} {direction}");
@@ -482,6 +519,34 @@ fn generate_p2p_vectors() {
                 proof: None,
             }),
         ),
+        (
+            "blobs_request",
+            "blobs",
+            "request",
+            "two blob ids",
+            Msg::BlobsRequest(pb::BlobsRequest {
+                ids: vec![vec![0x11; 32], vec![0x22; 32]],
+            }),
+        ),
+        (
+            "blobs_response",
+            "blobs",
+            "response",
+            "one pooled blob of namespace \"alpha\"",
+            Msg::BlobsResponse(pb::BlobsResponse {
+                blobs: vec![pb::PooledBlob {
+                    namespace: namespace.clone(),
+                    data: b"rollup batch".to_vec(),
+                }],
+            }),
+        ),
+        (
+            "blobs_response_none",
+            "blobs",
+            "response",
+            "the peer holds none of the blobs asked",
+            Msg::BlobsResponse(pb::BlobsResponse { blobs: vec![] }),
+        ),
     ];
     let frames: Vec<Value> = frames
         .into_iter()
@@ -638,6 +703,7 @@ fn generate_p2p_vectors() {
                 "chain": chain, "sample": p.sample.as_ref(), "headers": p.headers.as_ref(),
                 "row": p.row.as_ref(), "namespace": p.namespace.as_ref(), "kad": p.kad.as_ref(),
                 "identify": p.identify, "header_topic": p.header_topic,
+                "blobs": p.blobs.as_ref(), "blob_topic": p.blob_topic,
             })
         })
         .collect();
@@ -651,6 +717,8 @@ fn generate_p2p_vectors() {
             "headers": bound(HEADER_LIMITS),
             "row": bound(ROW_LIMITS),
             "namespace": bound(NAMESPACE_LIMITS),
+            "blobs": bound(BLOB_LIMITS),
+            "max_blob_ids_per_message": MAX_BLOB_IDS_PER_MESSAGE,
             "max_cells_per_sample_request": MAX_CELLS_PER_SAMPLE_REQUEST,
             "max_headers_per_range": MAX_HEADERS_PER_RANGE,
             "max_gossip_bytes": MAX_GOSSIP_BYTES,

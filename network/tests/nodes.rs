@@ -1,4 +1,5 @@
-//! Real libp2p nodes on 127.0.0.1: request-response within bounds, header gossip, peer bans and
+//! Real libp2p nodes on 127.0.0.1: request-response within bounds, header gossip, blob-id
+//! gossip among serving nodes with the blobs pulled by id, peer bans and
 //! their expiry, light (non-serving) nodes refusing to serve, and an application that stops
 //! reading events without stalling the network.
 
@@ -7,6 +8,7 @@ use std::time::Duration;
 use da_network::{
     peer_book::PROBATION_SCORE, service::CHANNEL_BOUND, start, start_with, NetworkClient,
     NetworkConfig, NetworkError, NetworkEvent, Offence, PeerBookConfig, PeerId, Request, Response,
+    Verdict,
 };
 use da_proto::v1 as pb;
 use tokio::sync::mpsc;
@@ -57,8 +59,24 @@ fn serve(
                                 blob_cells: vec![sample(0, 1), sample(0, 2)],
                             }),
                         }),
+                        // Holds every blob: its bytes are its id.
+                        Request::Blobs(b) => Response::Blobs(pb::BlobsResponse {
+                            blobs: b
+                                .ids
+                                .iter()
+                                .map(|id| pb::PooledBlob {
+                                    namespace: id.clone(),
+                                    data: id.clone(),
+                                })
+                                .collect(),
+                        }),
                     };
                     let _ = r.respond.send(resp);
+                }
+                // Announced ids come out on the same channel as headers, concatenated.
+                NetworkEvent::BlobIds { from, id, ids } => {
+                    let _ = client.judge(id, from, Verdict::Accept).await;
+                    let _ = headers.send((from, ids.concat())).await;
                 }
                 NetworkEvent::Header { from, id, data } => {
                     let ok = !data.starts_with(b"bad");
@@ -215,6 +233,78 @@ async fn headers_are_gossiped_to_every_node() {
             .expect("channel");
         assert_eq!(got.1, header);
     }
+}
+
+/// Pooled blob ids travel only among serving nodes (light nodes do not take the topic), and
+/// the blobs behind them are pulled by id within the bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_ids_reach_serving_nodes_and_blobs_are_pulled_by_id() {
+    let (a, _) = node(true).await;
+    let (b, mut b_heard) = node(true).await;
+    let (light, mut light_heard) = node(false).await;
+    connect(&b, &a).await;
+    connect(&light, &a).await;
+    let ids: Vec<[u8; 32]> = (0..70u8).map(|i| [i; 32]).collect();
+    // Announcing fails until a serving peer's subscription has arrived.
+    let mut announced = false;
+    for _ in 0..50 {
+        if a.announce_blobs(ids.clone()).await.is_ok() {
+            announced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(announced, "no serving peer took the blob topic");
+    // Seventy ids go out as two messages: 64 and 6.
+    let mut heard = Vec::new();
+    while heard.len() < ids.len() {
+        let (from, data) = tokio::time::timeout(Duration::from_secs(10), b_heard.recv())
+            .await
+            .expect("b hears the ids")
+            .expect("channel");
+        assert_eq!(from, a.peer_id());
+        assert!(
+            data.len() == 64 * 32 || data.len() == 6 * 32,
+            "{}",
+            data.len()
+        );
+        heard.extend(
+            data.chunks(32)
+                .map(|c| <[u8; 32]>::try_from(c).expect("32")),
+        );
+    }
+    heard.sort_unstable();
+    assert_eq!(heard, ids);
+    let Ok(Response::Blobs(r)) = b
+        .request(
+            a.peer_id(),
+            Request::Blobs(pb::BlobsRequest {
+                ids: ids[..64].iter().map(|i| i.to_vec()).collect(),
+            }),
+        )
+        .await
+    else {
+        panic!("no blobs answer");
+    };
+    assert_eq!(r.blobs.len(), 64);
+    assert_eq!(r.blobs[3].data, ids[3].to_vec());
+    // Past the bound the request is refused before it leaves.
+    let r = b
+        .request(
+            a.peer_id(),
+            Request::Blobs(pb::BlobsRequest {
+                ids: ids.iter().map(|i| i.to_vec()).collect(),
+            }),
+        )
+        .await;
+    assert!(matches!(r, Err(NetworkError::Request { .. })), "{r:?}");
+    // The light node never subscribed: it heard nothing.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), light_heard.recv())
+            .await
+            .is_err(),
+        "a light node received blob ids"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

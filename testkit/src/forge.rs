@@ -126,6 +126,7 @@ pub fn serve_only_headers(
                     Request::Row(_) => Response::Row(pb::RowResponse::default()),
                     Request::Samples(_) => Response::Samples(pb::SampleResponse::default()),
                     Request::Namespace(_) => Response::Namespace(pb::NamespaceResponse::default()),
+                    Request::Blobs(_) => Response::Blobs(pb::BlobsResponse::default()),
                 };
                 let _ = r.respond.send(resp);
             }
