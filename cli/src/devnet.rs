@@ -385,6 +385,7 @@ fn devnet_genesis(opts: &DevnetOptions) -> Result<(PathBuf, Trust)> {
             validators,
             // The protocol's bound on k; a validator cuts at most its own `max_square_k`.
             max_square_k: da_types::consts::K_MAX as u16,
+            dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
         };
         write_genesis(&path, &genesis)?;
     }

@@ -126,6 +126,7 @@ fn start_four(root: &std::path::Path, chain: &str) -> (Vec<Validator>, Trust) {
             })
             .collect(),
         max_square_k: 4,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     };
     let trust = Trust::from_genesis(&genesis).expect("genesis");
     let consensus: Vec<u16> = (0..4).map(|_| free_port()).collect();
@@ -358,4 +359,73 @@ async fn a_soak_of_random_validator_kills_loses_no_finalized_blob_and_never_fork
         "soak: {kills} kills (seed {seed}), {} blobs acknowledged, chain from {first} to {end}",
         acked.len()
     );
+}
+
+/// A validator killed with SIGKILL while blobs it acknowledged wait in its pool (the chain
+/// stalled: two of four validators down) proposes them after its restart: every acknowledged
+/// blob is finalized, and each is in exactly one block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_pooled_at_a_killed_validator_are_finalized_once_after_its_restart() {
+    let _turn = SERIAL.lock().await;
+    let root = tempfile::tempdir().expect("tmp");
+    let (mut validators, _trust) = start_four(root.path(), "bft-pool");
+    until_heights(
+        &validators.iter().collect::<Vec<_>>(),
+        2,
+        "all four validators",
+    )
+    .await;
+    // Two of four down: nothing is decided, so what validator 0 acknowledges stays pooled.
+    validators[2].kill();
+    validators[3].kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stalled = head(&validators[0]).await;
+    let ns = da_types::Namespace::new_v0(b"pooled").expect("ns");
+    let c = validators[0].client();
+    let mut acked = Vec::new();
+    for i in 0..20u64 {
+        let data = da_testkit::gen::bytes(9_000 + i, 3_000);
+        let s = c.submit(&[(ns, data)], false).await.expect("acknowledged");
+        assert_eq!(
+            s.heights,
+            vec![None],
+            "included while the chain was stalled"
+        );
+        acked.push(s.ids[0]);
+    }
+    assert_eq!(head(&validators[0]).await, stalled, "the chain moved");
+    // SIGKILL with a full pool, then everyone back.
+    validators[0].kill();
+    for i in [0, 2, 3] {
+        validators[i].spawn();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut heights = std::collections::HashMap::new();
+    let reader = validators[1].client();
+    while heights.len() < acked.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {} acknowledged blobs finalized after the restart\n{}",
+            heights.len(),
+            acked.len(),
+            validators[0].log_tail()
+        );
+        for id in &acked {
+            if let Ok(b) = reader.get(None, Some(&ns), id).await {
+                heights.insert(*id, b.height);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Exactly once: each id in one block of the chain.
+    let top = heights.values().copied().max().expect("heights");
+    let mut seen = std::collections::HashMap::new();
+    for h in stalled..=top {
+        for b in reader.get_all(h, &[ns]).await.expect("get_all") {
+            assert!(seen.insert(b.id, h).is_none(), "{:?} twice", b.id);
+        }
+    }
+    for id in &acked {
+        assert_eq!(seen.get(id), heights.get(id), "blob {id:?}");
+    }
 }

@@ -26,9 +26,10 @@ pub struct ConsensusMetrics {
 }
 
 impl ConsensusMetrics {
-    /// Registers the metrics under `registry` (prefix `da_consensus_`).
+    /// Registers the metrics under `registry` with the sub-prefix `consensus` (so
+    /// `da_consensus_*` in the node's `da` registry).
     pub fn register(&self, registry: &mut Registry) {
-        let r = registry.sub_registry_with_prefix("da_consensus");
+        let r = registry.sub_registry_with_prefix("consensus");
         r.register(
             "decided_height",
             "Last height decided",

@@ -111,6 +111,10 @@ pub struct NodeConfig {
     /// Fault injection for validators: namespaces (58 hex digits each) whose blobs this
     /// validator never proposes (a censoring proposer; the others include them).
     pub fault_censor_namespaces: Vec<String>,
+    /// Fault injection for validators (tests): every block this validator proposes also holds
+    /// a blob the previous block included, which the dedup rule makes invalid (the other
+    /// validators vote nil).
+    pub fault_repeat_included: bool,
 }
 
 impl Default for NodeConfig {
@@ -145,6 +149,7 @@ impl Default for NodeConfig {
             fault_withhold_heights: Vec::new(),
             fault_corrupt_proofs: false,
             fault_censor_namespaces: Vec::new(),
+            fault_repeat_included: false,
         }
     }
 }
@@ -337,6 +342,8 @@ fault_withhold_heights = []
 fault_corrupt_proofs = false
 # Validators: never propose blobs of these namespaces (58 hex digits each; a censoring proposer).
 fault_censor_namespaces = []
+# Validators (tests): propose a blob the previous block included in every block (nil votes).
+fault_repeat_included = false
 "#
         )
     }

@@ -171,6 +171,7 @@ pub fn solo_genesis(chain_id: &str, key: &BlsSecretKey, max_square_k: u16) -> Ge
         genesis_time_ms: now_ms(),
         validators: vec![GenesisValidator::new(key, 1)],
         max_square_k,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     }
 }
 

@@ -31,6 +31,7 @@ use crate::{
     mempool::{Inserted, Mempool, MempoolError},
     metrics::Metrics,
     reader::Reader,
+    relay::Announcer,
 };
 
 /// Largest gRPC message the node sends or accepts.
@@ -90,6 +91,7 @@ pub struct Api {
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
+    announcer: Announcer,
 }
 
 impl Api {
@@ -111,7 +113,14 @@ impl Api {
             wake,
             metrics,
             shutdown,
+            announcer: Announcer::default(),
         }
+    }
+
+    /// Hands newly pooled blob ids to the relay, which announces them to peers.
+    pub fn with_announcer(mut self, announcer: Announcer) -> Self {
+        self.announcer = announcer;
+        self
     }
 }
 
@@ -261,10 +270,11 @@ impl Api {
         let ids: Vec<BlobId> = blobs.iter().map(Blob::id).collect();
         let mempool = self.mempool.clone();
         // Store reads and the mempool's persistence run on the blocking pool.
-        let mut heights = self
+        let (mut heights, added) = self
             .reader
             .run(move |rd| {
                 let mut heights = vec![None; blobs.len()];
+                let mut added = Vec::new();
                 for (i, blob) in blobs.into_iter().enumerate() {
                     if let Some(h) = rd.store().blob_height(&blob.id())? {
                         heights[i] = Some(h);
@@ -272,16 +282,20 @@ impl Api {
                     }
                     let persist = blob.clone();
                     match mempool.insert(blob) {
-                        Ok(Inserted::Added) => rd.store().mempool_put(&persist)?,
+                        Ok(Inserted::Added) => {
+                            rd.store().mempool_put(&persist)?;
+                            added.push(persist.id());
+                        }
                         Ok(Inserted::AlreadyPending) => {}
                         Err(
                             e @ (MempoolError::Full { .. } | MempoolError::NamespaceFull { .. }),
                         ) => return Err(NodeError::ResourceExhausted(e.to_string())),
                     }
                 }
-                Ok(heights)
+                Ok((heights, added))
             })
             .await?;
+        self.announcer.announce(added);
         if self.mempool.fills_square() {
             self.wake.notify_one();
         }

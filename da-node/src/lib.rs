@@ -20,6 +20,7 @@
 //! - [`reader`]: reads for serving, off the async runtime;
 //! - [`grpc`]: the `da.v1` API with reflection and health;
 //! - `p2p`: header gossip and serving over libp2p;
+//! - [`relay`]: blobs pooled on any node reach the proposers (announced ids, pulled blobs);
 //! - [`prune`]: deleting heights past the retention window;
 //! - [`metrics`]: Prometheus metrics over HTTP;
 //! - [`node`]: startup, wiring the components together, and the [`NodeHandle`].
@@ -31,7 +32,8 @@
 //! error, clock, metrics, mempool → config            (leaves; config reads mempool's limits)
 //! error → genesis → config                            (the genesis file's default path)
 //! store → chain → { producer, sync, follow }
-//! store → { reader, prune }    reader → { grpc, p2p }    chain → { grpc, p2p }
+//! store → { reader, prune }    reader → { relay, grpc, p2p }    chain → { grpc, p2p }
+//! mempool → relay → { grpc (its announcer), p2p (runs it) }
 //! grpc → follow (message limit)    p2p → sync (serving peers)
 //! all of the above → node (startup and wiring only)
 //! ```
@@ -54,6 +56,7 @@ pub mod producer;
 pub mod proposal;
 pub mod prune;
 pub mod reader;
+pub mod relay;
 pub mod store;
 pub mod sync;
 #[cfg(test)]

@@ -235,6 +235,29 @@ impl Mempool {
         cells + index_cells(g.blobs.len()) >= self.square_cells
     }
 
+    /// Whether `id` is pending (not counting blobs taken for a block that is not decided yet).
+    pub fn contains(&self, id: &BlobId) -> bool {
+        self.lock().blobs.contains_key(id)
+    }
+
+    /// Copies of the pending blobs among `ids`, in the order asked, skipping the others.
+    pub fn get(&self, ids: &[BlobId]) -> Vec<Blob> {
+        let g = self.lock();
+        ids.iter()
+            .filter_map(|id| g.blobs.get(id).cloned())
+            .collect()
+    }
+
+    /// The ids and namespaces of the oldest `limit` pending blobs, in arrival order.
+    pub fn oldest(&self, limit: usize) -> Vec<(BlobId, Namespace)> {
+        let g = self.lock();
+        g.order
+            .iter()
+            .filter_map(|id| g.blobs.get(id).map(|b| (*id, *b.namespace())))
+            .take(limit)
+            .collect()
+    }
+
     /// Number of pending blobs.
     pub fn len(&self) -> usize {
         self.lock().blobs.len()

@@ -59,6 +59,14 @@ pub struct Metrics {
     pub decided_blocks: Family<Vec<(String, String)>, Counter>,
     /// Proposals this validator built, by the path of their commitments.
     pub proposals_built: Family<Vec<(String, String)>, Counter>,
+    /// Blobs the relay moved, by `event`: `announced` (ids published), `pulled` (blobs taken
+    /// from a peer into the pool), `served` (blobs sent to a peer).
+    pub relay_blobs: Family<Vec<(String, String)>, Counter>,
+    /// Bytes the relay moved, by `event` (`announced`: gossip payload; `pulled`, `served`:
+    /// blob payload).
+    pub relay_bytes: Family<Vec<(String, String)>, Counter>,
+    /// The consensus engine's metrics (`da_consensus_*`), handed to the engine of a validator.
+    pub consensus: da_consensus::ConsensusMetrics,
 }
 
 impl Default for Metrics {
@@ -90,6 +98,9 @@ impl Metrics {
             rpc_errors: Family::default(),
             decided_blocks: Family::default(),
             proposals_built: Family::default(),
+            relay_blobs: Family::default(),
+            relay_bytes: Family::default(),
+            consensus: da_consensus::ConsensusMetrics::default(),
             registry: Registry::default(),
             network: DroppedEventsCollector::default(),
         };
@@ -177,6 +188,18 @@ impl Metrics {
              proofs after the decision; a validator that is the whole set)",
             m.proposals_built.clone(),
         );
+        registry.register(
+            "relay_blobs",
+            "Blobs the relay moved: ids announced on gossip, blobs pulled from a peer into the \
+             pool, blobs served to a peer",
+            m.relay_blobs.clone(),
+        );
+        registry.register(
+            "relay_bytes",
+            "Bytes the relay moved: announcement payloads, and the blob payloads pulled and served",
+            m.relay_bytes.clone(),
+        );
+        m.consensus.register(&mut registry);
         Self { registry, ..m }
     }
 
@@ -227,6 +250,21 @@ impl Metrics {
     pub fn proposals_built(&self, path: &str) -> u64 {
         self.proposals_built
             .get_or_create(&vec![("commitments".into(), path.into())])
+            .get()
+    }
+
+    /// Counts `blobs` blobs of `bytes` bytes the relay moved in `event` (`announced`, `pulled`,
+    /// `served`).
+    pub fn relayed(&self, event: &str, blobs: u64, bytes: u64) {
+        let label = vec![("event".into(), event.into())];
+        self.relay_blobs.get_or_create(&label).inc_by(blobs);
+        self.relay_bytes.get_or_create(&label).inc_by(bytes);
+    }
+
+    /// Blobs the relay moved in `event`.
+    pub fn relayed_blobs(&self, event: &str) -> u64 {
+        self.relay_blobs
+            .get_or_create(&vec![("event".into(), event.into())])
             .get()
     }
 

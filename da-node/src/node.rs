@@ -9,7 +9,9 @@
 //! - a producer ([`crate::producer`]: the [`SoloValidator`] and its driver) or a full node's
 //!   source of blocks: libp2p sync ([`crate::sync`], the default) or a gRPC upstream
 //!   ([`crate::follow`], with `follow` set);
-//! - the API ([`crate::grpc`]) and p2p serving (`crate::p2p`), reading through a [`Reader`];
+//! - the API ([`crate::grpc`]) and p2p serving (`crate::p2p`), reading through a [`Reader`],
+//!   with the blob relay (`crate::relay`) between them: blobs `Submit` pooled are announced,
+//!   announced blobs are pulled into the pool;
 //! - the [`Pruner`] (unless archival) and the metrics endpoint.
 //!
 //! Components share handles (the store behind `Arc<dyn Store>`, the chain, metrics) and talk
@@ -38,6 +40,7 @@ use crate::{
     producer::{BlockProducer, Driver, SoloValidator},
     prune::Pruner,
     reader::Reader,
+    relay::Announcer,
     store::{RocksStore, Store},
 };
 
@@ -302,6 +305,16 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
     let reader = Reader::new(store.clone());
     let wake = Arc::new(Notify::new());
     let mut tasks = Vec::new();
+    let censored = config
+        .censored_namespaces()
+        .map_err(|e| NodeError::Startup(e.to_string()))?;
+    // Submitted blobs are announced to peers by the relay (with libp2p only).
+    let (announcer, announcements) = if config.p2p_listen.is_empty() {
+        (Announcer::default(), None)
+    } else {
+        let (a, rx) = Announcer::channel();
+        (a, Some(rx))
+    };
     let api = Api::new(
         ApiConfig::from_node(&config, hex::encode(public_key)),
         reader.clone(),
@@ -310,7 +323,8 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         wake.clone(),
         metrics.clone(),
         cancel.clone(),
-    );
+    )
+    .with_announcer(announcer);
     tasks.push(tokio::spawn(crate::grpc::serve(api, grpc, cancel.clone())));
     let (m, c) = (metrics.clone(), cancel.clone());
     tasks.push(tokio::spawn(async move {
@@ -346,14 +360,13 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
             }
         }
     }
-    let pruner = Pruner::new(store.clone(), metrics.clone(), config.retention_secs);
+    let pruner = Pruner::new(store.clone(), metrics.clone(), config.retention_secs)
+        .keeping_heights(trust.dedup_window());
     if !config.archival {
         tasks.push(tokio::spawn(pruner.clone().run(cancel.clone())));
     }
     let mut serving = None;
-    let p2p = if config.p2p_listen.is_empty() {
-        None
-    } else {
+    let p2p = if let Some(announcements) = announcements {
         let peers = ServingPeers::default();
         serving = Some(peers.clone());
         let syncing = config.role == Role::Full && config.follow.is_none();
@@ -365,6 +378,10 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
             chain: chain.clone(),
             peers: peers.clone(),
             gossip: syncing.then_some(gossip_tx),
+            mempool: mempool.clone(),
+            announcements,
+            censored: censored.clone(),
+            metrics: metrics.clone(),
         };
         let (client, task) = crate::p2p::start(parts, cancel.clone()).await?;
         metrics.attach_network(client.clone());
@@ -381,21 +398,21 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
             ));
         }
         Some(client)
+    } else {
+        None
     };
     let mut engine = None;
     if let Some(key) = bft_key {
         // The BFT engine decides; the node is its block layer. With libp2p it proves only the
         // blocks it proposed and takes the others' proven rows from its peers.
-        let censored = config
-            .censored_namespaces()
-            .map_err(|e| NodeError::Startup(e.to_string()))?;
         let mut app = crate::validator::NodeApp::new(
             chain.clone(),
             store.clone(),
             mempool.clone(),
             kzg.clone(),
         )
-        .censoring(censored);
+        .censoring(censored)
+        .repeating_included(config.fault_repeat_included);
         let index = trust.set().index_of(&key.public_key());
         if let (Some(client), Some(peers), Some(index)) = (&p2p, serving, index) {
             let fetcher = crate::sync::RowFetcher::new(client.clone(), kzg.clone());

@@ -9,12 +9,16 @@
 //!
 //! It owns the network's event loop and its slice of the configuration ([`P2pConfig`]); it
 //! reads through a [`Reader`] and checks headers and learns of new blocks through the [`Chain`].
+//! Blob ids and pooled blobs go to the [`Relay`] it runs (`crate::relay`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use da_network::{NetworkClient, NetworkConfig, NetworkEvent, Offence, PeerId, Request, Response};
 use da_proto::v1 as pb;
-use da_types::consts::{BYTES_PER_G1, CELLS_PER_ROW};
+use da_types::{
+    consts::{BYTES_PER_G1, CELLS_PER_ROW},
+    BlobId, Namespace,
+};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -23,7 +27,10 @@ use crate::{
     chain::Chain,
     config::{NodeConfig, Role},
     error::{NodeError, Result},
+    mempool::Mempool,
+    metrics::Metrics,
     reader::Reader,
+    relay::{Relay, REANNOUNCE_EVERY},
 };
 
 /// What the p2p component needs of the node's configuration.
@@ -34,6 +41,8 @@ pub(crate) struct P2pConfig {
     bootstrap: Vec<String>,
     /// Only the producer publishes headers.
     publishes: bool,
+    /// Largest blob pooled (pulled blobs too).
+    max_blob_bytes: usize,
     faults: Faults,
 }
 
@@ -45,6 +54,7 @@ impl P2pConfig {
             listen: config.p2p_listen.clone(),
             bootstrap: config.p2p_bootstrap.clone(),
             publishes: config.role == Role::Producer,
+            max_blob_bytes: config.max_blob_bytes,
             faults: Faults {
                 withhold: config.fault_withhold,
                 withhold_heights: config.fault_withhold_heights.clone(),
@@ -87,6 +97,14 @@ pub(crate) struct P2pParts {
     pub(crate) peers: ServingPeers,
     /// Where validated gossiped headers go (a syncing full node).
     pub(crate) gossip: Option<mpsc::Sender<da_types::CertifiedHeader>>,
+    /// The pool the relay feeds and serves.
+    pub(crate) mempool: Arc<Mempool>,
+    /// Ids newly pooled by `Submit`, to announce.
+    pub(crate) announcements: mpsc::Receiver<Vec<BlobId>>,
+    /// Fault injection: namespaces whose blobs are neither proposed nor relayed.
+    pub(crate) censored: Vec<Namespace>,
+    /// The node's metrics (the relay's counters).
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Peers that serve data (identify says they speak the sample protocol), in arrival order.
@@ -161,25 +179,52 @@ async fn run(
         chain,
         peers,
         gossip,
+        mempool,
+        mut announcements,
+        censored,
+        metrics,
         ..
     } = parts;
     let faults = Arc::new(config.faults);
+    let relay = Arc::new(Relay::new(
+        mempool,
+        reader.clone(),
+        client.clone(),
+        metrics,
+        config.max_blob_bytes,
+        censored,
+    ));
     let mut blocks = chain.subscribe();
+    let mut reannounce = tokio::time::interval(REANNOUNCE_EVERY);
+    reannounce.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
+            Some(ids) = announcements.recv() => relay.announce(ids).await,
+            _ = reannounce.tick() => relay.reannounce().await,
             b = blocks.recv() => match b {
-                // The producer publishes; other nodes relay through gossip itself.
-                Ok(ev) if config.publishes => {
-                    if let Err(e) = client.publish_header(ev.header.to_bytes()).await {
-                        debug!(height = ev.header.height(), "header not gossiped: {e}");
+                Ok(ev) => {
+                    let included: Vec<BlobId> = ev.blobs.iter().map(|(e, _)| e.blob_id).collect();
+                    relay.included(&included);
+                    // The producer publishes; other nodes relay through gossip itself.
+                    if config.publishes {
+                        if let Err(e) = client.publish_header(ev.header.to_bytes()).await {
+                            debug!(height = ev.header.height(), "header not gossiped: {e}");
+                        }
                     }
                 }
-                Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => warn!("p2p publisher skipped {n} headers"),
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             ev = events.recv() => match ev {
+                Some(NetworkEvent::Inbound(da_network::InboundRequest {
+                    request: Request::Blobs(b),
+                    respond,
+                    ..
+                })) => {
+                    let _ = respond.send(relay.serve(&b));
+                }
+                Some(NetworkEvent::BlobIds { from, id, ids }) => relay.on_announcement(from, id, ids),
                 Some(NetworkEvent::Inbound(r)) => {
                     let (reader, faults) = (reader.clone(), faults.clone());
                     tokio::spawn(async move {
@@ -327,6 +372,8 @@ fn serve(reader: &Reader, faults: &Faults, request: Request) -> Result<Response>
             }
             Response::Row(pb::RowResponse { cells })
         }
+        // Answered from the pool by the relay, never from the store.
+        Request::Blobs(_) => Response::Blobs(pb::BlobsResponse::default()),
         Request::Namespace(r) => {
             let ns = da_types::convert::namespace(&r.namespace)
                 .map_err(|e| NodeError::InvalidArgument(e.to_string()))?;

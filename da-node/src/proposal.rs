@@ -135,16 +135,19 @@ pub fn propose_committed(kzg: &KzgProver, blobs: &[Blob]) -> Result<ProposalData
 }
 
 /// The data rules a validator checks before voting (the header rules are checked by the
-/// consensus crate first). `included` answers whether a blob id was already included within
-/// the dedup window; `seed` is local randomness for the commitment check. Returns the blobs and
+/// consensus crate first). `included` answers at which height a blob id was included, if it
+/// was; an id included within the last `dedup_window` heights before the header's makes the
+/// block invalid. `seed` is local randomness for the commitment check. Returns the blobs and
 /// the rebuilt square.
 pub fn check(
     kzg: &KzgProver,
     header: &BlockHeader,
     body: &[u8],
-    included: impl Fn(&BlobId) -> bool,
+    included: impl Fn(&BlobId) -> Option<u64>,
+    dedup_window: u64,
     seed: &[u8; 32],
 ) -> Result<(Vec<Blob>, OriginalSquare), Rejection> {
+    let height = header.header.height;
     let blobs = decode_body(body).map_err(|e| Rejection::new("body", e.to_string()))?;
     let mut seen = HashSet::with_capacity(blobs.len());
     for b in &blobs {
@@ -155,11 +158,16 @@ pub fn check(
                 format!("blob {id} twice in the block"),
             ));
         }
-        if included(&id) {
-            return Err(Rejection::new(
-                "duplicate",
-                format!("blob {id} already included"),
-            ));
+        if let Some(at) = included(&id) {
+            if at < height && height - at <= dedup_window {
+                return Err(Rejection::new(
+                    "duplicate",
+                    format!(
+                        "blob {id} already included at height {at}, within the dedup window of \
+                         {dedup_window} heights"
+                    ),
+                ));
+            }
         }
     }
     let square =
@@ -247,6 +255,9 @@ mod tests {
         ));
     }
 
+    /// The dedup window of the tests (any window covers height 1's past).
+    const W: u64 = 100;
+
     #[test]
     fn both_proposer_paths_give_the_same_commitments_and_the_committed_one_proves() {
         let kzg = KzgProver::new(da_kzg::ProverConfig::default());
@@ -257,8 +268,8 @@ mod tests {
         assert_eq!(committed.commitments, fast.commitments);
         assert_eq!(committed.body, fast.body);
         let h = header_for(&committed);
-        let never = |_: &BlobId| false;
-        check(&kzg, &h, &committed.body, never, &[7; 32]).expect("voters accept it");
+        let never = |_: &BlobId| None;
+        check(&kzg, &h, &committed.body, never, W, &[7; 32]).expect("voters accept it");
         let square = committed
             .committed
             .expect("the committed square")
@@ -279,29 +290,29 @@ mod tests {
         let b = blobs(5, 3);
         let p = propose(&kzg, &b).expect("proposal");
         let h = header_for(&p);
-        let never = |_: &BlobId| false;
-        assert!(check(&kzg, &h, &p.body, never, &[9; 32]).is_ok());
+        let never = |_: &BlobId| None;
+        assert!(check(&kzg, &h, &p.body, never, W, &[9; 32]).is_ok());
 
         // One wrong commitment.
         let mut lie = h.clone();
         lie.commitments[1] = lie.commitments[0];
-        let e = check(&kzg, &lie, &p.body, never, &[9; 32]).expect_err("wrong commitment");
+        let e = check(&kzg, &lie, &p.body, never, W, &[9; 32]).expect_err("wrong commitment");
         assert_eq!(e.kind, "commitments");
 
         // A layout that differs from its blobs.
         let mut lie = h.clone();
         lie.blob_count += 1;
-        let e = check(&kzg, &lie, &p.body, never, &[9; 32]).expect_err("layout");
+        let e = check(&kzg, &lie, &p.body, never, W, &[9; 32]).expect_err("layout");
         assert_eq!(e.kind, "layout");
 
         // A blob it does not send: the body lacks one blob.
         let short = encode_body(&b[..2]);
-        let e = check(&kzg, &h, &short, never, &[9; 32]).expect_err("missing blob");
+        let e = check(&kzg, &h, &short, never, W, &[9; 32]).expect_err("missing blob");
         assert_eq!(e.kind, "layout");
 
         // A bad blob id cannot be claimed (ids are recomputed), but one blob twice is refused.
         let twice = encode_body(&[b[0].clone(), b[0].clone()]);
-        let e = check(&kzg, &h, &twice, never, &[9; 32]).expect_err("duplicate");
+        let e = check(&kzg, &h, &twice, never, W, &[9; 32]).expect_err("duplicate");
         assert_eq!(e.kind, "duplicate");
 
         // Blobs of the same sizes but other bytes (so other ids in the index): same layout,
@@ -314,16 +325,21 @@ mod tests {
                 Blob::new(*x.namespace(), d).expect("blob")
             })
             .collect();
-        let e = check(&kzg, &h, &encode_body(&other), never, &[9; 32]).expect_err("other ids");
+        let e = check(&kzg, &h, &encode_body(&other), never, W, &[9; 32]).expect_err("other ids");
         assert_eq!(e.kind, "commitments");
 
-        // A blob already included.
+        // A blob already included, within the dedup window and past it.
         let first = b[0].id();
-        let e = check(&kzg, &h, &p.body, |id| *id == first, &[9; 32]).expect_err("included");
+        let mut later = h.clone();
+        later.header.height = 100;
+        let at_90 = |id: &BlobId| (*id == first).then_some(90);
+        let e = check(&kzg, &later, &p.body, at_90, 10, &[9; 32]).expect_err("included");
         assert_eq!(e.kind, "duplicate");
+        assert!(e.detail.contains("at height 90"), "{}", e.detail);
+        assert!(check(&kzg, &later, &p.body, at_90, 9, &[9; 32]).is_ok());
 
         // A body that does not decode.
-        let e = check(&kzg, &h, &p.body[..10], never, &[9; 32]).expect_err("truncated");
+        let e = check(&kzg, &h, &p.body[..10], never, W, &[9; 32]).expect_err("truncated");
         assert_eq!(e.kind, "body");
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn genesis(chain: &str, validators: &[(u8, u64)]) -> Genesis {
             .map(|&(i, p)| GenesisValidator::new(&key(i), p))
             .collect(),
         max_square_k: 64,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     }
 }
 

@@ -127,6 +127,8 @@ pub struct NodeApp {
     rows: Option<ProvenRows>,
     /// Fault injection: namespaces this validator never proposes.
     censored: Vec<da_types::Namespace>,
+    /// Fault injection: every proposal repeats a blob of the previous block.
+    repeat_included: bool,
 }
 
 fn app_err(e: impl std::fmt::Display) -> AppError {
@@ -150,7 +152,15 @@ impl NodeApp {
             index: None,
             rows: None,
             censored: Vec::new(),
+            repeat_included: false,
         }
+    }
+
+    /// Fault injection: every block this validator proposes also holds a blob the previous
+    /// block included (when it included any), which honest validators refuse.
+    pub fn repeating_included(mut self, on: bool) -> Self {
+        self.repeat_included = on;
+        self
     }
 
     /// Fault injection: never proposes blobs of `namespaces` (they stay in the mempool).
@@ -254,8 +264,30 @@ impl Application for NodeApp {
         // header, so it commits on the prover's path (a later header, no commitment computed
         // twice); in a larger set the fast MSMs keep the header within the propose timeout.
         let alone = self.chain.trust().set().len() == 1;
-        let kzg = self.kzg.clone();
+        let (kzg, store) = (self.kzg.clone(), self.store.clone());
+        let repeat = self.repeat_included;
         let (blobs, built) = tokio::task::spawn_blocking(move || {
+            // A blob pooled again while a block including it was being stored (a relay's pull
+            // or a submission racing the import) is dropped here: proposing it would get nil
+            // votes.
+            let before = blobs.len();
+            let blobs: Vec<Blob> = blobs
+                .into_iter()
+                .filter(|b| !matches!(store.blob_height(&b.id()), Ok(Some(_))))
+                .collect();
+            if blobs.len() < before {
+                debug!(height, dropped = before - blobs.len(), "already included blobs left the pool");
+            }
+            let mut blobs = blobs;
+            if repeat {
+                let previous = height
+                    .checked_sub(1)
+                    .and_then(|h| crate::reader::Reader::new(store.clone()).blobs(h).ok());
+                if let Some(b) = previous.and_then(|p| p.into_iter().next()) {
+                    warn!(height, id = %b.id(), "fault injection: proposing an included blob again");
+                    blobs.push(b);
+                }
+            }
             let r = if alone {
                 proposal::propose_committed(&kzg, &blobs)
             } else {
@@ -300,6 +332,7 @@ impl Application for NodeApp {
 
     async fn check(&self, header: &BlockHeader, body: &Bytes) -> Result<(), Rejection> {
         let (kzg, store) = (self.kzg.clone(), self.store.clone());
+        let window = self.chain.trust().dedup_window();
         let (h, b) = (header.clone(), body.clone());
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
@@ -308,7 +341,8 @@ impl Application for NodeApp {
                 &kzg,
                 &h,
                 &b,
-                |id| store.blob_height(id).ok().flatten().is_some(),
+                |id| store.blob_height(id).ok().flatten(),
+                window,
                 &seed,
             )
         })
@@ -486,13 +520,8 @@ pub async fn start_engine(
         peers,
         network_seed: seed.finalize().into(),
     };
-    da_consensus::start(
-        app,
-        params,
-        Some(key),
-        cfg,
-        da_consensus::ConsensusMetrics::default(),
-    )
-    .await
-    .map_err(|e| NodeError::Startup(e.to_string()))
+    let metrics = app.chain.metrics().consensus.clone();
+    da_consensus::start(app, params, Some(key), cfg, metrics)
+        .await
+        .map_err(|e| NodeError::Startup(e.to_string()))
 }

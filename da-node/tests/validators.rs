@@ -26,9 +26,11 @@ fn consensus_addr(port: u16) -> String {
 }
 
 /// Four validators of equal power on 127.0.0.1, each with its own store, gRPC, libp2p and
-/// consensus address; validator 0 runs with `censor` as its `fault_censor_namespaces`. Also
+/// consensus address; validator 0's configuration goes through `faulty` (fault injection). Also
 /// returns validator 0's index in the set (the header's `proposer` when it proposed).
-async fn four_validators(censor: Vec<String>) -> (Cluster, Vec<NodeHandle>, u32) {
+async fn four_validators(
+    faulty: impl Fn(NodeConfig) -> NodeConfig,
+) -> (Cluster, Vec<NodeHandle>, u32) {
     let keys: Vec<BlsSecretKey> = (0..4)
         .map(|_| BlsSecretKey::generate(&mut rand::rngs::OsRng))
         .collect();
@@ -37,6 +39,7 @@ async fn four_validators(censor: Vec<String>) -> (Cluster, Vec<NodeHandle>, u32)
         genesis_time_ms: 1,
         validators: keys.iter().map(|k| GenesisValidator::new(k, 1)).collect(),
         max_square_k: 8,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     };
     let cluster = Cluster::with_genesis(genesis, keys[0].clone());
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
@@ -56,9 +59,9 @@ async fn four_validators(censor: Vec<String>) -> (Cluster, Vec<NodeHandle>, u32)
                 .map(|j| consensus_addr(ports[j]))
                 .collect(),
             p2p_bootstrap: bootstrap.clone(),
-            fault_censor_namespaces: if i == 0 { censor.clone() } else { Vec::new() },
             ..da_testkit::cluster::node_config(CHAIN, &dir)
         };
+        let config = if i == 0 { faulty(config) } else { config };
         let v = cluster.start(config).await;
         bootstrap.extend(
             da_testkit::cluster::p2p_addrs(&v)
@@ -78,7 +81,7 @@ async fn four_validators(censor: Vec<String>) -> (Cluster, Vec<NodeHandle>, u32)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_decide_one_chain_and_a_full_node_follows() {
-    let (cluster, validators, _) = four_validators(Vec::new()).await;
+    let (cluster, validators, _) = four_validators(|c| c).await;
     let full = cluster.full(&validators[0]).await;
 
     // A blob submitted to validator 0 is included once it proposes.
@@ -177,6 +180,7 @@ async fn a_lone_validator_proposes_on_the_prover_path_and_its_proofs_verify() {
         genesis_time_ms: 1,
         validators: vec![GenesisValidator::new(&key, 1)],
         max_square_k: 8,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     };
     let cluster = Cluster::with_genesis(genesis, key.clone());
     let dir = cluster.dir();
@@ -234,8 +238,11 @@ async fn a_lone_validator_proposes_on_the_prover_path_and_its_proofs_verify() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blobs_sent_to_every_validator_land_once_and_a_censor_only_delays_them() {
     let censored = gen::namespace(b"censored");
-    let (_cluster, validators, censor) =
-        four_validators(vec![hex::encode(censored.as_bytes())]).await;
+    let (_cluster, validators, censor) = four_validators(|c| NodeConfig {
+        fault_censor_namespaces: vec![hex::encode(censored.as_bytes())],
+        ..c
+    })
+    .await;
     let clients: Vec<DaClient> = validators
         .iter()
         .map(|v| {
@@ -330,6 +337,181 @@ async fn blobs_sent_to_every_validator_land_once_and_a_censor_only_delays_them()
     }
     for (id, h) in &heights {
         assert_eq!(seen.get(id), Some(h), "blob {id}");
+    }
+    for v in validators {
+        v.shutdown().await;
+    }
+}
+
+/// Any node takes blobs: one submitted to a full node that decides nothing is relayed to the
+/// validators and finalized, with its certificate served; then 1 000 concurrent submissions —
+/// ten of each of 100 distinct blobs, spread over three validators and the full node — each
+/// return the one height at which their blob is included, and every blob is in exactly one
+/// block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_node_takes_blobs_and_a_thousand_duplicates_land_once_each() {
+    let (cluster, validators, _) = four_validators(|c| c).await;
+    let full = cluster.full(&validators[0]).await;
+    let client_of = |addr: std::net::SocketAddr| {
+        DaClient::new(ClientConfig::new(format!("http://{addr}"))).expect("client")
+    };
+    let via_full = client_of(full.grpc_addr);
+    let ns = gen::namespace(b"relay");
+    let first = (ns, gen::bytes(500, 30_000));
+    let s = tokio::time::timeout(
+        Duration::from_secs(120),
+        via_full.submit(std::slice::from_ref(&first), true),
+    )
+    .await
+    .expect("finalized within 120 s")
+    .expect("submit");
+    let h = s.heights[0].expect("an inclusion height");
+    // Finalized means decided and stored with its certificate, which the API serves.
+    let certified = via_full.header(h).await.expect("certified header");
+    let power = cluster
+        .trust()
+        .verify(&certified)
+        .expect("a valid certificate");
+    assert!(cluster.trust().set().has_quorum(power));
+    for v in &validators {
+        wait::height(v, h).await;
+        assert_eq!(v.store().blob_height(&s.ids[0]).expect("read"), Some(h));
+    }
+    // It got there by the relay: the full node announced it and validators pulled it.
+    assert!(full.metrics().relayed_blobs("announced") >= 1);
+    let pulled: u64 = validators
+        .iter()
+        .map(|v| v.metrics().relayed_blobs("pulled"))
+        .sum();
+    assert!(pulled >= 1, "no validator pulled the blob");
+
+    let entry = [
+        validators[1].grpc_addr,
+        validators[2].grpc_addr,
+        validators[3].grpc_addr,
+        full.grpc_addr,
+    ];
+    let clients: Vec<DaClient> = entry.iter().map(|a| client_of(*a)).collect();
+    let blobs: Vec<_> = (0..100u64)
+        .map(|i| (ns, gen::bytes(1_000 + i, 2_000)))
+        .collect();
+    let mut calls = Vec::new();
+    for copy in 0..10usize {
+        for (i, b) in blobs.iter().enumerate() {
+            let c = clients[(i + copy) % clients.len()].clone();
+            let b = b.clone();
+            calls.push(tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_secs(180), c.submit(&[b], true)).await
+            }));
+        }
+    }
+    assert_eq!(calls.len(), 1_000);
+    let mut heights: std::collections::HashMap<da_types::BlobId, u64> = Default::default();
+    for call in calls {
+        let s = call
+            .await
+            .expect("join")
+            .expect("finalized within 180 s")
+            .expect("submit");
+        let h = s.heights[0].expect("an inclusion height");
+        assert_eq!(
+            *heights.entry(s.ids[0]).or_insert(h),
+            h,
+            "two heights for one blob"
+        );
+    }
+    assert_eq!(heights.len(), 100);
+    let top = heights.values().copied().max().expect("heights");
+    wait::height(&full, top).await;
+    let mut seen: std::collections::HashMap<da_types::BlobId, u64> = Default::default();
+    for h in 1..=top {
+        let (_, index) = full.store().block_index(h).expect("read").expect("stored");
+        for e in index {
+            assert!(seen.insert(e.blob_id, h).is_none(), "{} twice", e.blob_id);
+        }
+    }
+    for (id, h) in &heights {
+        assert_eq!(seen.get(id), Some(h), "blob {id}");
+    }
+    full.shutdown().await;
+    for v in validators {
+        v.shutdown().await;
+    }
+}
+
+/// A proposer that puts a blob of the previous block into its own gets nil votes from the
+/// honest validators (rule `duplicate`, the dedup window): its heights are decided in a later
+/// round with another proposer's block, and no blob is ever in two blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposer_repeating_an_included_blob_gets_nil_votes() {
+    let (cluster, validators, faulty) = four_validators(|c| NodeConfig {
+        fault_repeat_included: true,
+        ..c
+    })
+    .await;
+    // A steady stream of blobs, so that most blocks include some.
+    let client = DaClient::new(ClientConfig::new(format!(
+        "http://{}",
+        validators[1].grpc_addr
+    )))
+    .expect("client");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let feeder = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let ns = gen::namespace(b"again");
+            for i in 0u64.. {
+                if stop.is_cancelled() {
+                    break;
+                }
+                let _ = client
+                    .submit(&[(ns, gen::bytes(2_000 + i, 5_000))], false)
+                    .await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let set = cluster.trust().set().clone();
+    let store = validators[1].store().clone();
+    // A height whose first-round proposer is the faulty validator, after a block with blobs.
+    let tested = wait::until(
+        "a height the faulty validator was first to propose, after a block with blobs",
+        Duration::from_secs(180),
+        || {
+            let head = store.head().ok().flatten()?;
+            (3..=head).find(|h| {
+                set.proposer(*h, 0) as u32 == faulty
+                    && store
+                        .block_index(h - 1)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|(_, index)| !index.is_empty())
+            })
+        },
+    )
+    .await;
+    stop.cancel();
+    let _ = feeder.await;
+    let header = store.header(tested).expect("read").expect("stored");
+    assert_ne!(
+        header.block.header.proposer, faulty,
+        "the block repeating an included blob was decided at {tested}"
+    );
+    let refused: u64 = validators[1..]
+        .iter()
+        .map(|v| v.metrics().consensus.refused("duplicate"))
+        .sum();
+    assert!(
+        refused >= 2,
+        "honest validators refused {refused} proposals as duplicates"
+    );
+    let head = store.head().expect("read").expect("a head");
+    let mut seen: std::collections::HashMap<da_types::BlobId, u64> = Default::default();
+    for h in 1..=head {
+        let (_, index) = store.block_index(h).expect("read").expect("stored");
+        for e in index {
+            assert!(seen.insert(e.blob_id, h).is_none(), "{} twice", e.blob_id);
+        }
     }
     for v in validators {
         v.shutdown().await;

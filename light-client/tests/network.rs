@@ -214,6 +214,7 @@ fn four_validators(k: &Keys) -> Cluster {
             GenesisValidator::new(&k.d, 1),
         ],
         max_square_k: 256,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     };
     Cluster::with_genesis(genesis, k.a.clone())
 }

@@ -582,6 +582,7 @@ async fn tampered_backend_never_yields_200() {
             genesis_time_ms: 0,
             validators: vec![GenesisValidator::new(&stranger, 1)],
             max_square_k: 64,
+            dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
         })
         .expect("genesis"),
     ));

@@ -47,4 +47,5 @@ pub use sampling::{confidence, min_unrecoverable_cells, samples_for_confidence};
 pub use trust::{Trust, TrustError};
 pub use validators::{
     Genesis, GenesisError, GenesisValidator, Validator, ValidatorSet, ValidatorSetError,
+    DEFAULT_DEDUP_WINDOW,
 };

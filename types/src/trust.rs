@@ -58,6 +58,7 @@ pub struct Trust {
     set: Arc<ValidatorSet>,
     genesis_time_ms: u64,
     max_square_k: u16,
+    dedup_window: u64,
 }
 
 impl Trust {
@@ -70,6 +71,7 @@ impl Trust {
             set: Arc::new(set),
             genesis_time_ms: genesis.genesis_time_ms,
             max_square_k: genesis.max_square_k,
+            dedup_window: genesis.dedup_window,
         })
     }
 
@@ -96,6 +98,11 @@ impl Trust {
     /// The largest `k` of a block.
     pub fn max_square_k(&self) -> u16 {
         self.max_square_k
+    }
+
+    /// Heights within which a blob id may be included only once.
+    pub fn dedup_window(&self) -> u64 {
+        self.dedup_window
     }
 
     /// Accepts `header` iff [`CertifiedHeader::verify`] holds against this set and chain, its
@@ -140,6 +147,7 @@ mod tests {
             genesis_time_ms: 5,
             validators: vec![GenesisValidator::new(&key(1), 3)],
             max_square_k,
+            dedup_window: crate::validators::DEFAULT_DEDUP_WINDOW,
         }
     }
 

@@ -204,6 +204,9 @@ pub enum GenesisError {
         /// The rejected value.
         k: u16,
     },
+    /// `dedup_window` must be at least 1.
+    #[error("dedup_window must be at least 1 height")]
+    DedupWindow,
     /// A validator's proof of possession does not verify for its key.
     #[error("validator {index} ({}): {source}", hex::encode(.public_key))]
     BadProofOfPossession {
@@ -254,6 +257,20 @@ pub struct Genesis {
     pub validators: Vec<GenesisValidator>,
     /// Consensus limit on `k`: a power of two in `1..=K_MAX`.
     pub max_square_k: u16,
+    /// Consensus rule of exactly-once inclusion: a block at height `h` is invalid if it holds a
+    /// blob id included at any of the heights `h - dedup_window .. h` (`specs/11-consensus.md`);
+    /// nodes keep their blob index at least that long. At least 1; absent from a file =
+    /// [`DEFAULT_DEDUP_WINDOW`].
+    #[serde(default = "default_dedup_window")]
+    pub dedup_window: u64,
+}
+
+/// The dedup window of a genesis file that does not set one: 100 000 heights (a day or more
+/// at this chain's block times).
+pub const DEFAULT_DEDUP_WINDOW: u64 = 100_000;
+
+fn default_dedup_window() -> u64 {
+    DEFAULT_DEDUP_WINDOW
 }
 
 impl Genesis {
@@ -270,7 +287,7 @@ impl Genesis {
         serde_json::to_string_pretty(self).expect("a genesis has only string keys")
     }
 
-    /// Checks the chain id, `max_square_k`, the set rules and every proof of possession (one
+    /// Checks the chain id, `max_square_k`, `dedup_window`, the set rules and every proof of possession (one
     /// pairing check per validator).
     pub fn validate(&self) -> Result<(), GenesisError> {
         self.checked_set().map(|_| ())
@@ -294,6 +311,9 @@ impl Genesis {
         check_k(usize::from(self.max_square_k)).map_err(|_| GenesisError::MaxSquareK {
             k: self.max_square_k,
         })?;
+        if self.dedup_window == 0 {
+            return Err(GenesisError::DedupWindow);
+        }
         // The cheap structural checks first, then one pairing check per validator.
         let set = ValidatorSet::new(
             self.validators
@@ -340,6 +360,7 @@ mod tests {
                 .map(|i| GenesisValidator::new(&key(i), u64::from(i)))
                 .collect(),
             max_square_k: 64,
+            dedup_window: crate::validators::DEFAULT_DEDUP_WINDOW,
         }
     }
 
@@ -510,6 +531,10 @@ mod tests {
         }
         g.max_square_k = 256;
         assert!(g.validate().is_ok());
+        g.dedup_window = 0;
+        assert_eq!(g.validate(), Err(GenesisError::DedupWindow));
+        g.dedup_window = 1;
+        assert!(g.validate().is_ok());
         g.validators.push(g.validators[0]);
         assert!(matches!(
             g.validate(),
@@ -522,6 +547,20 @@ mod tests {
             g.validate(),
             Err(GenesisError::ValidatorSet(ValidatorSetError::Empty))
         );
+    }
+
+    /// Genesis files written before the dedup window existed still read, with the default.
+    #[test]
+    fn a_genesis_without_a_dedup_window_gets_the_default() {
+        let mut g = genesis(1);
+        g.dedup_window = 7;
+        let text = g.to_json();
+        assert!(text.contains("\"dedup_window\": 7"), "{text}");
+        assert_eq!(Genesis::from_json(&text).expect("reads").dedup_window, 7);
+        let old = text.replace(",\n  \"dedup_window\": 7", "");
+        assert!(!old.contains("dedup_window"), "{old}");
+        let read = Genesis::from_json(&old).expect("an older file reads");
+        assert_eq!(read.dedup_window, DEFAULT_DEDUP_WINDOW);
     }
 
     #[test]

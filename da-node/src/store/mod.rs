@@ -36,7 +36,7 @@ mod memory;
 pub mod parity;
 mod rocks;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use memory::MemoryStore;
 pub use parity::{PARITY_CACHE_BLOCKS, PARITY_CACHE_MAX_K};

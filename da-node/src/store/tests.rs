@@ -20,7 +20,7 @@ fn ctx() -> &'static KzgProver {
 }
 
 /// A proven square of `blobs` at `height` (any parent: the store does not check links).
-pub(super) fn block(height: u64, blobs: &[Blob]) -> (BlockData, ExtendedSquare) {
+pub(crate) fn block(height: u64, blobs: &[Blob]) -> (BlockData, ExtendedSquare) {
     let ctx = ctx();
     let square = SquareLayout::build(blobs).expect("layout");
     let committed = ctx.commit_square(&square).expect("commit");
@@ -53,7 +53,7 @@ pub(super) fn block(height: u64, blobs: &[Blob]) -> (BlockData, ExtendedSquare) 
     )
 }
 
-fn blob(ns: &[u8], data: &[u8]) -> Blob {
+pub(crate) fn blob(ns: &[u8], data: &[u8]) -> Blob {
     // Short sub-ids fall among the reserved namespaces: prefix them.
     let ns = [b"st".as_slice(), ns].concat();
     Blob::new(Namespace::new_v0(&ns).expect("ns"), data.to_vec()).expect("blob")

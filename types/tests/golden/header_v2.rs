@@ -46,6 +46,7 @@ fn genesis(keys: &[BlsSecretKey]) -> Genesis {
             .map(|(k, p)| GenesisValidator::new(k, p))
             .collect(),
         max_square_k: 64,
+        dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
     }
 }
 
