@@ -1,8 +1,11 @@
 //! N validator processes on this machine (the devnet's layout: each a `da-node run` process,
 //! the BFT engine deciding, the proposer proving, a non-validator full node following): achieved
 //! block time p50/p99 from the certified headers' timestamps, submit→finalized p50/p99 for blobs
-//! submitted with `wait_for_inclusion` to each validator in turn (as the devnet's demo load
-//! does), and CPU per validator process (from `/proc/<pid>/stat`) over the measured window.
+//! submitted with `wait_for_inclusion`, in the same run, to three kinds of node in turn: the
+//! validator that proposes the next height, a validator that proposes neither of the next two,
+//! and the full node; the blob relay's bytes per blob (announcements and pulled copies, from
+//! every node's metrics); and CPU per validator process (from `/proc/<pid>/stat`) over the
+//! measured window.
 //!
 //! ```sh
 //! cargo build --release --bin da-node --example validators_bench -p da-cli
@@ -10,9 +13,9 @@
 //! ```
 //! (defaults 4, 0.25, 120, 2000, 256: the README devnet's layout and demo load).
 //!
-//! A blob waits in the mempool of the validator it was submitted to until that validator
-//! proposes (blobs are not forwarded between validators yet), so its latency includes on average
-//! half a turn of the `N` proposers.
+//! Every node relays what it pools (`specs/09-p2p.md`, "Blob relay"), so a blob submitted
+//! anywhere is in every validator's pool within a round trip or two, and the next proposer that
+//! has not cut its block yet includes it.
 
 use std::{
     path::PathBuf,
@@ -22,6 +25,34 @@ use std::{
 use da_cli::devnet::{Devnet, DevnetOptions, DevnetValidator, Validators};
 use da_client::{ClientConfig, DaClient};
 use da_testkit::gen;
+
+/// Where a blob was submitted.
+const TARGETS: [&str; 3] = ["next proposer", "other validator", "full node"];
+
+/// The sum of a counter family's samples whose labels contain `label` in a Prometheus text
+/// exposition.
+fn counter(text: &str, name: &str, label: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The relay's `announced` and `pulled` bytes at a metrics address.
+async fn relay_bytes(addr: std::net::SocketAddr) -> (f64, f64) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut text = String::new();
+    if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await {
+        let _ = s
+            .write_all(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n")
+            .await;
+        let _ = s.read_to_string(&mut text).await;
+    }
+    (
+        counter(&text, "da_relay_bytes_total", "event=\"announced\""),
+        counter(&text, "da_relay_bytes_total", "event=\"pulled\""),
+    )
+}
 
 /// CPU seconds (user + system) the process has used.
 fn cpu_secs(pid: u32) -> f64 {
@@ -85,6 +116,26 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(DevnetValidator::pid)
         .collect();
     let full = DaClient::new(ClientConfig::new(format!("http://{}", net.full.grpc_addr)))?;
+    // Each process's place in the validator set (its key in its data dir).
+    let trust = net.full.trust().clone();
+    let set_index: Vec<usize> = (0..n)
+        .map(|i| {
+            let key = da_node::genesis::read_validator_key(
+                &dir.path().join(format!("net/validator-{i}/validator_key")),
+            )?;
+            trust
+                .set()
+                .index_of(&key.public_key())
+                .ok_or_else(|| anyhow::anyhow!("validator {i} is not in the set"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let process_of = |index: usize| set_index.iter().position(|&s| s == index).unwrap_or(0);
+    let full_url = format!("http://{}", net.full.grpc_addr);
+    let metrics: Vec<std::net::SocketAddr> = net
+        .validators
+        .iter()
+        .map(DevnetValidator::metrics_addr)
+        .collect();
     // Warm up: the chain runs.
     let t = Instant::now();
     while full.head().await.map_or(0, |h| h.height()) < 3 {
@@ -93,18 +144,34 @@ async fn main() -> anyhow::Result<()> {
     }
     let h0 = full.head().await?.height();
     let cpu0: Vec<f64> = pids.iter().map(|&p| cpu_secs(p)).collect();
+    let mut relay0 = (0.0, 0.0);
+    for a in &metrics {
+        let (x, y) = relay_bytes(*a).await;
+        relay0 = (relay0.0 + x, relay0.1 + y);
+    }
+    let full0 = net.full.metrics();
+    let full_relay0 = (
+        full0.relay_bytes_of("announced") as f64,
+        full0.relay_bytes_of("pulled") as f64,
+    );
     let devnet_cpu0 = cpu_secs(std::process::id());
     let start = Instant::now();
     let blob = kib * 1024;
     let period = Duration::from_secs_f64(blob as f64 / (rate * 1024.0 * 1024.0));
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<f64>(100_000);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, f64)>(100_000);
     let mut tick = tokio::time::interval(period);
     let mut i = 0u64;
     while start.elapsed() < Duration::from_secs(secs) {
         tick.tick().await;
         i += 1;
-        let target = (i as usize) % urls.len();
-        let mut cc = ClientConfig::new(urls[target].clone());
+        let kind = (i as usize) % TARGETS.len();
+        let head = full.head().await.map_or(0, |h| h.height());
+        let url = match kind {
+            0 => urls[process_of(trust.set().proposer(head + 1, 0))].clone(),
+            1 => urls[process_of(trust.set().proposer(head + 3, 0))].clone(),
+            _ => full_url.clone(),
+        };
+        let mut cc = ClientConfig::new(url);
         cc.token = Some("bench".into());
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -112,16 +179,24 @@ async fn main() -> anyhow::Result<()> {
             let ns = gen::namespace(format!("b{}", i % 8).as_bytes());
             let t = Instant::now();
             if c.submit(&[(ns, gen::bytes(i, blob))], true).await.is_ok() {
-                let _ = tx.send(t.elapsed().as_secs_f64()).await;
+                let _ = tx.send((kind, t.elapsed().as_secs_f64())).await;
             }
         });
     }
     drop(tx);
-    let mut lat = Vec::new();
+    let mut lat: Vec<Vec<f64>> = vec![Vec::new(); TARGETS.len()];
     let deadline = Instant::now() + Duration::from_secs(120);
-    while let Ok(Some(s)) = tokio::time::timeout_at(deadline.into(), rx.recv()).await {
-        lat.push(s);
+    while let Ok(Some((kind, s))) = tokio::time::timeout_at(deadline.into(), rx.recv()).await {
+        lat[kind].push(s);
     }
+    let mut relay1 = (0.0, 0.0);
+    for a in &metrics {
+        let (x, y) = relay_bytes(*a).await;
+        relay1 = (relay1.0 + x, relay1.1 + y);
+    }
+    let full1 = net.full.metrics();
+    let announced = relay1.0 - relay0.0 + full1.relay_bytes_of("announced") as f64 - full_relay0.0;
+    let pulled = relay1.1 - relay0.1 + full1.relay_bytes_of("pulled") as f64 - full_relay0.1;
     let wall = start.elapsed().as_secs_f64();
     let cpu: Vec<f64> = pids
         .iter()
@@ -152,11 +227,22 @@ async fn main() -> anyhow::Result<()> {
         pct(&mut gaps, 0.99),
         signers as f64 / (blocks + 1) as f64
     );
+    for (kind, l) in lat.iter_mut().enumerate() {
+        println!(
+            "submit->finalized via {}: n={} p50 {:.2} s p99 {:.2} s",
+            TARGETS[kind],
+            l.len(),
+            pct(l, 0.5),
+            pct(l, 0.99)
+        );
+    }
+    let sent = i as f64;
     println!(
-        "submit->finalized (each validator in turn): n={} of {i} p50 {:.2} s p99 {:.2} s",
-        lat.len(),
-        pct(&mut lat, 0.5),
-        pct(&mut lat, 0.99)
+        "relay per blob ({} nodes): announcements {:.0} B published, pulled copies {:.2} of the blob ({:.0} B)",
+        n + 1,
+        announced / sent,
+        pulled / sent / blob as f64,
+        pulled / sent
     );
     println!(
         "CPU per validator (cores): {:?}; the bench process (full node, client): {devnet_cpu:.2}",

@@ -182,7 +182,7 @@ pub struct DevnetInfo {
     pub token: String,
     /// The validators (in genesis order of their data dirs), then the full node.
     pub nodes: Vec<Endpoint>,
-    /// The posting adapter (OP Stack Alt-DA server) in front of validator 0.
+    /// The posting adapter (OP Stack Alt-DA server) in front of the full node (failing over to the validators).
     pub posting_adapter: AdapterEndpoint,
     /// libp2p peer ids of the light clients.
     pub light_clients: Vec<String>,
@@ -781,9 +781,13 @@ impl Devnet {
             .iter()
             .map(|v| format!("http://{}", v.grpc_addr()))
             .collect();
+        // The adapter posts through the full node, which relays to the validators, and fails
+        // over to the validators when it cannot reach it.
         let (adapter_addr, adapter_task) = start_adapter(
             addr(20),
-            submit_urls[0].clone(),
+            std::iter::once(format!("http://{}", full.grpc_addr))
+                .chain(submit_urls.iter().cloned())
+                .collect(),
             &opts,
             (namespace, trust),
             verifier,
@@ -926,16 +930,19 @@ async fn p2p_addrs(node: &NodeHandle) -> Vec<String> {
     }
 }
 
-/// Starts the posting adapter in front of the node at `node_url`, trusting the devnet's genesis.
+/// Starts the posting adapter in front of the nodes at `node_urls` (the first, then the others
+/// on failure), trusting the devnet's genesis.
 async fn start_adapter(
     addr: std::net::SocketAddr,
-    node_url: String,
+    node_urls: Vec<String>,
     opts: &DevnetOptions,
     (namespace, trust): (da_types::Namespace, Trust),
     kzg: Arc<KzgVerifier>,
     cancel: CancellationToken,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
-    let mut cc = da_client::ClientConfig::new(node_url);
+    let mut urls = node_urls.into_iter();
+    let mut cc = da_client::ClientConfig::new(urls.next().unwrap_or_default());
+    cc.failover = urls.collect();
     cc.token = Some(opts.token.clone());
     cc.trust = da_client::HeaderTrust::Genesis(Arc::new(trust));
     let client = da_client::DaClient::new(cc)

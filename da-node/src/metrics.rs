@@ -261,6 +261,13 @@ impl Metrics {
         self.relay_bytes.get_or_create(&label).inc_by(bytes);
     }
 
+    /// Bytes the relay moved in `event`.
+    pub fn relay_bytes_of(&self, event: &str) -> u64 {
+        self.relay_bytes
+            .get_or_create(&vec![("event".into(), event.into())])
+            .get()
+    }
+
     /// Blobs the relay moved in `event`.
     pub fn relayed_blobs(&self, event: &str) -> u64 {
         self.relay_blobs
