@@ -288,6 +288,11 @@ async fn blobs_sent_to_every_validator_land_once_and_a_censor_only_delays_them()
         );
     }
     // Then every validator gets every blob, all at once, each waiting for inclusion.
+    let submitted_at = validators
+        .iter()
+        .map(|v| wait::head(v))
+        .max()
+        .expect("four");
     let mut calls = Vec::new();
     for c in &clients {
         for b in &blobs {
@@ -309,6 +314,14 @@ async fn blobs_sent_to_every_validator_land_once_and_a_censor_only_delays_them()
         assert_eq!(*heights.entry(s.ids[0]).or_insert(h), h);
     }
     assert_eq!(heights.len(), blobs.len());
+    // Within N = 4 heights: the next block may be cut already and the one after may be the
+    // censor's, so the third is an honest proposer's holding them (one more for slack).
+    for (id, h) in &heights {
+        assert!(
+            *h <= submitted_at + 4,
+            "blob {id} included at {h}, submitted at height {submitted_at}"
+        );
+    }
     let top = heights.values().copied().max().expect("heights") + 1;
     for v in &validators {
         wait::until(
