@@ -201,7 +201,11 @@ async fn run(
         tokio::select! {
             () = cancel.cancelled() => break,
             Some(ids) = announcements.recv() => relay.announce(ids).await,
-            _ = reannounce.tick() => relay.reannounce().await,
+            _ = reannounce.tick() => {
+                // Off the loop: it reads the store for up to 1 024 ids.
+                let relay = relay.clone();
+                tokio::spawn(async move { relay.reannounce().await });
+            }
             b = blocks.recv() => match b {
                 Ok(ev) => {
                     let included: Vec<BlobId> = ev.blobs.iter().map(|(e, _)| e.blob_id).collect();

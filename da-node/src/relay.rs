@@ -13,7 +13,8 @@
 //!   penalised;
 //! - **serving** pooled blobs by id, within the response bound;
 //! - **forgetting**: blobs a stored block included leave the pool on every node (a full node's
-//!   pool too, which no block building empties).
+//!   pool too, which no block building empties), when the block is stored and, for any that
+//!   slipped past that, at the next re-announcement.
 //!
 //! Fault injection: a validator censoring namespaces neither announces nor serves their blobs.
 
@@ -124,13 +125,35 @@ impl Relay {
         self.publish(ids).await;
     }
 
-    /// Announces the oldest pending ids again.
+    /// Announces the oldest pending ids again. Those a stored block already included leave
+    /// the pool instead: a pull that raced the block's import, or a block this node's
+    /// subscription lagged behind, would otherwise keep them pooled for good.
     pub(crate) async fn reannounce(&self) {
-        let ids = self
-            .mempool
-            .oldest(REANNOUNCE_MAX)
+        let oldest = self.mempool.oldest(REANNOUNCE_MAX);
+        let ids: Vec<BlobId> = oldest.iter().map(|(id, _)| *id).collect();
+        let included = self
+            .reader
+            .run(move |rd| {
+                let mut out = Vec::new();
+                for id in ids {
+                    if rd.store().blob_height(&id)?.is_some() {
+                        out.push(id);
+                    }
+                }
+                Ok(out)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                warn!("blob relay: store lookup failed: {e}");
+                Vec::new()
+            });
+        if !included.is_empty() {
+            debug!(blobs = included.len(), "included blobs left the pool");
+            self.included(&included);
+        }
+        let ids = oldest
             .into_iter()
-            .filter(|(_, ns)| !self.censored.contains(ns))
+            .filter(|(id, ns)| !self.censored.contains(ns) && !included.contains(id))
             .map(|(id, _)| id.0)
             .collect();
         self.publish(ids).await;

@@ -288,11 +288,7 @@ async fn blobs_sent_to_every_validator_land_once_and_a_censor_only_delays_them()
         );
     }
     // Then every validator gets every blob, all at once, each waiting for inclusion.
-    let submitted_at = validators
-        .iter()
-        .map(|v| wait::head(v))
-        .max()
-        .expect("four");
+    let submitted_at = validators.iter().map(wait::head).max().expect("four");
     let mut calls = Vec::new();
     for c in &clients {
         for b in &blobs {

@@ -668,9 +668,9 @@ impl EventLoop {
         }
     }
 
-    /// A gossiped blob announcement: a malformed one is rejected here (its forwarder penalised
-    /// for a malformed and an invalid message), a well-formed one goes to the application,
-    /// or is ignored when the application is busy.
+    /// A gossiped blob announcement: a malformed one is rejected here (gossipsub's own
+    /// penalty, and a malformed offence in the peer book), a well-formed one goes to the
+    /// application, or is ignored when the application is busy.
     fn blob_ids(&mut self, from: PeerId, id: gossipsub::MessageId, data: &[u8]) {
         let ids = <pb::BlobAnnounce as prost::Message>::decode(data)
             .ok()
