@@ -386,6 +386,7 @@ fn devnet_genesis(opts: &DevnetOptions) -> Result<(PathBuf, Trust)> {
             // The protocol's bound on k; a validator cuts at most its own `max_square_k`.
             max_square_k: da_types::consts::K_MAX as u16,
             dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+            attestation_window: DEVNET_ATTESTATION_WINDOW,
         };
         write_genesis(&path, &genesis)?;
     }
@@ -394,6 +395,10 @@ fn devnet_genesis(opts: &DevnetOptions) -> Result<(PathBuf, Trust)> {
         .map_err(|e| NodeError::Startup(format!("{}: {e}", path.display())))?;
     Ok((path, trust))
 }
+
+/// `attestation_window` of a devnet genesis: short, so that the relayer attests a window every
+/// half minute at the devnet's 2 s blocks.
+const DEVNET_ATTESTATION_WINDOW: u64 = 16;
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -127,6 +127,7 @@ fn start_four(root: &std::path::Path, chain: &str) -> (Vec<Validator>, Trust) {
             .collect(),
         max_square_k: 4,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 4,
     };
     let trust = Trust::from_genesis(&genesis).expect("genesis");
     let consensus: Vec<u16> = (0..4).map(|_| free_port()).collect();

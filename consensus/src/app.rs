@@ -3,7 +3,7 @@
 //! values) by calling the block layer through [`Application`].
 //!
 //! This module owns the header rules of `CONSENSUS.md` §4.1 (height, parent, chain, proposer,
-//! validator-set hashes, timestamp, `k` limit, `data_root`); the data rules (§4.2–4.5: blobs
+//! validator-set hashes, `tuple_root`, timestamp, `k` limit, `data_root`); the data rules (§4.2–4.5: blobs
 //! held, blob ids, layout, commitments) are the application's [`Application::check`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use da_types::{
+    attestation::{is_window_end, tuple_root},
     certificate::Certificate,
     header_v2::{data_root, BlockHeader, ConsensusHeader},
     validators::ValidatorSet as DaValidatorSet,
@@ -111,6 +112,9 @@ pub trait Application: Send + Sync + 'static {
     async fn commit(&self, block: DecidedBlock, certificate: Certificate) -> Result<(), AppError>;
     /// A decided block, for validators that sync.
     async fn decided(&self, height: u64) -> Result<Option<DecidedBlock>, AppError>;
+    /// The `data_root`s of the committed heights `from..=to`, in order (empty when `from >
+    /// to`); an error if one is missing. Feeds the `tuple_root` of a window's last header.
+    async fn data_roots(&self, from: u64, to: u64) -> Result<Vec<[u8; 32]>, AppError>;
 }
 
 /// Consensus parameters every validator must share.
@@ -128,6 +132,8 @@ pub struct Params {
     pub block_time: Duration,
     /// Round timeouts.
     pub timeouts: LinearTimeouts,
+    /// The genesis `attestation_window` (`0`: every `tuple_root` is zero).
+    pub attestation_window: u64,
 }
 
 impl Params {
@@ -157,13 +163,15 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Checks the header rules (§4.1) of a proposal for `height` on top of `tip`.
+/// Checks the header rules (§4.1) of a proposal for `height` on top of `tip`; `tuple_root` is
+/// the one this validator computed for the proposal ([`expected_tuple_root`]).
 pub fn check_header(
     params: &Params,
     set: &DaValidatorSet,
     tip: &Tip,
     init: &PartInit,
     header: &BlockHeader,
+    tuple_root: &[u8; 32],
     now_ms: u64,
 ) -> Result<(), Rejection> {
     let h = &header.header;
@@ -202,8 +210,19 @@ pub fn check_header(
     if h.validators_hash != set.hash() || h.next_validators_hash != set.hash() {
         return Err(Rejection::new("validators", "validator-set hash differs"));
     }
-    if h.tuple_root != [0u8; 32] {
-        return Err(Rejection::new("tuple_root", "reserved field is set"));
+    if h.tuple_root != *tuple_root {
+        return Err(Rejection::new(
+            "tuple_root",
+            if *tuple_root == [0u8; 32] {
+                "a tuple_root outside a window's last height".to_string()
+            } else {
+                format!(
+                    "tuple_root {} where the window's tuples give {}",
+                    hex::encode(h.tuple_root),
+                    hex::encode(tuple_root)
+                )
+            },
+        ));
     }
     if h.timestamp_ms < tip.timestamp_ms {
         return Err(Rejection::new("timestamp", "timestamp before the parent's"));
@@ -218,6 +237,31 @@ pub fn check_header(
         ));
     }
     Ok(())
+}
+
+/// The `tuple_root` of the header at `height` whose `data_root` is `data_root`: zero unless
+/// `height` ends an attestation window, else the root over the window's tuples, the earlier
+/// heights' roots read from `app` (`specs/12-attestation.md`).
+pub async fn expected_tuple_root<A: Application + ?Sized>(
+    app: &A,
+    window: u64,
+    height: u64,
+    data_root: &[u8; 32],
+) -> Result<[u8; 32], AppError> {
+    if !is_window_end(height, window) {
+        return Ok([0u8; 32]);
+    }
+    let first = height + 1 - window;
+    let mut roots = app.data_roots(first, height - 1).await?;
+    if roots.len() as u64 != window - 1 {
+        return Err(AppError(format!(
+            "{} data roots for heights {first}..{height} (need {})",
+            roots.len(),
+            window - 1
+        )));
+    }
+    roots.push(*data_root);
+    Ok(tuple_root(first, &roots))
 }
 
 struct Undecided {
@@ -303,6 +347,14 @@ impl<A: Application> AppState<A> {
             }
         };
         let set_hash = self.params.validators.hash();
+        let root = data_root(data.k, data.blob_count, &data.commitments);
+        let tuple_root = expected_tuple_root(
+            self.app.as_ref(),
+            self.params.attestation_window,
+            height,
+            &root,
+        )
+        .await?;
         let header = ConsensusHeader {
             chain: self.params.chain,
             height,
@@ -311,8 +363,8 @@ impl<A: Application> AppState<A> {
             proposer: self.params.validators.proposer(height, r) as u32,
             validators_hash: set_hash,
             next_validators_hash: set_hash,
-            data_root: data_root(data.k, data.blob_count, &data.commitments),
-            tuple_root: [0u8; 32],
+            data_root: root,
+            tuple_root,
         };
         let block = BlockHeader {
             header,
@@ -374,14 +426,27 @@ impl<A: Application> AppState<A> {
                 return None;
             }
         };
-        let verdict = match check_header(
-            &self.params,
-            &self.params.validators,
-            &tip,
-            &p.init,
-            &p.header,
-            now_ms(),
-        ) {
+        // A validator that cannot read the window's earlier roots cannot check the field:
+        // it votes nil rather than vouch for it.
+        let tuple_root = expected_tuple_root(
+            self.app.as_ref(),
+            self.params.attestation_window,
+            height,
+            &p.header.header.data_root,
+        )
+        .await
+        .map_err(|e| Rejection::new("tuple_root", format!("cannot compute it: {e}")));
+        let verdict = match tuple_root.and_then(|t| {
+            check_header(
+                &self.params,
+                &self.params.validators,
+                &tip,
+                &p.init,
+                &p.header,
+                &t,
+                now_ms(),
+            )
+        }) {
             Ok(()) => self.app.check(&p.header, &p.body).await,
             Err(r) => Err(r),
         };
@@ -793,6 +858,7 @@ mod tests {
             genesis_time_ms: 1_000,
             block_time: Duration::from_secs(1),
             timeouts: LinearTimeouts::default(),
+            attestation_window: 0,
         };
         (params, keys)
     }
@@ -880,7 +946,10 @@ mod tests {
         let now = 6_000;
         let set = &params.validators;
         let (init, good) = proposal(&params, &tip);
-        assert_eq!(check_header(&params, set, &tip, &init, &good, now), Ok(()));
+        assert_eq!(
+            check_header(&params, set, &tip, &init, &good, &[0; 32], now),
+            Ok(())
+        );
 
         let cases: Vec<(&str, Box<Lie>)> = vec![
             ("malformed", Box::new(|_, h| h.header.data_root = [0; 32])),
@@ -921,9 +990,95 @@ mod tests {
         for (label, lie) in cases {
             let (mut i, mut h) = (init.clone(), good.clone());
             lie(&mut i, &mut h);
-            let e = check_header(&params, set, &tip, &i, &h, now).expect_err(label);
+            let e = check_header(&params, set, &tip, &i, &h, &[0; 32], now).expect_err(label);
             assert_eq!(e.kind, label, "{e}");
         }
+    }
+
+    #[test]
+    fn a_window_end_must_carry_the_tuple_root_the_validator_computes() {
+        let (params, _) = setup();
+        let tip = Tip {
+            height: 2,
+            id: [7; 32],
+            timestamp_ms: 5_000,
+        };
+        let set = &params.validators;
+        let (init, mut h) = proposal(&params, &tip);
+        let expected = [0x42; 32];
+        // Zero where a root is due, another root, or a root where none is due: refused.
+        let e = check_header(&params, set, &tip, &init, &h, &expected, 6_000).expect_err("zero");
+        assert_eq!(e.kind, "tuple_root");
+        h.header.tuple_root = [0x43; 32];
+        let e = check_header(&params, set, &tip, &init, &h, &expected, 6_000).expect_err("other");
+        assert_eq!(e.kind, "tuple_root");
+        assert!(e.detail.contains(&hex::encode(expected)), "{e}");
+        h.header.tuple_root = expected;
+        assert_eq!(
+            check_header(&params, set, &tip, &init, &h, &expected, 6_000),
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_expected_tuple_root_covers_the_window_with_the_new_data_root() {
+        let (params, keys) = setup();
+        let params = Params {
+            attestation_window: 3,
+            ..params
+        };
+        let app = crate::local::MemoryApp::new("v0", params.genesis_time_ms, false);
+        let address = Address::of(&keys[0].public_key());
+        let (decisions, _) = watch::channel(None);
+        let mut state = AppState::new(
+            app.clone(),
+            params.clone(),
+            address,
+            ConsensusMetrics::default(),
+            decisions,
+        );
+        // Heights 1 and 2 committed; height 3 ends window 1.
+        let mut roots = Vec::new();
+        for height in 1..=2u64 {
+            let value = state
+                .build_value(height, Round::new(0))
+                .await
+                .expect("built");
+            assert_eq!(
+                value.0.tuple_root, [0; 32],
+                "height {height} ends no window"
+            );
+            roots.push(value.0.data_root);
+            let u = state.undecided.remove(&value.id()).expect("built").1;
+            let certificate = Certificate {
+                height,
+                round: 0,
+                header_id: value.id().0,
+                signers: da_types::SignerBitmap::new(4),
+                signature: keys[0].sign(b"not checked by this app"),
+            };
+            let block = DecidedBlock {
+                header: u.header,
+                body: u.body,
+                commit: Bytes::new(),
+            };
+            app.commit(block, certificate).await.expect("commit");
+        }
+        let third = state.build_value(3, Round::new(0)).await.expect("built");
+        roots.push(third.0.data_root);
+        let expected = da_types::attestation::tuple_root(1, &roots);
+        assert_eq!(third.0.tuple_root, expected);
+        let computed = expected_tuple_root(app.as_ref(), 3, 3, &third.0.data_root)
+            .await
+            .expect("roots of heights 1 and 2");
+        assert_eq!(computed, expected);
+        // Without the earlier roots it cannot be computed.
+        let empty = crate::local::MemoryApp::new("v1", params.genesis_time_ms, false);
+        assert!(
+            expected_tuple_root(empty.as_ref(), 3, 3, &third.0.data_root)
+                .await
+                .is_err()
+        );
     }
 
     #[test]
@@ -946,7 +1101,7 @@ mod tests {
         };
         let now = params.genesis_time_ms + 100;
         assert_eq!(
-            check_header(&params, &params.validators, &tip, &init, &h, now),
+            check_header(&params, &params.validators, &tip, &init, &h, &[0; 32], now),
             Ok(())
         );
     }

@@ -144,6 +144,18 @@ impl Application for MemoryApp {
     async fn decided(&self, height: u64) -> Result<Option<DecidedBlock>, AppError> {
         Ok(self.chain().blocks.get(&height).map(|(b, _)| b.clone()))
     }
+
+    async fn data_roots(&self, from: u64, to: u64) -> Result<Vec<[u8; 32]>, AppError> {
+        let c = self.chain();
+        (from..=to)
+            .map(|h| {
+                c.blocks
+                    .get(&h)
+                    .map(|(b, _)| b.header.header.data_root)
+                    .ok_or_else(|| AppError(format!("no block at {h}")))
+            })
+            .collect()
+    }
 }
 
 /// A free TCP port on 127.0.0.1.
@@ -184,6 +196,7 @@ pub fn params(keys: &[BlsSecretKey], block_time: Duration) -> Params {
             precommit: Duration::from_millis(500),
             ..LinearTimeouts::default()
         },
+        attestation_window: 4,
     }
 }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use da_consensus::local::LocalNet;
+use da_types::attestation::{is_window_end, tuple_root};
 use malachitebft_engine_byzantine::{ByzantineConfig, Trigger};
 
 const BLOCK_TIME: Duration = Duration::from_millis(200);
@@ -30,11 +31,32 @@ async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// No fork, every certificate valid, and every header's `tuple_root` the root of its
+/// attestation window (zero off a window's last height).
 fn assert_sound(net: &LocalNet) {
     assert_eq!(net.fork(), None, "two headers at one height");
+    let w = net.params.attestation_window;
+    assert!(w > 0, "the local chain attests windows");
     for (i, app) in net.apps.iter().enumerate() {
         if let Err(e) = app.check_certificates(&net.params) {
             panic!("validator {i}: {e}");
+        }
+        for h in app.ids().keys().copied() {
+            let header = app.header(h).expect("stored").header;
+            if !is_window_end(h, w) {
+                assert_eq!(header.tuple_root, [0; 32], "validator {i}, height {h}");
+                continue;
+            }
+            let roots: Option<Vec<[u8; 32]>> = (h + 1 - w..=h)
+                .map(|x| app.header(x).map(|b| b.header.data_root))
+                .collect();
+            if let Some(roots) = roots {
+                assert_eq!(
+                    header.tuple_root,
+                    tuple_root(h + 1 - w, &roots),
+                    "validator {i}, height {h}"
+                );
+            }
         }
     }
 }
@@ -42,6 +64,7 @@ fn assert_sound(net: &LocalNet) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_validator_decides_alone() {
     let (net, _dir) = network(1, &[]).await;
+    // Past the end of the first attestation window (4 heights).
     until("height 5", 60, || net.apps[0].height() >= 5).await;
     assert_sound(&net);
     // Every block extends the previous one.

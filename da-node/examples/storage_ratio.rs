@@ -23,6 +23,8 @@ fn main() -> anyhow::Result<()> {
     let trust = Trust::from_genesis(&solo_genesis("ratio", &key, 256))?;
     let validator = SoloValidator::new(key, trust, ctx.clone(), Arc::new(Metrics::new()))?;
     let mut parent = None;
+    // The data roots of the current attestation window so far (its last header needs them).
+    let mut window = Vec::new();
     let mut payload = 0usize;
     for height in 1..=blocks {
         // k blobs of 63 cells: the index fits in the one spare cell, so the square is full.
@@ -38,10 +40,16 @@ fn main() -> anyhow::Result<()> {
         let committed = ctx.commit_square(&square)?;
         let header = validator.certify(validator.header(
             Parent(parent.as_ref()),
+            &window,
             k as u16,
             blobs.len() as u32,
             committed.commitments().iter().map(|c| c.0).collect(),
-        ))?;
+        )?)?;
+        if header.block.header.tuple_root == [0; 32] {
+            window.push(header.block.header.data_root);
+        } else {
+            window.clear();
+        }
         assert_eq!(header.height(), height);
         let full = committed.prove(&ctx, ProofStrategy::Linear)?;
         let block = BlockData::from_square(header.clone(), square.index().to_vec(), &full);

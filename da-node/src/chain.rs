@@ -147,6 +147,33 @@ impl Chain {
         Ok(self.store.header(height)?)
     }
 
+    /// The stored `data_root`s of heights `from..=to` in order (empty when `from > to`); an
+    /// error if one is missing (pruned, or not synced yet).
+    pub fn data_roots(&self, from: u64, to: u64) -> Result<Vec<[u8; 32]>> {
+        (from..=to)
+            .map(|h| {
+                self.store
+                    .header(h)?
+                    .map(|c| c.block.header.data_root)
+                    .ok_or_else(|| {
+                        NodeError::Internal(format!(
+                            "no header at {h}: cannot compute the attestation window's tuple_root"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// The `data_root`s of the heights before `height` in its attestation window when `height`
+    /// ends one (the `tuple_root` of its header needs them); empty otherwise.
+    pub fn window_roots(&self, height: u64) -> Result<Vec<[u8; 32]>> {
+        let w = self.trust.attestation_window();
+        if !da_types::attestation::is_window_end(height, w) {
+            return Ok(Vec::new());
+        }
+        self.data_roots(height + 1 - w, height - 1)
+    }
+
     /// The KZG context the checks use.
     pub fn kzg(&self) -> &Arc<KzgProver> {
         &self.kzg
@@ -425,7 +452,7 @@ mod tests {
         let (store, chain, producer) = setup();
         let mut events = chain.subscribe();
         let built = producer
-            .build(Parent(None), &[blob(b"one")])
+            .build(Parent(None), &[], &[blob(b"one")])
             .expect("build");
         chain.check_header(&built.header).expect("a valid header");
         let header = built.header.clone();
@@ -436,8 +463,12 @@ mod tests {
         assert_eq!(events.try_recv().expect("notified").header, header);
         assert_eq!(chain.metrics.blocks.get(), 1);
         let parent = store.header(1).expect("read");
-        let second = producer.build(Parent(parent.as_ref()), &[]).expect("build");
-        let again = producer.build(Parent(parent.as_ref()), &[]).expect("build");
+        let second = producer
+            .build(Parent(parent.as_ref()), &[], &[])
+            .expect("build");
+        let again = producer
+            .build(Parent(parent.as_ref()), &[], &[])
+            .expect("build");
         assert_eq!(second.header.height(), 2);
         assert_eq!(second.header.block.header.parent, header.id());
         chain.import(second.header, second.block).expect("import 2");
@@ -449,6 +480,40 @@ mod tests {
         assert_eq!(chain.metrics.blocks.get(), 2);
     }
 
+    /// Every 4th header (the test genesis's attestation window) commits to the window's
+    /// `(height, data_root)` tuples, computed from the stored headers; the producer refuses to
+    /// build such a header without the earlier roots.
+    #[test]
+    fn a_window_end_header_carries_the_tuple_root_of_the_stored_window() {
+        let (store, chain, producer) = setup();
+        assert_eq!(chain.trust().attestation_window(), 4);
+        let mut roots = Vec::new();
+        for height in 1..=4u64 {
+            let parent = store.header(height - 1).expect("read");
+            let window = chain.window_roots(height).expect("stored roots");
+            assert_eq!(window.len(), if height == 4 { 3 } else { 0 });
+            if height == 4 {
+                let e = producer
+                    .build(Parent(parent.as_ref()), &window[1..], &[])
+                    .expect_err("two roots for a window of four");
+                assert!(e.to_string().contains("earlier data"), "{e}");
+            }
+            let built = producer
+                .build(Parent(parent.as_ref()), &window, &[blob(&[height as u8])])
+                .expect("build");
+            roots.push(built.header.block.header.data_root);
+            let tuple = built.header.block.header.tuple_root;
+            if height < 4 {
+                assert_eq!(tuple, [0; 32], "height {height}");
+            } else {
+                assert_eq!(tuple, da_types::attestation::tuple_root(1, &roots));
+            }
+            chain.import(built.header, built.block).expect("import");
+        }
+        assert_eq!(chain.data_roots(1, 4).expect("roots"), roots);
+        assert!(chain.data_roots(1, 5).is_err(), "height 5 is not stored");
+    }
+
     /// The solo validator builds headers by the consensus rules: round-0 proposer, both set
     /// hashes, `data_root`, a zero tuple root, timestamps never below the parent's (the genesis
     /// time at height 1), and one signer in its certificate.
@@ -456,7 +521,7 @@ mod tests {
     fn headers_follow_the_consensus_build_rules() {
         let (_, _, producer) = setup();
         let trust = producer.trust().clone();
-        let first = producer.build(Parent(None), &[]).expect("build");
+        let first = producer.build(Parent(None), &[], &[]).expect("build");
         let h = &first.header.block.header;
         assert_eq!(h.chain, da_types::chain_hash("t"));
         assert_eq!((h.height, h.parent, h.proposer), (1, [0; 32], 0));
@@ -471,12 +536,15 @@ mod tests {
         // A parent from the future: the child takes its timestamp.
         let mut future = first.header.clone();
         future.block.header.timestamp_ms = u64::MAX / 2;
-        let child = producer.header(
-            Parent(Some(&future)),
-            1,
-            0,
-            first.header.block.commitments.clone(),
-        );
+        let child = producer
+            .header(
+                Parent(Some(&future)),
+                &[],
+                1,
+                0,
+                first.header.block.commitments.clone(),
+            )
+            .expect("height 2 ends no window");
         assert_eq!(child.header.timestamp_ms, u64::MAX / 2);
     }
 
@@ -494,7 +562,7 @@ mod tests {
             Arc::new(Metrics::new()),
         )
         .expect("stranger");
-        let forged = stranger.build(Parent(None), &[]).expect("build");
+        let forged = stranger.build(Parent(None), &[], &[]).expect("build");
         for err in [
             chain.check_header(&forged.header).expect_err("check"),
             chain.check_gossiped(&forged.header).expect_err("gossip"),
@@ -525,8 +593,12 @@ mod tests {
 
         // The honest validator's certificate moved onto another header.
         let (_, _, producer) = setup();
-        let a = producer.build(Parent(None), &[blob(b"a")]).expect("build");
-        let mut b = producer.build(Parent(None), &[blob(b"b")]).expect("build");
+        let a = producer
+            .build(Parent(None), &[], &[blob(b"a")])
+            .expect("build");
+        let mut b = producer
+            .build(Parent(None), &[], &[blob(b"b")])
+            .expect("build");
         b.header.certificate = a.header.certificate;
         let err = chain.import(b.header, b.block).expect_err("import");
         assert!(
@@ -540,13 +612,13 @@ mod tests {
     #[test]
     fn a_block_that_does_not_extend_the_head_is_refused() {
         let (store, chain, producer) = setup();
-        let first = producer.build(Parent(None), &[]).expect("build");
+        let first = producer.build(Parent(None), &[], &[]).expect("build");
         let fork = producer
-            .build(Parent(None), &[blob(b"fork")])
+            .build(Parent(None), &[], &[blob(b"fork")])
             .expect("build");
         let on_fork = || {
             producer
-                .build(Parent(Some(&fork.header)), &[])
+                .build(Parent(Some(&fork.header)), &[], &[])
                 .expect("build")
         };
         let early = on_fork();

@@ -172,6 +172,7 @@ pub fn solo_genesis(chain_id: &str, key: &BlsSecretKey, max_square_k: u16) -> Ge
         validators: vec![GenesisValidator::new(key, 1)],
         max_square_k,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: da_types::attestation::DEFAULT_ATTESTATION_WINDOW,
     }
 }
 

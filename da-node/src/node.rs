@@ -361,7 +361,7 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         }
     }
     let pruner = Pruner::new(store.clone(), metrics.clone(), config.retention_secs)
-        .keeping_heights(trust.dedup_window());
+        .keeping_heights(trust.dedup_window().max(trust.attestation_window()));
     if !config.archival {
         tasks.push(tokio::spawn(pruner.clone().run(cancel.clone())));
     }

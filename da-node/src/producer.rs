@@ -20,6 +20,7 @@ use std::{
 
 use da_kzg::{KzgProver, ProofStrategy};
 use da_types::{
+    attestation::{is_window_end, tuple_root},
     data_root, vote_sign_bytes, Blob, BlockHeader, BlsPublicKey, BlsSecretKey, Certificate,
     CertifiedHeader, ConsensusHeader, SquareLayout, Trust, VoteKind,
 };
@@ -61,8 +62,10 @@ impl Parent<'_> {
 /// Builds the next block from blobs: "build a proposal at height `h` on parent `p`".
 pub trait BlockProducer: Send + Sync + std::fmt::Debug + 'static {
     /// Lays out `blobs` (mempool order), commits, certifies and proves block
-    /// `parent.next_height()` on `parent` (blocking: run it off the runtime).
-    fn build(&self, parent: Parent<'_>, blobs: &[Blob]) -> Result<BuiltBlock>;
+    /// `parent.next_height()` on `parent` (blocking: run it off the runtime). `window` holds
+    /// the `data_root`s of the earlier heights of the attestation window the new height ends
+    /// ([`Chain::window_roots`]); empty when it ends none.
+    fn build(&self, parent: Parent<'_>, window: &[[u8; 32]], blobs: &[Blob]) -> Result<BuiltBlock>;
 }
 
 /// The data of a block, before any header: what a proposer hands consensus (`k`, blob count,
@@ -163,23 +166,41 @@ impl SoloValidator {
     /// The v2 header of a block on `parent`, as `da-consensus` builds a proposal in round 0:
     /// chain hash, height, parent id (zero at height 1), timestamp `max(now, parent's)` (the
     /// genesis time at height 1), proposer `set.proposer(height, 0)`, both validator-set hashes
-    /// the genesis set's, `data_root` over `k`, the blob count and the commitments, and a zero
-    /// `tuple_root`.
+    /// the genesis set's, `data_root` over `k`, the blob count and the commitments, and the
+    /// `tuple_root`: zero unless the height ends an attestation window, else the root over the
+    /// window's tuples (`window`: the earlier heights' roots, then this one's).
     pub fn header(
         &self,
         parent: Parent<'_>,
+        window: &[[u8; 32]],
         k: u16,
         blob_count: u32,
         commitments: Vec<[u8; 48]>,
-    ) -> BlockHeader {
+    ) -> Result<BlockHeader> {
         let height = parent.next_height();
+        let root = data_root(k, blob_count, &commitments);
+        let w = self.trust.attestation_window();
+        let tuple_root = if is_window_end(height, w) {
+            if window.len() as u64 != w - 1 {
+                return Err(NodeError::Internal(format!(
+                    "height {height} ends an attestation window of {w}: got {} earlier data \
+                     roots",
+                    window.len()
+                )));
+            }
+            let mut roots = window.to_vec();
+            roots.push(root);
+            tuple_root(height + 1 - w, &roots)
+        } else {
+            [0; 32]
+        };
         let (parent_id, floor) = parent
             .0
             .map_or(([0u8; 32], self.trust.genesis_time_ms()), |p| {
                 (p.id(), p.block.header.timestamp_ms)
             });
         let set = self.trust.set();
-        BlockHeader {
+        Ok(BlockHeader {
             header: ConsensusHeader {
                 chain: self.trust.chain(),
                 height,
@@ -188,13 +209,13 @@ impl SoloValidator {
                 proposer: set.proposer(height, SOLO_ROUND) as u32,
                 validators_hash: set.hash(),
                 next_validators_hash: set.hash(),
-                data_root: data_root(k, blob_count, &commitments),
-                tuple_root: [0; 32],
+                data_root: root,
+                tuple_root,
             },
             k,
             blob_count,
             commitments,
-        }
+        })
     }
 
     /// Certifies `block` alone: signs the precommit
@@ -220,10 +241,16 @@ impl SoloValidator {
 
 impl BlockProducer for SoloValidator {
     #[instrument(skip_all, name = "producer.build", fields(blobs = blobs.len()))]
-    fn build(&self, parent: Parent<'_>, blobs: &[Blob]) -> Result<BuiltBlock> {
+    fn build(&self, parent: Parent<'_>, window: &[[u8; 32]], blobs: &[Blob]) -> Result<BuiltBlock> {
         let t0 = Instant::now();
         let data = BlockData::commit(&self.kzg, blobs)?;
-        let block = self.header(parent, data.k, data.blob_count, data.commitments.clone());
+        let block = self.header(
+            parent,
+            window,
+            data.k,
+            data.blob_count,
+            data.commitments.clone(),
+        )?;
         let header = self.certify(block)?;
         self.metrics
             .time_to_header
@@ -247,7 +274,9 @@ fn produce_one(producer: &dyn BlockProducer, chain: &Chain, blobs: &[Blob]) -> R
         ),
         None => None,
     };
-    let built = producer.build(Parent(parent.as_ref()), blobs)?;
+    let next = parent.as_ref().map_or(1, |p| p.height() + 1);
+    let window = chain.window_roots(next)?;
+    let built = producer.build(Parent(parent.as_ref()), &window, blobs)?;
     let (height, k) = (built.header.height(), built.header.block.k);
     chain.import(built.header, built.block)?;
     info!(

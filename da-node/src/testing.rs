@@ -30,6 +30,7 @@ pub(crate) fn genesis(chain: &str, validators: &[(u8, u64)]) -> Genesis {
             .collect(),
         max_square_k: 64,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 4,
     }
 }
 

@@ -435,6 +435,13 @@ impl Application for NodeApp {
         Ok(())
     }
 
+    async fn data_roots(&self, from: u64, to: u64) -> Result<Vec<[u8; 32]>, AppError> {
+        let chain = self.chain.clone();
+        tokio::task::spawn_blocking(move || chain.data_roots(from, to).map_err(app_err))
+            .await
+            .map_err(app_err)?
+    }
+
     async fn decided(&self, height: u64) -> Result<Option<DecidedBlock>, AppError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || -> Result<Option<DecidedBlock>, AppError> {
@@ -505,6 +512,7 @@ pub async fn start_engine(
         genesis_time_ms: trust.genesis_time_ms(),
         block_time: config.block_time(),
         timeouts: Default::default(),
+        attestation_window: trust.attestation_window(),
     };
     let params = if trust.set().len() == 1 {
         params.with_propose_timeout(LONE_PROPOSE_TIMEOUT)

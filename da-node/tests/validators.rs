@@ -40,6 +40,7 @@ async fn four_validators(
         validators: keys.iter().map(|k| GenesisValidator::new(k, 1)).collect(),
         max_square_k: 8,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 4,
     };
     let cluster = Cluster::with_genesis(genesis, keys[0].clone());
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
@@ -134,6 +135,23 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
         let followed = full.store().header(h).expect("read").expect("stored");
         assert_eq!(followed.id(), first.id(), "full node differs at {h}");
     }
+    // Height 4 ends the first attestation window (4 heights): its header commits to the
+    // window's tuples; the others carry none.
+    let roots: Vec<[u8; 32]> = (1..=target)
+        .map(|h| {
+            let c = full.store().header(h).expect("read").expect("stored");
+            c.block.header.data_root
+        })
+        .collect();
+    for h in 1..=target {
+        let c = full.store().header(h).expect("read").expect("stored");
+        let expected = if h % 4 == 0 {
+            da_types::attestation::tuple_root(h - 3, &roots[(h - 4) as usize..h as usize])
+        } else {
+            [0; 32]
+        };
+        assert_eq!(c.block.header.tuple_root, expected, "tuple_root at {h}");
+    }
     // The blob is stored at every validator at the same height.
     let id = da_types::Blob::new(ns, blob).expect("blob").id();
     for v in &validators {
@@ -181,6 +199,7 @@ async fn a_lone_validator_proposes_on_the_prover_path_and_its_proofs_verify() {
         validators: vec![GenesisValidator::new(&key, 1)],
         max_square_k: 8,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 4,
     };
     let cluster = Cluster::with_genesis(genesis, key.clone());
     let dir = cluster.dir();

@@ -215,6 +215,7 @@ fn four_validators(k: &Keys) -> Cluster {
         ],
         max_square_k: 256,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 0,
     };
     Cluster::with_genesis(genesis, k.a.clone())
 }

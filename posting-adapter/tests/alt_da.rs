@@ -583,6 +583,7 @@ async fn tampered_backend_never_yields_200() {
             validators: vec![GenesisValidator::new(&stranger, 1)],
             max_square_k: 64,
             dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+            attestation_window: 0,
         })
         .expect("genesis"),
     ));

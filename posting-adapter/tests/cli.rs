@@ -168,6 +168,7 @@ async fn post_and_get_through_the_cli() {
         validators: vec![da_types::GenesisValidator::new(&stranger, 1)],
         max_square_k: 64,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 0,
     };
     std::fs::write(&other, other_genesis.to_json()).expect("write");
     let mut untrusted = bin();

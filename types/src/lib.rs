@@ -12,11 +12,14 @@
 //!   proposal sign bytes ([`header_v2`]), commit certificates and the certified header every
 //!   node stores, gossips and serves ([`certificate`]), and the genesis trust that accepts one
 //!   ([`trust`]);
+//! - attestation windows and the `tuple_root` an L1 contract proves `data_root`s against
+//!   ([`attestation`], `specs/12-attestation.md`);
 //! - the sampling bound and confidence ([`sampling`], `specs/04-sampling.md`);
 //! - validating conversions from and to the `da.v1` messages of `da-proto` ([`convert`]).
 //!
 //! Erasure coding lives in `da-erasure`, cryptography in `da-kzg`.
 
+pub mod attestation;
 pub mod blob;
 pub mod bls;
 pub mod certificate;
@@ -31,6 +34,7 @@ pub mod sampling;
 pub mod trust;
 pub mod validators;
 
+pub use attestation::DataRootTuple;
 pub use blob::{Blob, BlobId};
 pub use bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
 pub use certificate::{Certificate, CertificateError, CertifiedHeader, SignerBitmap};

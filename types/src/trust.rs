@@ -59,6 +59,7 @@ pub struct Trust {
     genesis_time_ms: u64,
     max_square_k: u16,
     dedup_window: u64,
+    attestation_window: u64,
 }
 
 impl Trust {
@@ -72,6 +73,7 @@ impl Trust {
             genesis_time_ms: genesis.genesis_time_ms,
             max_square_k: genesis.max_square_k,
             dedup_window: genesis.dedup_window,
+            attestation_window: genesis.attestation_window,
         })
     }
 
@@ -103,6 +105,11 @@ impl Trust {
     /// Heights within which a blob id may be included only once.
     pub fn dedup_window(&self) -> u64 {
         self.dedup_window
+    }
+
+    /// The genesis `attestation_window` (`0` = headers carry no `tuple_root`).
+    pub fn attestation_window(&self) -> u64 {
+        self.attestation_window
     }
 
     /// Accepts `header` iff [`CertifiedHeader::verify`] holds against this set and chain, its
@@ -148,6 +155,7 @@ mod tests {
             validators: vec![GenesisValidator::new(&key(1), 3)],
             max_square_k,
             dedup_window: crate::validators::DEFAULT_DEDUP_WINDOW,
+            attestation_window: 0,
         }
     }
 

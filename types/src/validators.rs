@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
+    attestation::MAX_ATTESTATION_WINDOW,
     bls::{BlsError, BlsPublicKey, BlsSecretKey, BlsSignature, PUBLIC_KEY_LEN},
     consts::K_MAX,
     header_v2::{chain_hash, MAX_CHAIN_ID_LEN},
@@ -207,6 +208,9 @@ pub enum GenesisError {
     /// `dedup_window` must be at least 1.
     #[error("dedup_window must be at least 1 height")]
     DedupWindow,
+    /// `attestation_window` is above [`MAX_ATTESTATION_WINDOW`].
+    #[error("attestation_window = {0} is above the maximum {MAX_ATTESTATION_WINDOW}")]
+    AttestationWindow(u64),
     /// A validator's proof of possession does not verify for its key.
     #[error("validator {index} ({}): {source}", hex::encode(.public_key))]
     BadProofOfPossession {
@@ -263,6 +267,12 @@ pub struct Genesis {
     /// [`DEFAULT_DEDUP_WINDOW`].
     #[serde(default = "default_dedup_window")]
     pub dedup_window: u64,
+    /// Every `attestation_window` heights the header commits to the window's
+    /// `(height, data_root)` tuples in its `tuple_root`, for the L1 contract
+    /// (`specs/12-attestation.md`). At most [`MAX_ATTESTATION_WINDOW`]; `0` (and absent from a
+    /// file, as in files written before attestation existed) = no header carries one.
+    #[serde(default)]
+    pub attestation_window: u64,
 }
 
 /// The dedup window of a genesis file that does not set one: 100 000 heights (a day or more
@@ -287,7 +297,7 @@ impl Genesis {
         serde_json::to_string_pretty(self).expect("a genesis has only string keys")
     }
 
-    /// Checks the chain id, `max_square_k`, `dedup_window`, the set rules and every proof of possession (one
+    /// Checks the chain id, `max_square_k`, `dedup_window`, `attestation_window`, the set rules and every proof of possession (one
     /// pairing check per validator).
     pub fn validate(&self) -> Result<(), GenesisError> {
         self.checked_set().map(|_| ())
@@ -313,6 +323,9 @@ impl Genesis {
         })?;
         if self.dedup_window == 0 {
             return Err(GenesisError::DedupWindow);
+        }
+        if self.attestation_window > MAX_ATTESTATION_WINDOW {
+            return Err(GenesisError::AttestationWindow(self.attestation_window));
         }
         // The cheap structural checks first, then one pairing check per validator.
         let set = ValidatorSet::new(
@@ -361,6 +374,7 @@ mod tests {
                 .collect(),
             max_square_k: 64,
             dedup_window: crate::validators::DEFAULT_DEDUP_WINDOW,
+            attestation_window: 0,
         }
     }
 

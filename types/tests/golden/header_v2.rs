@@ -47,6 +47,7 @@ fn genesis(keys: &[BlsSecretKey]) -> Genesis {
             .collect(),
         max_square_k: 64,
         dedup_window: da_types::DEFAULT_DEDUP_WINDOW,
+        attestation_window: 0,
     }
 }
 
