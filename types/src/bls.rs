@@ -211,6 +211,12 @@ impl BlsPublicKey {
         &self.bytes
     }
 
+    /// The affine point, uncompressed: `x ‖ y`, 48 big-endian bytes each (what an EVM contract
+    /// feeds the EIP-2537 precompiles, padded).
+    pub fn to_uncompressed(&self) -> [u8; 96] {
+        self.point.serialize()
+    }
+
     /// Checks `signature` over `msg` under [`SIGNATURE_DST`] (one two-pairing check).
     pub fn verify(&self, msg: &[u8], signature: &BlsSignature) -> Result<(), BlsError> {
         if core_verify(&self.point, &signature.point, msg, SIGNATURE_DST) {
@@ -312,6 +318,20 @@ impl BlsSignature {
     /// The 96-byte compressed encoding, borrowed.
     pub fn as_bytes(&self) -> &[u8; SIGNATURE_LEN] {
         &self.bytes
+    }
+
+    /// The affine point, uncompressed in the ZCash order: `x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0`, 48
+    /// big-endian bytes each.
+    pub fn to_uncompressed(&self) -> [u8; 192] {
+        self.point.serialize()
+    }
+
+    /// Decodes [`to_uncompressed`](Self::to_uncompressed) bytes, rejecting a point off the
+    /// curve or outside the subgroup and the identity.
+    pub fn from_uncompressed(bytes: &[u8; 192]) -> Result<Self, BlsError> {
+        let point = min_pk::Signature::deserialize(bytes).map_err(|e| point_error(e, WHAT_SIG))?;
+        point.validate(true).map_err(|e| point_error(e, WHAT_SIG))?;
+        Ok(Self::from_point(point))
     }
 
     /// Sums signatures (in any order) into one; fails on an empty slice or if they cancel out.
