@@ -1,0 +1,33 @@
+//! The Solidity `DAOracle`, run in revm, gives every answer of `specs/vectors/attestation.json`:
+//! the same nonces and the same errors as the Rust state machine (`da-attest`'s golden test),
+//! and the same attestation verdicts.
+
+#[path = "../../attest/tests/common/vectors.rs"]
+mod vectors;
+
+use da_l1::{L1Error, L1};
+
+#[test]
+fn the_contract_gives_every_answer_of_the_file() {
+    let v = vectors::load(env!("CARGO_MANIFEST_DIR"));
+    let mut l1 = L1::new();
+    let oracle = l1
+        .deploy_oracle(v.chain, v.window, v.validators_hash)
+        .expect("deploy")
+        .value;
+    for c in &v.commits {
+        let result = match l1.commit_header(oracle, &c.args) {
+            Ok(r) => Ok(r.value),
+            Err(L1Error::Reverted { error, .. }) => Err(error),
+            Err(e) => panic!("{}: {e}", c.why),
+        };
+        assert_eq!(result, c.expect, "{}", c.why);
+    }
+    assert_eq!(l1.last_height(oracle).expect("last"), 8);
+    for a in &v.attestations {
+        let r = l1
+            .verify_attestation(oracle, a.nonce, &a.tuple, &a.proof)
+            .expect("a view call does not revert");
+        assert_eq!(r.value, a.valid, "{}", a.why);
+    }
+}
