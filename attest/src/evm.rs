@@ -1,6 +1,6 @@
 //! What the `DAOracle` contract reads, byte for byte (`specs/12-attestation.md` §Contract): BLS
-//! points in the EIP-2537 encoding, validators as (point, power), and the arguments of
-//! `commitHeader` built from a certified header.
+//! points in the EIP-2537 encoding, the validator set its constructor takes as (point, power),
+//! and the arguments of `commitHeader` built from a certified header.
 //!
 //! EIP-2537 encodes a base-field element as 64 big-endian bytes (16 zero bytes, then the 48 of
 //! the element); a G1 point as `x ‖ y` (128 bytes); an `Fp2` element as `c0 ‖ c1` and a G2
@@ -114,9 +114,20 @@ pub struct ValidatorKey {
     pub power: u64,
 }
 
-/// The arguments of `DAOracle.commitHeader`: a window's last header, the round and signers of
-/// its certificate, the aggregate signature as an EIP-2537 G2 point, and the whole validator
-/// set in canonical order (the contract stores only its hash).
+/// The validator set as the contract's constructor takes it: canonical order, [`g1`] keys.
+pub fn validator_keys(set: &ValidatorSet) -> Vec<ValidatorKey> {
+    set.validators()
+        .iter()
+        .map(|v| ValidatorKey {
+            key: g1(&v.public_key),
+            power: v.power,
+        })
+        .collect()
+}
+
+/// The arguments of `DAOracle.commitHeader`: a window's last header, and the round, signers
+/// and aggregate signature (an EIP-2537 G2 point) of its certificate. The validator set is the
+/// contract's own (given at deployment).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitHeader {
     /// `ConsensusHeader::encode()`, 213 bytes.
@@ -128,27 +139,17 @@ pub struct CommitHeader {
     pub signers: Vec<u8>,
     /// [`g2`] of the aggregate signature.
     pub signature: Vec<u8>,
-    /// The validator set, canonical order.
-    pub validators: Vec<ValidatorKey>,
 }
 
 impl CommitHeader {
-    /// The arguments relaying `header` certified by `certificate` under `set`.
-    pub fn new(header: &ConsensusHeader, certificate: &Certificate, set: &ValidatorSet) -> Self {
+    /// The arguments relaying `header` certified by `certificate`.
+    pub fn new(header: &ConsensusHeader, certificate: &Certificate) -> Self {
         let bitmap = certificate.signers.encode();
         Self {
             header: header.encode().to_vec(),
             round: certificate.round,
             signers: bitmap[2..].to_vec(),
             signature: g2(&certificate.signature).to_vec(),
-            validators: set
-                .validators()
-                .iter()
-                .map(|v| ValidatorKey {
-                    key: g1(&v.public_key),
-                    power: v.power,
-                })
-                .collect(),
         }
     }
 }

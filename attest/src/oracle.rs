@@ -2,8 +2,8 @@
 //! and in the contract's order, so that the Rust and Solidity implementations accept and refuse
 //! the same inputs with the same error (the golden vectors check both).
 //!
-//! State: the chain hash and window length (fixed at deployment), the hash of the validator set
-//! that certifies the next window, the last committed height, and one `tuple_root` per nonce.
+//! State: the chain hash, the window length and the validator set (fixed at deployment: the
+//! chain's validator set cannot change yet, a voting rule), and one `tuple_root` per nonce.
 
 use std::collections::BTreeMap;
 
@@ -11,15 +11,29 @@ use da_types::{
     attestation::{is_window_end, verify_tuple, DataRootTuple},
     header_v2::{vote_sign_bytes, VoteKind},
     validators::VALIDATOR_SET_DOMAIN,
-    BlsPublicKey, BlsSignature, ConsensusHeader, MerkleProof, Trust,
+    BlsPublicKey, BlsSignature, ConsensusHeader, MerkleProof, ValidatorSet,
 };
 use sha2::{Digest, Sha256};
 
-use crate::evm::{compress_g1, g1, g2_to_zcash, CommitHeader, G2_LEN};
+use crate::evm::{
+    compress_g1, g1, g2_to_zcash, validator_keys, CommitHeader, ValidatorKey, G2_LEN,
+};
 
-/// Why `commit_header` refuses (the contract reverts with the error of the same name).
+/// Most validators one oracle holds (its data contract's code-size limit).
+pub const MAX_ORACLE_VALIDATORS: usize = 236;
+/// Largest total power the oracle accepts.
+pub const MAX_ORACLE_POWER: u64 = 1 << 62;
+
+/// Why the oracle refuses (the contract reverts with the error of the same name).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OracleError {
+    /// Deployment: validator `index`'s key is not a canonical point of G1 (or of the subgroup).
+    #[error("validator {0}: not a valid key")]
+    BadKey(usize),
+    /// Deployment: no validators, more than [`MAX_ORACLE_VALIDATORS`], a zero power or a total
+    /// over [`MAX_ORACLE_POWER`].
+    #[error("the validator set is empty, too large or has a zero or too large power")]
+    BadValidatorSet,
     /// The header is not 213 bytes of a v2 header with height ≥ 1 (and a zero parent at 1).
     #[error("not a v2 consensus header")]
     BadHeader,
@@ -34,16 +48,11 @@ pub enum OracleError {
         /// The window length.
         window: u64,
     },
-    /// A header at or below the last committed height.
-    #[error("height {height} is not above the last committed {last}")]
-    StaleHeight {
-        /// The header's height.
-        height: u64,
-        /// The last committed height.
-        last: u64,
-    },
-    /// The header's or the supplied validators' hash is not the stored set's.
-    #[error("the validator set is not the one the oracle trusts")]
+    /// The window's `tuple_root` is already stored.
+    #[error("window {0} is already committed")]
+    AlreadyCommitted(u64),
+    /// The header's validator-set hash or next validator-set hash is not the oracle's set's.
+    #[error("the header's validator set is not the oracle's")]
     WrongValidatorSet,
     /// The bitmap is not `ceil(n/8)` bytes or sets a bit at or beyond `n`.
     #[error("signer bitmap does not fit the validator set")]
@@ -56,7 +65,7 @@ pub enum OracleError {
         /// The set's power.
         total: u64,
     },
-    /// A point does not decode or the aggregate signature does not verify.
+    /// The signature is not a valid G2 point or the aggregate signature does not verify.
     #[error("the aggregate signature does not verify")]
     BadSignature,
 }
@@ -65,10 +74,12 @@ impl OracleError {
     /// The name of the contract's custom error for this refusal.
     pub fn contract_error(&self) -> &'static str {
         match self {
+            Self::BadKey(_) => "BadKey",
+            Self::BadValidatorSet => "BadValidatorSet",
             Self::BadHeader => "BadHeader",
             Self::WrongChain => "WrongChain",
             Self::NotWindowEnd { .. } => "NotWindowEnd",
-            Self::StaleHeight { .. } => "StaleHeight",
+            Self::AlreadyCommitted(_) => "AlreadyCommitted",
             Self::WrongValidatorSet => "WrongValidatorSet",
             Self::BadBitmap => "BadBitmap",
             Self::InsufficientPower { .. } => "InsufficientPower",
@@ -78,32 +89,64 @@ impl OracleError {
 }
 
 /// The oracle's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Oracle {
     chain: [u8; 32],
     window: u64,
+    keys: Vec<(BlsPublicKey, u64)>,
+    total_power: u64,
     validators_hash: [u8; 32],
-    last_height: u64,
     roots: BTreeMap<u64, [u8; 32]>,
 }
 
 impl Oracle {
-    /// A freshly deployed oracle (the contract's constructor arguments).
-    pub fn new(chain: [u8; 32], window: u64, validators_hash: [u8; 32]) -> Self {
-        Self {
+    /// A freshly deployed oracle: the contract's constructor `(chain, window, validators)`,
+    /// validators in canonical order as [`validator_keys`] gives them.
+    pub fn new(
+        chain: [u8; 32],
+        window: u64,
+        validators: &[ValidatorKey],
+    ) -> Result<Self, OracleError> {
+        let n = validators.len();
+        if n == 0 || n > MAX_ORACLE_VALIDATORS {
+            return Err(OracleError::BadValidatorSet);
+        }
+        let mut keys = Vec::with_capacity(n);
+        let mut total: u64 = 0;
+        let mut h = Sha256::new();
+        h.update(VALIDATOR_SET_DOMAIN);
+        h.update((n as u32).to_be_bytes());
+        for (i, v) in validators.iter().enumerate() {
+            if v.power == 0 {
+                return Err(OracleError::BadValidatorSet);
+            }
+            total = total.saturating_add(v.power);
+            // The contract checks the encoding and the curve; the key's hash then fixes the
+            // point (x and the sign of y) to the chain's key, which is in the subgroup.
+            let key = BlsPublicKey::from_bytes(&compress_g1(&v.key))
+                .ok()
+                .filter(|k| g1(k) == v.key)
+                .ok_or(OracleError::BadKey(i))?;
+            h.update(key.as_bytes());
+            h.update(v.power.to_be_bytes());
+            keys.push((key, v.power));
+        }
+        if total > MAX_ORACLE_POWER {
+            return Err(OracleError::BadValidatorSet);
+        }
+        Ok(Self {
             chain,
             window,
-            validators_hash,
-            last_height: 0,
+            keys,
+            total_power: total,
+            validators_hash: h.finalize().into(),
             roots: BTreeMap::new(),
-        }
+        })
     }
 
-    /// An oracle of the chain `trust` describes, trusting its genesis set; `None` when the
-    /// chain attests nothing (`attestation_window = 0`).
-    pub fn from_trust(trust: &Trust) -> Option<Self> {
-        let window = trust.attestation_window();
-        (window != 0).then(|| Self::new(trust.chain(), window, trust.set().hash()))
+    /// An oracle of the chain with this chain hash, window and validator set.
+    pub fn for_set(chain: [u8; 32], window: u64, set: &ValidatorSet) -> Result<Self, OracleError> {
+        Self::new(chain, window, &validator_keys(set))
     }
 
     /// The window length.
@@ -111,14 +154,9 @@ impl Oracle {
         self.window
     }
 
-    /// The hash of the set that must certify the next window.
+    /// The chain's hash of the oracle's validator set.
     pub fn validators_hash(&self) -> [u8; 32] {
         self.validators_hash
-    }
-
-    /// The last committed height (0 before the first commit).
-    pub fn last_height(&self) -> u64 {
-        self.last_height
     }
 
     /// The `tuple_root` stored under `nonce`.
@@ -128,10 +166,9 @@ impl Oracle {
 
     /// Checks a window's certified header and stores its `tuple_root` under its nonce
     /// (`height / W`), which it returns. The checks, in order: header bytes, chain, window end,
-    /// height above the last, the header's and the supplied validators' hashes equal to the
-    /// stored one, bitmap, more than 2/3 of the power, the aggregate signature over the
-    /// precommit sign bytes. Then the next window's set becomes the header's
-    /// `next_validators_hash`.
+    /// window not yet committed, both validator-set hashes equal to the oracle's, bitmap, more
+    /// than 2/3 of the power, the aggregate signature over the precommit sign bytes. Windows
+    /// may be committed in any order.
     pub fn commit_header(&mut self, args: &CommitHeader) -> Result<u64, OracleError> {
         let header = ConsensusHeader::decode(&args.header).map_err(|_| OracleError::BadHeader)?;
         if header.chain != self.chain {
@@ -143,34 +180,24 @@ impl Oracle {
                 window: self.window,
             });
         }
-        if header.height <= self.last_height {
-            return Err(OracleError::StaleHeight {
-                height: header.height,
-                last: self.last_height,
-            });
+        let nonce = header.height / self.window;
+        if self.roots.contains_key(&nonce) {
+            return Err(OracleError::AlreadyCommitted(nonce));
         }
-        if header.validators_hash != self.validators_hash || set_hash(args) != self.validators_hash
+        if header.validators_hash != self.validators_hash
+            || header.next_validators_hash != self.validators_hash
         {
             return Err(OracleError::WrongValidatorSet);
         }
-        let n = args.validators.len();
-        let signers = signer_indices(&args.signers, n).ok_or(OracleError::BadBitmap)?;
-        let total: u128 = args.validators.iter().map(|v| u128::from(v.power)).sum();
-        let signed: u128 = signers
-            .iter()
-            .map(|&i| u128::from(args.validators[i].power))
-            .sum();
-        if 3 * signed <= 2 * total {
+        let signers =
+            signer_indices(&args.signers, self.keys.len()).ok_or(OracleError::BadBitmap)?;
+        let signed: u64 = signers.iter().map(|&i| self.keys[i].1).sum();
+        if 3 * u128::from(signed) <= 2 * u128::from(self.total_power) {
             return Err(OracleError::InsufficientPower {
-                signed: signed as u64,
-                total: total as u64,
+                signed,
+                total: self.total_power,
             });
         }
-        let keys = signers
-            .iter()
-            .map(|&i| signer_key(&args.validators[i].key))
-            .collect::<Option<Vec<_>>>()
-            .ok_or(OracleError::BadSignature)?;
         let signature = <&[u8; G2_LEN]>::try_from(args.signature.as_slice())
             .ok()
             .and_then(g2_to_zcash)
@@ -185,12 +212,9 @@ impl Oracle {
             Some(&id),
         );
         signature
-            .verify_aggregate(&message, keys.iter())
+            .verify_aggregate(&message, signers.iter().map(|&i| &self.keys[i].0))
             .map_err(|_| OracleError::BadSignature)?;
-        let nonce = header.height / self.window;
         self.roots.insert(nonce, header.tuple_root);
-        self.last_height = header.height;
-        self.validators_hash = header.next_validators_hash;
         Ok(nonce)
     }
 
@@ -206,19 +230,6 @@ impl Oracle {
             .get(&nonce)
             .is_some_and(|root| verify_tuple(root, nonce, self.window, tuple, proof))
     }
-}
-
-/// `SHA-256("da/validator-set/v2" ‖ u32_be(n) ‖ for each: compress(key) ‖ u64_be(power))` of
-/// the supplied validators, the keys compressed as the contract does.
-fn set_hash(args: &CommitHeader) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(VALIDATOR_SET_DOMAIN);
-    h.update((args.validators.len() as u32).to_be_bytes());
-    for v in &args.validators {
-        h.update(compress_g1(&v.key));
-        h.update(v.power.to_be_bytes());
-    }
-    h.finalize().into()
 }
 
 /// The set bits of a bitmap of `n` validators, or `None` if it has the wrong length or a bit at
@@ -242,18 +253,11 @@ fn signer_indices(bitmap: &[u8], n: usize) -> Option<Vec<usize>> {
     Some(out)
 }
 
-/// A signer's key: the point must be exactly the EIP-2537 encoding of a valid key (the
-/// contract feeds it to the precompiles, which refuse anything else).
-fn signer_key(point: &[u8; 128]) -> Option<BlsPublicKey> {
-    let key = BlsPublicKey::from_bytes(&compress_g1(point)).ok()?;
-    (g1(&key) == *point).then_some(key)
-}
-
 #[cfg(test)]
 mod tests {
     use da_types::{
         attestation::{tuple_proof, tuple_root},
-        BlsSecretKey, Certificate, Validator, ValidatorSet,
+        BlsSecretKey, Certificate, Validator,
     };
 
     use super::*;
@@ -285,6 +289,10 @@ mod tests {
     }
 
     impl Chain {
+        fn oracle(&self) -> Oracle {
+            Oracle::for_set(self.chain, 4, &self.set).expect("oracle")
+        }
+
         fn header(&self, height: u64, roots: &[[u8; 32]]) -> ConsensusHeader {
             ConsensusHeader {
                 chain: self.chain,
@@ -299,12 +307,12 @@ mod tests {
             }
         }
 
-        /// A certificate signed by the validators at `signers` (canonical indices).
-        fn certify(&self, header: &ConsensusHeader, signers: &[usize]) -> Certificate {
+        /// The commit of `header` signed by the validators at `signers` (canonical indices).
+        fn commit(&self, header: &ConsensusHeader, signers: &[usize]) -> CommitHeader {
             let id = header.id();
             let msg = vote_sign_bytes(
                 VoteKind::Precommit,
-                &self.chain,
+                &header.chain,
                 header.height,
                 2,
                 Some(&id),
@@ -321,8 +329,16 @@ mod tests {
                     (i, key.sign(&msg))
                 })
                 .collect();
-            Certificate::aggregate(&self.set, &self.chain, header.height, 2, &id, &precommits)
-                .expect("aggregate")
+            let cert = Certificate::aggregate(
+                &self.set,
+                &header.chain,
+                header.height,
+                2,
+                &id,
+                &precommits,
+            )
+            .expect("aggregate");
+            CommitHeader::new(header, &cert)
         }
     }
 
@@ -331,16 +347,34 @@ mod tests {
     }
 
     #[test]
-    fn commits_windows_and_verifies_their_tuples() {
+    fn the_oracle_hashes_its_set_as_the_chain_does_and_refuses_bad_keys() {
         let c = chain();
-        let mut oracle = Oracle::new(c.chain, 4, c.set.hash());
+        assert_eq!(c.oracle().validators_hash(), c.set.hash());
+        let mut keys = validator_keys(&c.set);
+        keys[2].key[127] ^= 1;
+        assert_eq!(
+            Oracle::new(c.chain, 4, &keys).err(),
+            Some(OracleError::BadKey(2))
+        );
+        let mut keys = validator_keys(&c.set);
+        keys[0].power = 0;
+        assert_eq!(
+            Oracle::new(c.chain, 4, &keys).err(),
+            Some(OracleError::BadValidatorSet)
+        );
+        assert_eq!(
+            Oracle::new(c.chain, 4, &[]).err(),
+            Some(OracleError::BadValidatorSet)
+        );
+    }
+
+    #[test]
+    fn commits_windows_in_any_order_once_and_verifies_their_tuples() {
+        let c = chain();
+        let mut oracle = c.oracle();
         let r1 = roots(1, 4);
         let h4 = c.header(4, &r1);
-        let nonce = oracle
-            .commit_header(&CommitHeader::new(&h4, &c.certify(&h4, &[0, 1, 2]), &c.set))
-            .expect("three of four");
-        assert_eq!(nonce, 1);
-        assert_eq!(oracle.last_height(), 4);
+        assert_eq!(oracle.commit_header(&c.commit(&h4, &[0, 1, 2])), Ok(1));
         for h in 1..=4u64 {
             let tuple = DataRootTuple {
                 height: h,
@@ -353,35 +387,23 @@ mod tests {
                 "no window 2 yet"
             );
         }
-        // Window 2 skips nothing; window 3 may be committed after skipping none or some.
-        let r3 = roots(20, 4);
-        let h12 = c.header(12, &r3);
-        assert_eq!(
-            oracle.commit_header(&CommitHeader::new(
-                &h12,
-                &c.certify(&h12, &[0, 1, 2, 3]),
-                &c.set
-            )),
-            Ok(3)
-        );
-        // Going back is refused.
+        let h12 = c.header(12, &roots(20, 4));
+        assert_eq!(oracle.commit_header(&c.commit(&h12, &[0, 1, 2, 3])), Ok(3));
+        // A skipped window can be committed later; a committed one not again.
         let h8 = c.header(8, &roots(10, 4));
+        assert_eq!(oracle.commit_header(&c.commit(&h8, &[1, 2, 3])), Ok(2));
         assert_eq!(
-            oracle.commit_header(&CommitHeader::new(&h8, &c.certify(&h8, &[0, 1, 2]), &c.set)),
-            Err(OracleError::StaleHeight {
-                height: 8,
-                last: 12
-            })
+            oracle.commit_header(&c.commit(&h8, &[0, 1, 2, 3])),
+            Err(OracleError::AlreadyCommitted(2))
         );
     }
 
     #[test]
     fn each_rule_refuses_with_the_contract_s_error() {
         let c = chain();
-        let fresh = Oracle::new(c.chain, 4, c.set.hash());
-        let r = roots(1, 4);
-        let h4 = c.header(4, &r);
-        let good = CommitHeader::new(&h4, &c.certify(&h4, &[0, 1, 2]), &c.set);
+        let fresh = c.oracle();
+        let h4 = c.header(4, &roots(1, 4));
+        let good = c.commit(&h4, &[0, 1, 2]);
         let refuse = |args: &CommitHeader| fresh.clone().commit_header(args).expect_err("refused");
 
         let mut a = good.clone();
@@ -390,39 +412,35 @@ mod tests {
         let mut a = good.clone();
         a.header[0] = 3;
         assert_eq!(refuse(&a), OracleError::BadHeader);
-
         let other = ConsensusHeader {
             chain: [9; 32],
             ..h4
         };
-        let a = CommitHeader::new(&other, &c.certify(&other, &[0, 1, 2]), &c.set);
-        assert_eq!(refuse(&a), OracleError::WrongChain);
-
+        assert_eq!(
+            refuse(&c.commit(&other, &[0, 1, 2])),
+            OracleError::WrongChain
+        );
         let h3 = c.header(3, &roots(1, 3));
-        let a = CommitHeader::new(&h3, &c.certify(&h3, &[0, 1, 2]), &c.set);
         assert!(matches!(
-            refuse(&a),
+            refuse(&c.commit(&h3, &[0, 1, 2])),
             OracleError::NotWindowEnd { height: 3, .. }
         ));
-
-        let mut a = good.clone();
-        a.validators[3].power = 11;
-        assert_eq!(refuse(&a), OracleError::WrongValidatorSet);
-        let mut a = good.clone();
-        a.validators.swap(0, 1);
-        assert_eq!(refuse(&a), OracleError::WrongValidatorSet);
-
+        let next = ConsensusHeader {
+            next_validators_hash: [5; 32],
+            ..h4
+        };
+        assert_eq!(
+            refuse(&c.commit(&next, &[0, 1, 2])),
+            OracleError::WrongValidatorSet
+        );
         let mut a = good.clone();
         a.signers.push(0);
         assert_eq!(refuse(&a), OracleError::BadBitmap);
         let mut a = good.clone();
         a.signers[0] |= 0x10;
         assert_eq!(refuse(&a), OracleError::BadBitmap);
-
-        // Two of four: not a quorum.
-        let a = CommitHeader::new(&h4, &c.certify(&h4, &[0, 1]), &c.set);
         assert_eq!(
-            refuse(&a),
+            refuse(&c.commit(&h4, &[0, 1])),
             OracleError::InsufficientPower {
                 signed: 20,
                 total: 40
@@ -432,22 +450,12 @@ mod tests {
         let mut a = good.clone();
         a.signers[0] |= 0x08;
         assert_eq!(refuse(&a), OracleError::BadSignature);
-        // A signature over another round.
         let mut a = good.clone();
         a.round = 3;
         assert_eq!(refuse(&a), OracleError::BadSignature);
-        // A signer key with its y negated (same x, other sign): the set hash changes.
-        let mut a = good.clone();
-        a.validators[0].key[64 + 16] ^= 1;
-        assert!(matches!(
-            refuse(&a),
-            OracleError::WrongValidatorSet | OracleError::BadSignature
-        ));
-        // A padding byte in the signature.
         let mut a = good.clone();
         a.signature[0] = 1;
         assert_eq!(refuse(&a), OracleError::BadSignature);
-
         assert_eq!(fresh.clone().commit_header(&good), Ok(1));
         assert_eq!(OracleError::BadSignature.contract_error(), "BadSignature");
     }
@@ -455,16 +463,16 @@ mod tests {
     #[test]
     fn attestations_fail_for_a_wrong_tuple_nonce_or_window() {
         let c = chain();
-        let mut oracle = Oracle::new(c.chain, 4, c.set.hash());
+        let mut oracle = c.oracle();
         let r1 = roots(1, 4);
         let h4 = c.header(4, &r1);
         oracle
-            .commit_header(&CommitHeader::new(&h4, &c.certify(&h4, &[0, 1, 2]), &c.set))
+            .commit_header(&c.commit(&h4, &[0, 1, 2]))
             .expect("commit");
         let r2 = roots(50, 4);
         let h8 = c.header(8, &r2);
         oracle
-            .commit_header(&CommitHeader::new(&h8, &c.certify(&h8, &[1, 2, 3]), &c.set))
+            .commit_header(&c.commit(&h8, &[1, 2, 3]))
             .expect("commit");
         let t2 = DataRootTuple {
             height: 2,
@@ -472,16 +480,13 @@ mod tests {
         };
         let p2 = tuple_proof(1, &r1, 2).expect("proof");
         assert!(oracle.verify_attestation(1, &t2, &p2));
-        // Wrong root.
         let bad = DataRootTuple {
             data_root: [0; 32],
             ..t2
         };
         assert!(!oracle.verify_attestation(1, &bad, &p2));
-        // Wrong nonce (another window, and one never committed).
         assert!(!oracle.verify_attestation(2, &t2, &p2));
         assert!(!oracle.verify_attestation(7, &t2, &p2));
-        // A proof from window 2 for a tuple of window 2, presented under nonce 1.
         let t6 = DataRootTuple {
             height: 6,
             data_root: r2[1],

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-// An on-chain light client of the DA chain (specs/12-attestation.md): it stores the hash of the
-// validator set, accepts every W-th header with the validators' BLS certificate checked through
-// the EIP-2537 precompiles, keeps the header's tuple_root under the window's nonce, and answers
-// Blobstream's IDAOracle.verifyAttestation, so rollup contracts written for Blobstream work
-// unchanged. The same state machine in Rust is da-attest's `oracle`; both run the golden
-// vectors of specs/vectors/attestation.json.
+// An on-chain light client of the DA chain (specs/12-attestation.md): it holds the validator
+// set (its keys in a code-only data contract written once at deployment), accepts every W-th
+// header with the validators' BLS certificate checked through the EIP-2537 precompiles, keeps the
+// header's tuple_root under the window's nonce, and answers Blobstream's
+// IDAOracle.verifyAttestation, so rollup contracts written for Blobstream work unchanged. The
+// same state machine in Rust is da-attest's `oracle`; both run the golden vectors of
+// specs/vectors/attestation.json.
 
 /// Blobstream's tuple: a height of the DA chain and its header's data_root.
 struct DataRootTuple {
@@ -36,27 +37,35 @@ contract DAOracle is IDAOracle {
         uint64 power;
     }
 
+    /// Validator `index`'s key is not a canonical point of the G1 subgroup (constructor).
+    error BadKey(uint256 index);
+    /// No validators, too many for one data contract, a zero power or a total over 2^62.
+    error BadValidatorSet();
     /// The header is not 213 bytes of a v2 header (height ≥ 1, zero parent at height 1).
     error BadHeader();
     /// The header belongs to another chain.
     error WrongChain();
     /// The header's height does not end an attestation window.
     error NotWindowEnd(uint64 height, uint64 window);
-    /// The header is not above the last committed one.
-    error StaleHeight(uint64 height, uint64 last);
-    /// The header's or the supplied validators' hash is not the stored set hash.
+    /// The window's tuple_root is already stored.
+    error AlreadyCommitted(uint256 nonce);
+    /// The header's validator-set hash (or its next one) is not this oracle's set.
     error WrongValidatorSet();
     /// The signer bitmap does not fit the validator set.
     error BadBitmap();
     /// The signers hold at most 2/3 of the power.
     error InsufficientPower(uint256 signed, uint256 total);
-    /// A point is invalid or the aggregate signature does not verify.
+    /// The aggregate signature does not verify.
     error BadSignature();
 
     /// A window's tuple_root is stored under `nonce` (= height / window).
     event HeaderCommitted(uint256 indexed nonce, uint64 height, bytes32 tupleRoot);
 
     uint256 private constant HEADER_LEN = 213;
+    // Bytes per validator in the data contract: x (48) ‖ y (48) ‖ u64 power (8).
+    uint256 private constant ENTRY = 104;
+    // Most validators one data contract holds (EIP-170: 24 576 bytes of code, one 0x00 first).
+    uint256 private constant MAX_VALIDATORS = 236;
     // BLS12-381 base field modulus p, as an EIP-2537 element (two words, 16 leading zero bytes).
     uint256 private constant P_HI = 0x000000000000000000000000000000001a0111ea397fe69a4b1ba7b6434bacd7;
     uint256 private constant P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
@@ -68,41 +77,95 @@ contract DAOracle is IDAOracle {
     uint256 private constant G1_X_LO = 0xc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb;
     uint256 private constant G1_NEG_Y_HI = 0x00000000000000000000000000000000114d1d6855d545a8aa7d76c8cf2e21f2;
     uint256 private constant G1_NEG_Y_LO = 0x67816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca;
-    uint256 private constant MASK_128 = 0xffffffffffffffffffffffffffffffff;
-    // The signature ciphersuite's domain separation tag (43 bytes).
-    bytes private constant DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
-
-    // Precompiles called from assembly: 0x02 SHA-256 (through sha256()), 0x05 MODEXP,
-    // 0x0b BLS12_G1ADD, 0x0d BLS12_G2ADD, 0x0f BLS12_PAIRING_CHECK, 0x11 BLS12_MAP_FP2_TO_G2.
+    // The signature ciphersuite's domain separation tag, 43 bytes, and its length byte: DST'.
+    bytes32 private constant DST_A = "BLS_SIG_BLS12381G2_XMD:SHA-256_";
+    bytes32 private constant DST_B = "SSWU_RO_POP_+"; // "+" = 0x2b = 43, I2OSP(len(DST), 1)
+    // Precompiles (called from assembly): 0x02 SHA-256, 0x05 MODEXP, 0x0b BLS12_G1ADD,
+    // 0x0d BLS12_G2ADD, 0x0f BLS12_PAIRING_CHECK, 0x11 BLS12_MAP_FP2_TO_G2.
 
     /// SHA-256 of the DA chain's id.
     bytes32 public immutable chain;
     /// Heights per attestation window (the genesis attestation_window).
     uint64 public immutable window;
-    /// Hash of the validator set that certifies the next window.
-    bytes32 public validatorSetHash;
-    /// Height of the last committed header.
-    uint64 public lastHeight;
+    /// The chain's hash of the validator set (specs/05-header.md §Validator set).
+    bytes32 public immutable validatorSetHash;
+    /// Number of validators.
+    uint256 public immutable validatorCount;
+    /// Their total power.
+    uint256 public immutable totalPower;
+    /// The code-only contract holding the set: 0x00 ‖ (x ‖ y ‖ u64 power) per validator.
+    address public immutable validatorData;
     /// tuple_root per nonce.
     mapping(uint256 => bytes32) public tupleRoots;
 
-    constructor(bytes32 chain_, uint64 window_, bytes32 validatorSetHash_) {
+    /// An oracle of the chain `chain_` attesting every `window_` heights, trusting the validator
+    /// set `validators` (canonical order, as the chain's genesis lists it sorted).
+    constructor(bytes32 chain_, uint64 window_, Validator[] memory validators) {
         require(window_ > 0, "window");
+        uint256 n = validators.length;
+        if (n == 0 || n > MAX_VALIDATORS) revert BadValidatorSet();
+        // 32 bytes of slack each: the word-wide stores below may run past an entry's end.
+        bytes memory hashed = new bytes(23 + 56 * n + 32);
+        bytes memory data = new bytes(1 + ENTRY * n + 32);
+        bytes32 domain = "da/validator-set/v2";
+        assembly {
+            let p := add(hashed, 32)
+            mstore(p, domain)
+            mstore(add(p, 19), shl(224, n))
+        }
+        uint256 total = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            Validator memory v = validators[i];
+            if (v.power == 0) revert BadValidatorSet();
+            total += v.power;
+            if (!_inG1(v.key)) revert BadKey(i);
+            uint256 xHi = uint256(v.key[0]);
+            uint256 xLo = uint256(v.key[1]);
+            uint256 yHi = uint256(v.key[2]);
+            uint256 yLo = uint256(v.key[3]);
+            bool larger = yHi > HALF_HI || (yHi == HALF_HI && yLo > HALF_LO);
+            uint256 first = xHi | ((larger ? uint256(0xa0) : uint256(0x80)) << 120);
+            uint256 power = v.power;
+            assembly {
+                let q := add(add(hashed, 55), mul(i, 56))
+                mstore(q, shl(128, first))
+                mstore(add(q, 16), xLo)
+                mstore(add(q, 48), shl(192, power))
+                let d := add(add(data, 33), mul(i, 104))
+                mstore(d, shl(128, xHi))
+                mstore(add(d, 16), xLo)
+                mstore(add(d, 48), shl(128, yHi))
+                mstore(add(d, 64), yLo)
+                mstore(add(d, 96), shl(192, power))
+            }
+        }
+        if (total > 1 << 62) revert BadValidatorSet();
+        assembly {
+            mstore(hashed, add(23, mul(56, n)))
+            mstore(data, add(1, mul(ENTRY, n)))
+        }
+        // Init code: PUSH2 size, DUP1, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 0, RETURN; then the code.
+        bytes memory init = abi.encodePacked(hex"61", uint16(data.length), hex"80600c6000396000f3", data);
+        address pointer;
+        assembly {
+            pointer := create(0, add(init, 32), mload(init))
+        }
+        require(pointer != address(0), "validator data");
         chain = chain_;
         window = window_;
-        validatorSetHash = validatorSetHash_;
+        validatorSetHash = sha256(hashed);
+        validatorCount = n;
+        totalPower = total;
+        validatorData = pointer;
     }
 
-    /// Checks a window's last header and its certificate (round, signer bitmap, aggregate
-    /// signature as an EIP-2537 G2 point) against the stored validator set, given in full in
-    /// canonical order, and stores the header's tuple_root under nonce height / window.
-    function commitHeader(
-        bytes calldata header,
-        uint32 round,
-        bytes calldata signers,
-        bytes calldata signature,
-        Validator[] calldata validators
-    ) external returns (uint256 nonce) {
+    /// Checks a window's last header and its certificate (round, signer bitmap in validator
+    /// order, aggregate signature as an EIP-2537 G2 point) and stores the header's tuple_root
+    /// under nonce height / window.
+    function commitHeader(bytes calldata header, uint32 round, bytes calldata signers, bytes calldata signature)
+        external
+        returns (uint256 nonce)
+    {
         if (header.length != HEADER_LEN || uint8(header[0]) != 2) revert BadHeader();
         uint64 height = uint64(bytes8(header[33:41]));
         if (height == 0 || (height == 1 && bytes32(header[41:73]) != 0)) revert BadHeader();
@@ -110,30 +173,23 @@ contract DAOracle is IDAOracle {
         if (headerChain != chain) revert WrongChain();
         uint64 w = window;
         if (height % w != 0) revert NotWindowEnd(height, w);
-        uint64 last = lastHeight;
-        if (height <= last) revert StaleHeight(height, last);
-        bytes32 setHash = validatorSetHash;
-        if (bytes32(header[85:117]) != setHash || _setHash(validators) != setHash) {
+        nonce = height / w;
+        if (tupleRoots[nonce] != 0) revert AlreadyCommitted(nonce);
+        if (bytes32(header[85:117]) != validatorSetHash || bytes32(header[117:149]) != validatorSetHash) {
             revert WrongValidatorSet();
         }
-        uint256 n = validators.length;
+        uint256 n = validatorCount;
         if (signers.length != (n + 7) / 8) revert BadBitmap();
         if (n % 8 != 0 && (uint8(signers[signers.length - 1]) >> (n % 8)) != 0) revert BadBitmap();
-        (uint256 signed, uint256 total) = _power(signers, validators);
-        if (3 * signed <= 2 * total) revert InsufficientPower(signed, total);
+        (uint256 signed, bytes memory key) = _signers(signers, n);
+        if (3 * signed <= 2 * totalPower) revert InsufficientPower(signed, totalPower);
 
         bytes32 id = sha256(abi.encodePacked("da/header/v2", header));
         bytes memory message = abi.encodePacked("da/vote/v2", uint8(2), headerChain, height, round, uint8(1), id);
-        if (signature.length != 256 || !_verify(_aggregateKey(signers, validators), message, signature)) {
-            revert BadSignature();
-        }
+        if (signature.length != 256 || !_verify(key, message, signature)) revert BadSignature();
 
-        nonce = height / w;
         bytes32 tupleRoot = bytes32(header[181:213]);
         tupleRoots[nonce] = tupleRoot;
-        lastHeight = height;
-        bytes32 next = bytes32(header[117:149]);
-        if (next != setHash) validatorSetHash = next;
         emit HeaderCommitted(nonce, height, tupleRoot);
     }
 
@@ -157,7 +213,7 @@ contract DAOracle is IDAOracle {
     /// BinaryMerkleTree and of our data_root).
     function verifyMerkle(bytes32 root, BinaryMerkleProof memory proof, bytes memory leaf)
         public
-        pure
+        view
         returns (bool)
     {
         uint256 fn = proof.key;
@@ -168,14 +224,29 @@ contract DAOracle is IDAOracle {
         bytes32[] memory side = proof.sideNodes;
         for (uint256 i = 0; i < side.length; ++i) {
             if (sn == 0) return false;
-            if (fn & 1 == 1 || fn == sn) {
-                r = sha256(abi.encodePacked(uint8(1), side[i], r));
+            bytes32 s = side[i];
+            bool left = fn & 1 == 1 || fn == sn;
+            assembly {
+                // SHA-256(0x01 ‖ a ‖ b) in scratch memory: left sibling first when `left`.
+                let ptr := mload(0x40)
+                mstore8(ptr, 1)
+                switch left
+                case 1 {
+                    mstore(add(ptr, 1), s)
+                    mstore(add(ptr, 33), r)
+                }
+                default {
+                    mstore(add(ptr, 1), r)
+                    mstore(add(ptr, 33), s)
+                }
+                if iszero(staticcall(gas(), 0x02, ptr, 65, ptr, 32)) { revert(0, 0) }
+                r := mload(ptr)
+            }
+            if (left) {
                 while (fn & 1 == 0 && fn != 0) {
                     fn >>= 1;
                     sn >>= 1;
                 }
-            } else {
-                r = sha256(abi.encodePacked(uint8(1), r, side[i]));
             }
             fn >>= 1;
             sn >>= 1;
@@ -188,110 +259,98 @@ contract DAOracle is IDAOracle {
     /// bytes, four base-field elements reduced mod p, each Fp2 element mapped by the precompile
     /// (which clears the cofactor), the two points added.
     function hashToG2(bytes memory message) public view returns (bytes memory point) {
-        bytes memory dst = DST;
-        bytes32 b0 = sha256(abi.encodePacked(bytes32(0), bytes32(0), message, uint16(256), uint8(0), dst, uint8(43)));
-        bytes32[8] memory b;
-        b[0] = sha256(abi.encodePacked(b0, uint8(1), dst, uint8(43)));
-        for (uint256 i = 1; i < 8; ++i) {
-            b[i] = sha256(abi.encodePacked(b0 ^ b[i - 1], uint8(i + 1), dst, uint8(43)));
-        }
-        // u0 = (e0, e1), u1 = (e2, e3); e_j = (b[2j] ‖ b[2j+1]) mod p, 64 bytes each.
-        bytes memory u = new bytes(256);
-        bool ok = true;
-        for (uint256 j = 0; j < 4; ++j) {
-            bytes32 hi = b[2 * j];
-            bytes32 lo = b[2 * j + 1];
-            assembly {
-                let ptr := mload(0x40)
-                mstore(ptr, 64) // base length
-                mstore(add(ptr, 32), 1) // exponent length
-                mstore(add(ptr, 64), 64) // modulus length
-                mstore(add(ptr, 96), hi)
-                mstore(add(ptr, 128), lo)
-                mstore8(add(ptr, 160), 1)
-                mstore(add(ptr, 161), P_HI)
-                mstore(add(ptr, 193), P_LO)
-                ok := and(ok, staticcall(gas(), 0x05, ptr, 225, add(add(u, 32), mul(j, 64)), 64))
-            }
-        }
         point = new bytes(256);
+        uint256 len = message.length;
+        assembly {
+            let ok := 1
+            let buf := mload(0x40)
+            // b0 = H(Z_pad(64) ‖ msg ‖ I2OSP(256, 2) ‖ 0x00 ‖ DST').
+            mstore(buf, 0)
+            mstore(add(buf, 32), 0)
+            mcopy(add(buf, 64), add(message, 32), len)
+            let t := add(add(buf, 64), len)
+            mstore(t, shl(240, 0x0100))
+            mstore8(add(t, 2), 0)
+            mstore(add(t, 3), DST_A)
+            mstore(add(t, 34), DST_B)
+            ok := and(ok, staticcall(gas(), 0x02, buf, add(len, 111), buf, 32))
+            let b0 := mload(buf)
+            // b1..b8 at u (8 words), each H((b0 ^ b_{i-1}) ‖ I2OSP(i, 1) ‖ DST'), b_0' = 0.
+            let u := add(buf, 128)
+            let prev := 0
+            for { let i := 1 } lt(i, 9) { i := add(i, 1) } {
+                mstore(buf, xor(b0, prev))
+                mstore8(add(buf, 32), i)
+                mstore(add(buf, 33), DST_A)
+                mstore(add(buf, 64), DST_B)
+                ok := and(ok, staticcall(gas(), 0x02, buf, 77, add(u, mul(sub(i, 1), 32)), 32))
+                prev := mload(add(u, mul(sub(i, 1), 32)))
+            }
+            // e_j = (b_{2j+1} ‖ b_{2j+2}) mod p, in place as 64-byte EIP-2537 elements.
+            let m := add(u, 256)
+            mstore(m, 64)
+            mstore(add(m, 32), 1)
+            mstore(add(m, 64), 64)
+            for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
+                let e := add(u, mul(j, 64))
+                mcopy(add(m, 96), e, 64)
+                mstore8(add(m, 160), 1)
+                mstore(add(m, 161), P_HI)
+                mstore(add(m, 193), P_LO)
+                ok := and(ok, staticcall(gas(), 0x05, m, 225, e, 64))
+            }
+            // Q0 = map(e0, e1), Q1 = map(e2, e3), H = Q0 + Q1.
+            let q := add(u, 512)
+            ok := and(ok, staticcall(gas(), 0x11, u, 128, q, 256))
+            ok := and(ok, staticcall(gas(), 0x11, add(u, 128), 128, add(q, 256), 256))
+            ok := and(ok, staticcall(gas(), 0x0d, q, 512, add(point, 32), 256))
+            if iszero(ok) { revert(0, 0) }
+        }
+    }
+
+    /// Whether `key` is a canonical EIP-2537 encoding of a point of the G1 subgroup other than
+    /// infinity (BLS12_G1MSM checks encoding, curve and subgroup; the key times 1 is itself).
+    function _inG1(bytes32[4] memory key) private view returns (bool ok) {
         assembly {
             let ptr := mload(0x40)
-            ok := and(ok, staticcall(gas(), 0x11, add(u, 32), 128, ptr, 256))
-            ok := and(ok, staticcall(gas(), 0x11, add(u, 160), 128, add(ptr, 256), 256))
-            ok := and(ok, staticcall(gas(), 0x0d, ptr, 512, add(point, 32), 256))
-        }
-        require(ok, "hash to G2");
-    }
-
-    /// SHA-256("da/validator-set/v2" ‖ u32_be(n) ‖ for each: compressed key ‖ u64_be(power)),
-    /// each key compressed from its point: x with the flags 0x80 and, when y > (p - 1) / 2, 0x20.
-    function _setHash(Validator[] calldata validators) private pure returns (bytes32) {
-        uint256 n = validators.length;
-        bytes memory buf = new bytes(23 + 56 * n);
-        bytes32 domain = "da/validator-set/v2";
-        assembly {
-            let p := add(buf, 32)
-            mstore(p, domain)
-            mstore(add(p, 19), shl(224, n))
-        }
-        for (uint256 i = 0; i < n; ++i) {
-            Validator calldata v = validators[i];
-            uint256 xHi = uint256(v.key[0]) & MASK_128;
-            uint256 xLo = uint256(v.key[1]);
-            uint256 yHi = uint256(v.key[2]) & MASK_128;
-            uint256 yLo = uint256(v.key[3]);
-            bool larger = yHi > HALF_HI || (yHi == HALF_HI && yLo > HALF_LO);
-            uint256 first = xHi | ((larger ? uint256(0xa0) : uint256(0x80)) << 120);
-            uint256 power = v.power;
-            assembly {
-                let q := add(add(buf, 55), mul(i, 56))
-                mstore(q, shl(128, first))
-                mstore(add(q, 16), xLo)
-                mstore(add(q, 48), shl(192, power))
+            mcopy(ptr, key, 128)
+            mstore(add(ptr, 128), 1)
+            ok := staticcall(gas(), 0x0c, ptr, 160, ptr, 128)
+            // The identity (all zeros) is a valid point but not a key.
+            if and(ok, iszero(or(or(mload(ptr), mload(add(ptr, 32))), or(mload(add(ptr, 64)), mload(add(ptr, 96)))))) {
+                ok := 0
             }
         }
-        return sha256(buf);
     }
 
-    /// Power of the signers and of the whole set.
-    function _power(bytes calldata signers, Validator[] calldata validators)
-        private
-        pure
-        returns (uint256 signed, uint256 total)
-    {
-        for (uint256 i = 0; i < validators.length; ++i) {
-            uint256 power = validators[i].power;
-            total += power;
-            if ((uint8(signers[i >> 3]) >> (i & 7)) & 1 == 1) signed += power;
-        }
-    }
-
-    /// Sum of the signers' keys (EIP-2537 G1 additions), 128 bytes.
-    function _aggregateKey(bytes calldata signers, Validator[] calldata validators)
-        private
-        view
-        returns (bytes memory acc)
-    {
+    /// The signers' power and the sum of their keys (EIP-2537 G1 additions), read from the data
+    /// contract in one copy.
+    function _signers(bytes calldata signers, uint256 n) private view returns (uint256 signed, bytes memory acc) {
         acc = new bytes(128);
+        bytes memory keys = new bytes(ENTRY * n);
+        address data = validatorData;
+        assembly {
+            extcodecopy(data, add(keys, 32), 1, mul(ENTRY, n))
+        }
         bool any = false;
         bool ok = true;
-        for (uint256 i = 0; i < validators.length; ++i) {
+        for (uint256 i = 0; i < n; ++i) {
             if ((uint8(signers[i >> 3]) >> (i & 7)) & 1 == 0) continue;
-            bytes32[4] calldata key = validators[i].key;
-            if (!any) {
-                assembly {
-                    calldatacopy(add(acc, 32), key, 128)
-                }
-                any = true;
-                continue;
-            }
             assembly {
+                let e := add(add(keys, 32), mul(i, ENTRY))
+                signed := add(signed, shr(192, mload(add(e, 96))))
                 let ptr := mload(0x40)
+                // ptr: acc (128) ‖ key (128), the key padded to EIP-2537.
                 mcopy(ptr, add(acc, 32), 128)
-                calldatacopy(add(ptr, 128), key, 128)
-                ok := and(ok, staticcall(gas(), 0x0b, ptr, 256, add(acc, 32), 128))
+                mstore(add(ptr, 128), 0)
+                mcopy(add(ptr, 144), e, 48)
+                mstore(add(ptr, 192), 0)
+                mcopy(add(ptr, 208), add(e, 48), 48)
+                switch any
+                case 0 { mcopy(add(acc, 32), add(ptr, 128), 128) }
+                default { ok := and(ok, staticcall(gas(), 0x0b, ptr, 256, add(acc, 32), 128)) }
             }
+            any = true;
         }
         if (!ok) revert BadSignature();
     }
@@ -299,9 +358,10 @@ contract DAOracle is IDAOracle {
     /// e(key, H(message)) == e(g1, signature), as one pairing check with -g1.
     function _verify(bytes memory key, bytes memory message, bytes calldata signature) private view returns (bool) {
         bytes memory h = hashToG2(message);
-        bytes memory input = new bytes(768);
+        bool ok;
+        uint256 result;
         assembly {
-            let p := add(input, 32)
+            let p := mload(0x40)
             mcopy(p, add(key, 32), 128)
             mcopy(add(p, 128), add(h, 32), 256)
             mstore(add(p, 384), G1_X_HI)
@@ -309,13 +369,8 @@ contract DAOracle is IDAOracle {
             mstore(add(p, 448), G1_NEG_Y_HI)
             mstore(add(p, 480), G1_NEG_Y_LO)
             calldatacopy(add(p, 512), signature.offset, 256)
-        }
-        bool ok;
-        uint256 result;
-        assembly {
-            let out := mload(0x40)
-            ok := staticcall(gas(), 0x0f, add(input, 32), 768, out, 32)
-            result := mload(out)
+            ok := staticcall(gas(), 0x0f, p, 768, p, 32)
+            result := mload(p)
         }
         return ok && result == 1;
     }

@@ -7,8 +7,8 @@
 //! call is a real transaction whose gas is the receipt's. Tests, benchmarks and the devnet's
 //! relayer run the contract through it. Calldata is ABI-encoded with `alloy-sol-types`.
 
-use alloy_sol_types::{sol, SolCall, SolInterface};
-use da_attest::evm::CommitHeader;
+use alloy_sol_types::{sol, SolCall, SolInterface, SolValue};
+use da_attest::evm::{CommitHeader, ValidatorKey};
 use da_types::{DataRootTuple, MerkleProof};
 use revm::{
     context::{Context, TxEnv},
@@ -41,10 +41,12 @@ sol! {
             uint64 power;
         }
 
+        error BadKey(uint256 index);
+        error BadValidatorSet();
         error BadHeader();
         error WrongChain();
         error NotWindowEnd(uint64 height, uint64 window);
-        error StaleHeight(uint64 height, uint64 last);
+        error AlreadyCommitted(uint256 nonce);
         error WrongValidatorSet();
         error BadBitmap();
         error InsufficientPower(uint256 signed, uint256 total);
@@ -54,8 +56,7 @@ sol! {
             bytes header,
             uint32 round,
             bytes signers,
-            bytes signature,
-            Validator[] validators
+            bytes signature
         ) external returns (uint256 nonce);
         function verifyAttestation(
             uint256 _tupleRootNonce,
@@ -64,7 +65,6 @@ sol! {
         ) external view returns (bool);
         function hashToG2(bytes message) external view returns (bytes point);
         function tupleRoots(uint256 nonce) external view returns (bytes32);
-        function lastHeight() external view returns (uint64);
         function validatorSetHash() external view returns (bytes32);
     }
 }
@@ -214,17 +214,18 @@ impl L1 {
         }
     }
 
-    /// Deploys `DAOracle(chain, window, validatorSetHash)` from the committed artifact.
+    /// Deploys `DAOracle(chain, window, validators)` from the committed artifact.
     pub fn deploy_oracle(
         &mut self,
         chain: [u8; 32],
         window: u64,
-        validators_hash: [u8; 32],
+        validators: &[ValidatorKey],
     ) -> Result<Receipt<OracleAddress>, L1Error> {
         let mut code = creation_code()?;
-        code.extend_from_slice(&chain);
-        code.extend_from_slice(&U256::from(window).to_be_bytes::<32>());
-        code.extend_from_slice(&validators_hash);
+        let validators: Vec<DAOracle::Validator> = validators.iter().map(sol_validator).collect();
+        code.extend_from_slice(
+            &(FixedBytes::from(chain), U256::from(window), validators).abi_encode_params(),
+        );
         let calldata_len = code.len();
         let intrinsic = intrinsic_gas(&code, true);
         let address = self.sender.create(self.nonce);
@@ -266,16 +267,6 @@ impl L1 {
             round: args.round,
             signers: Bytes::from(args.signers.clone()),
             signature: Bytes::from(args.signature.clone()),
-            validators: args
-                .validators
-                .iter()
-                .map(|v| DAOracle::Validator {
-                    key: std::array::from_fn(|i| {
-                        FixedBytes::from_slice(&v.key[32 * i..32 * (i + 1)])
-                    }),
-                    power: v.power,
-                })
-                .collect(),
         };
         let r = self.call(oracle, &call)?;
         Ok(Receipt {
@@ -343,9 +334,19 @@ impl L1 {
         Ok(self.call(oracle, &call)?.value.0)
     }
 
-    /// The last committed height.
-    pub fn last_height(&mut self, oracle: OracleAddress) -> Result<u64, L1Error> {
-        Ok(self.call(oracle, &DAOracle::lastHeightCall {})?.value)
+    /// The chain's hash of the oracle's validator set.
+    pub fn validators_hash(&mut self, oracle: OracleAddress) -> Result<[u8; 32], L1Error> {
+        Ok(self
+            .call(oracle, &DAOracle::validatorSetHashCall {})?
+            .value
+            .0)
+    }
+}
+
+fn sol_validator(v: &ValidatorKey) -> DAOracle::Validator {
+    DAOracle::Validator {
+        key: std::array::from_fn(|i| FixedBytes::from_slice(&v.key[32 * i..32 * (i + 1)])),
+        power: v.power,
     }
 }
 
@@ -363,10 +364,12 @@ pub fn creation_code() -> Result<Vec<u8>, L1Error> {
 fn error_name(data: &[u8]) -> String {
     use DAOracle::DAOracleErrors as E;
     let name = match E::abi_decode(data) {
+        Ok(E::BadKey(_)) => "BadKey",
+        Ok(E::BadValidatorSet(_)) => "BadValidatorSet",
         Ok(E::BadHeader(_)) => "BadHeader",
         Ok(E::WrongChain(_)) => "WrongChain",
         Ok(E::NotWindowEnd(_)) => "NotWindowEnd",
-        Ok(E::StaleHeight(_)) => "StaleHeight",
+        Ok(E::AlreadyCommitted(_)) => "AlreadyCommitted",
         Ok(E::WrongValidatorSet(_)) => "WrongValidatorSet",
         Ok(E::BadBitmap(_)) => "BadBitmap",
         Ok(E::InsufficientPower(_)) => "InsufficientPower",

@@ -1,6 +1,7 @@
-//! The contract's hash to G2 equals blst's, and one certified header commits.
+//! The contract's hash to G2 equals blst's (RFC 9380 through the EIP-2537 map precompile), and
+//! a header certified by three of four validators commits.
 
-use da_attest::evm::{g2, CommitHeader};
+use da_attest::evm::{validator_keys, CommitHeader};
 use da_l1::L1;
 use da_types::{
     attestation::tuple_root, bls::SIGNATURE_DST, vote_sign_bytes, BlsSecretKey, Certificate,
@@ -30,7 +31,6 @@ fn blst_hash_to_g2(msg: &[u8]) -> Vec<u8> {
     for (slot, from) in [(0, 48), (1, 0), (2, 144), (3, 96)] {
         out[slot * 64 + 16..(slot + 1) * 64].copy_from_slice(&raw[from..from + 48]);
     }
-    let _ = g2;
     out
 }
 
@@ -50,7 +50,9 @@ fn hash_to_g2_matches_blst_and_a_header_commits() {
     )
     .expect("set");
     let chain = da_types::chain_hash("smoke");
-    let deployed = l1.deploy_oracle(chain, 4, set.hash()).expect("deploy");
+    let deployed = l1
+        .deploy_oracle(chain, 4, &validator_keys(&set))
+        .expect("deploy");
     let oracle = deployed.value;
     for msg in [&b""[..], b"abc", &[7u8; 88]] {
         assert_eq!(
@@ -88,7 +90,7 @@ fn hash_to_g2_matches_blst_and_a_header_commits() {
         .collect();
     let cert = Certificate::aggregate(&set, &chain, 4, 0, &id, &precommits).expect("cert");
     let r = l1
-        .commit_header(oracle, &CommitHeader::new(&header, &cert, &set))
+        .commit_header(oracle, &CommitHeader::new(&header, &cert))
         .expect("commit");
     assert_eq!(r.value, 1);
     println!(

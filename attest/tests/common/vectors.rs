@@ -23,11 +23,21 @@ pub(crate) struct Attestation {
     pub(crate) valid: bool,
 }
 
-/// The deployment arguments and the two sequences.
+/// One deployment and its outcome: deployed, or the contract error's name.
+pub(crate) struct Deployment {
+    pub(crate) why: String,
+    pub(crate) validators: Vec<ValidatorKey>,
+    pub(crate) expect: Result<(), String>,
+}
+
+/// The deployments and the two sequences run on the first.
 pub(crate) struct Vectors {
     pub(crate) chain: [u8; 32],
     pub(crate) window: u64,
     pub(crate) validators_hash: [u8; 32],
+    pub(crate) deployments: Vec<Deployment>,
+    /// `(nonce, tuple_root)` of the windows the file lists.
+    pub(crate) tuple_roots: Vec<(u64, [u8; 32])>,
     pub(crate) commits: Vec<Commit>,
     pub(crate) attestations: Vec<Attestation>,
 }
@@ -57,15 +67,6 @@ pub(crate) fn parse(v: &Value) -> Vectors {
                 round: c["round"].as_u64().expect("round") as u32,
                 signers: bytes(&c["signers"]),
                 signature: bytes(&c["signature"]),
-                validators: c["validators"]
-                    .as_array()
-                    .expect("validators")
-                    .iter()
-                    .map(|v| ValidatorKey {
-                        key: bytes(&v["key"]).try_into().expect("128 bytes"),
-                        power: v["power"].as_u64().expect("power"),
-                    })
-                    .collect(),
             },
             expect: match c["expect"]["nonce"].as_u64() {
                 Some(n) => Ok(n),
@@ -100,8 +101,42 @@ pub(crate) fn parse(v: &Value) -> Vectors {
             }
         })
         .collect();
+    let deployments = v["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .map(|d| Deployment {
+            why: text(&d["why"]),
+            validators: d["validators"]
+                .as_array()
+                .expect("validators")
+                .iter()
+                .map(|v| ValidatorKey {
+                    key: bytes(&v["key"]).try_into().expect("128 bytes"),
+                    power: v["power"].as_u64().expect("power"),
+                })
+                .collect(),
+            expect: match d["expect"]["error"].as_str() {
+                Some(e) => Err(e.to_string()),
+                None => Ok(()),
+            },
+        })
+        .collect();
+    let tuple_roots = v["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .map(|w| {
+            (
+                w["nonce"].as_u64().expect("nonce"),
+                array32(&w["tuple_root"]),
+            )
+        })
+        .collect();
     Vectors {
         chain: array32(&v["chain"]),
+        deployments,
+        tuple_roots,
         window: v["window"].as_u64().expect("window"),
         validators_hash: array32(&v["validators_hash"]),
         commits,
