@@ -62,6 +62,12 @@ contract DAOracle is IDAOracle {
     event HeaderCommitted(uint256 indexed nonce, uint64 height, bytes32 tupleRoot);
 
     uint256 private constant HEADER_LEN = 213;
+    // The scalar field modulus r and the 4096th root of unity 7^((r - 1) / 4096) of EIP-4844.
+    uint256 private constant BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
+    uint256 private constant ROOT_4096 = 0x564c0a11a0f704f4fc3e8acfe0f8245f0ad1347b378fbf96e206da11a5d36306;
+    // Versioned hash of a KZG commitment: 0x01 ‖ SHA-256(commitment)[1:].
+    bytes32 private constant VERSIONED_MASK = 0x00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff;
+    bytes32 private constant VERSIONED_KZG = 0x0100000000000000000000000000000000000000000000000000000000000000;
     // Bytes per validator in the data contract: x (48) ‖ y (48) ‖ u64 power (8).
     uint256 private constant ENTRY = 104;
     // Most validators one data contract holds (EIP-170: 24 576 bytes of code, one 0x00 first).
@@ -80,8 +86,9 @@ contract DAOracle is IDAOracle {
     // The signature ciphersuite's domain separation tag, 43 bytes, and its length byte: DST'.
     bytes32 private constant DST_A = "BLS_SIG_BLS12381G2_XMD:SHA-256_";
     bytes32 private constant DST_B = "SSWU_RO_POP_+"; // "+" = 0x2b = 43, I2OSP(len(DST), 1)
-    // Precompiles (called from assembly): 0x02 SHA-256, 0x05 MODEXP, 0x0b BLS12_G1ADD,
-    // 0x0d BLS12_G2ADD, 0x0f BLS12_PAIRING_CHECK, 0x11 BLS12_MAP_FP2_TO_G2.
+    // Precompiles (called from assembly): 0x02 SHA-256, 0x05 MODEXP, 0x0a POINT_EVALUATION,
+    // 0x0b BLS12_G1ADD, 0x0c BLS12_G1MSM, 0x0d BLS12_G2ADD, 0x0f BLS12_PAIRING_CHECK,
+    // 0x11 BLS12_MAP_FP2_TO_G2.
 
     /// SHA-256 of the DA chain's id.
     bytes32 public immutable chain;
@@ -196,6 +203,67 @@ contract DAOracle is IDAOracle {
     /// @inheritdoc IDAOracle
     function verifyAttestation(uint256 _tupleRootNonce, DataRootTuple memory _tuple, BinaryMerkleProof memory _proof)
         external
+        view
+        returns (bool)
+    {
+        return _attested(_tupleRootNonce, _tuple, _proof);
+    }
+
+    /// Whether field element `position` (0..4096) of the row committed to by `commitment` is
+    /// `value`, that commitment is row `rowProof.key - 1` of the block whose data_root is in
+    /// `tuple`, and `tuple` is in the attested window `nonce`: the tuple proof, the RFC 6962
+    /// proof of the commitment in data_root (a row leaf, key >= 1), and the EIP-4844
+    /// point-evaluation precompile at z = w^brp(position), w the 4096th root of unity.
+    function verifyFieldElement(
+        uint256 nonce,
+        DataRootTuple memory tuple,
+        BinaryMerkleProof memory tupleProof,
+        bytes memory commitment,
+        BinaryMerkleProof memory rowProof,
+        uint256 position,
+        bytes32 value,
+        bytes memory kzgProof
+    ) external view returns (bool) {
+        if (commitment.length != 48 || kzgProof.length != 48 || rowProof.key == 0 || position >= 4096) {
+            return false;
+        }
+        if (!_attested(nonce, tuple, tupleProof) || !verifyMerkle(tuple.dataRoot, rowProof, commitment)) {
+            return false;
+        }
+        uint256 e = 0;
+        for (uint256 i = 0; i < 12; ++i) {
+            e = (e << 1) | ((position >> i) & 1);
+        }
+        bytes32 versioned = (sha256(commitment) & VERSIONED_MASK) | VERSIONED_KZG;
+        bool ok;
+        uint256 z;
+        uint256 elements;
+        assembly {
+            let m := mload(0x40)
+            // z = ROOT_4096^e mod r (MODEXP, 32-byte operands).
+            mstore(m, 32)
+            mstore(add(m, 32), 32)
+            mstore(add(m, 64), 32)
+            mstore(add(m, 96), ROOT_4096)
+            mstore(add(m, 128), e)
+            mstore(add(m, 160), BLS_MODULUS)
+            ok := staticcall(gas(), 0x05, m, 192, m, 32)
+            z := mload(m)
+            // Point evaluation: versioned hash ‖ z ‖ y ‖ commitment ‖ proof (192 bytes).
+            mstore(m, versioned)
+            mstore(add(m, 32), z)
+            mstore(add(m, 64), value)
+            mcopy(add(m, 96), add(commitment, 32), 48)
+            mcopy(add(m, 144), add(kzgProof, 32), 48)
+            ok := and(ok, staticcall(gas(), 0x0a, m, 192, m, 64))
+            elements := mload(m)
+        }
+        return ok && elements == 4096;
+    }
+
+    /// Blobstream's attestation check, with the tuple's place in the window enforced.
+    function _attested(uint256 _tupleRootNonce, DataRootTuple memory _tuple, BinaryMerkleProof memory _proof)
+        private
         view
         returns (bool)
     {

@@ -8,7 +8,10 @@
 //! relayer run the contract through it. Calldata is ABI-encoded with `alloy-sol-types`.
 
 use alloy_sol_types::{sol, SolCall, SolInterface, SolValue};
-use da_attest::evm::{CommitHeader, ValidatorKey};
+use da_attest::{
+    evm::{CommitHeader, ValidatorKey},
+    publication::FieldElementProof,
+};
 use da_types::{DataRootTuple, MerkleProof};
 use revm::{
     context::{Context, TxEnv},
@@ -62,6 +65,16 @@ sol! {
             uint256 _tupleRootNonce,
             DataRootTuple_ _tuple,
             BinaryMerkleProof_ _proof
+        ) external view returns (bool);
+        function verifyFieldElement(
+            uint256 nonce,
+            DataRootTuple_ tuple,
+            BinaryMerkleProof_ tupleProof,
+            bytes commitment,
+            BinaryMerkleProof_ rowProof,
+            uint256 position,
+            bytes32 value,
+            bytes kzgProof
         ) external view returns (bool);
         function hashToG2(bytes message) external view returns (bytes point);
         function tupleRoots(uint256 nonce) external view returns (bytes32);
@@ -291,19 +304,27 @@ impl L1 {
     ) -> Result<Receipt<bool>, L1Error> {
         let call = DAOracle::verifyAttestationCall {
             _tupleRootNonce: U256::from(nonce),
-            _tuple: DataRootTuple_ {
-                height: U256::from(tuple.height),
-                dataRoot: FixedBytes::from(tuple.data_root),
-            },
-            _proof: BinaryMerkleProof_ {
-                sideNodes: proof
-                    .siblings
-                    .iter()
-                    .map(|s| FixedBytes::from(*s))
-                    .collect(),
-                key: U256::from(proof.index),
-                numLeaves: U256::from(proof.total),
-            },
+            _tuple: sol_tuple(tuple),
+            _proof: sol_proof(proof),
+        };
+        self.call(oracle, &call)
+    }
+
+    /// `verifyFieldElement(...)`: a rollup's proof of publication of one field element.
+    pub fn verify_field_element(
+        &mut self,
+        oracle: OracleAddress,
+        p: &FieldElementProof,
+    ) -> Result<Receipt<bool>, L1Error> {
+        let call = DAOracle::verifyFieldElementCall {
+            nonce: U256::from(p.nonce),
+            tuple: sol_tuple(&p.tuple),
+            tupleProof: sol_proof(&p.tuple_proof),
+            commitment: Bytes::from(p.commitment.to_vec()),
+            rowProof: sol_proof(&p.row_proof),
+            position: U256::from(p.position),
+            value: FixedBytes::from(p.value),
+            kzgProof: Bytes::from(p.kzg_proof.to_vec()),
         };
         self.call(oracle, &call)
     }
@@ -340,6 +361,21 @@ impl L1 {
             .call(oracle, &DAOracle::validatorSetHashCall {})?
             .value
             .0)
+    }
+}
+
+fn sol_tuple(t: &DataRootTuple) -> DataRootTuple_ {
+    DataRootTuple_ {
+        height: U256::from(t.height),
+        dataRoot: FixedBytes::from(t.data_root),
+    }
+}
+
+fn sol_proof(p: &MerkleProof) -> BinaryMerkleProof_ {
+    BinaryMerkleProof_ {
+        sideNodes: p.siblings.iter().map(|s| FixedBytes::from(*s)).collect(),
+        key: U256::from(p.index),
+        numLeaves: U256::from(p.total),
     }
 }
 
