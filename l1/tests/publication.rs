@@ -121,9 +121,10 @@ fn one_field_element_of_a_blob_is_proven_published_on_l1() {
         let r = l1.verify_field_element(oracle, &p).expect("call");
         assert!(r.value, "contract, byte {offset}");
         println!(
-            "verifyFieldElement, byte {offset} (row {row}, element {position}): gas {} execution {}",
+            "verifyFieldElement, byte {offset} (row {row}, element {position}): gas {} execution {} calldata {}",
             r.gas,
-            r.execution_gas()
+            r.execution_gas(),
+            r.calldata_len
         );
         proofs.push(p);
     }
