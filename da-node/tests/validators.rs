@@ -3,7 +3,8 @@
 //! squares with certificates of more than 2/3 of the power; a blob submitted to one validator
 //! is included; a full node follows them over libp2p and verifies every certificate. Each
 //! decided block is proven by its proposer only: the other validators take its proven rows over
-//! libp2p.
+//! libp2p. The chain's window headers commit to the L1 oracle in revm, every height's data root
+//! is attested, and a byte of the submitted blob is proven published on L1.
 
 use std::time::Duration;
 
@@ -102,7 +103,8 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
     .expect("submit");
     let included_at = submitted.heights[0].expect("an inclusion height");
 
-    let target = included_at.max(4) + 1;
+    // Past the end of the attestation window (4 heights) that holds the blob.
+    let target = included_at.div_ceil(4) * 4 + 1;
     for v in &validators {
         wait::until(
             &format!("validator at height {target}"),
@@ -152,6 +154,13 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
         };
         assert_eq!(c.block.header.tuple_root, expected, "tuple_root at {h}");
     }
+    relay_and_prove(
+        &full,
+        &trust,
+        target,
+        included_at,
+        &da_types::Blob::new(ns, blob.clone()).expect("blob"),
+    );
     // The blob is stored at every validator at the same height.
     let id = da_types::Blob::new(ns, blob).expect("blob").id();
     for v in &validators {
@@ -185,6 +194,88 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
     for v in validators {
         v.shutdown().await;
     }
+}
+
+/// Relays the full node's window headers up to `target` into an oracle in revm, checks every
+/// height's attestation there, and proves a byte of `blob` (included at `at`) published.
+fn relay_and_prove(
+    full: &NodeHandle,
+    trust: &da_types::Trust,
+    target: u64,
+    at: u64,
+    blob: &da_types::Blob,
+) {
+    use da_attest::publication::{element_of_byte, prove_field_element, Window};
+    use da_types::attestation::{tuple_proof, window_heights, window_of, DataRootTuple};
+
+    let store = full.store();
+    let header = |h: u64| store.header(h).expect("read").expect("stored");
+    let mut relayer = da_l1::Relayer::deploy(trust).expect("deploy the oracle");
+    while relayer.next_height() < target {
+        let end = relayer.next_height();
+        let attested = relayer
+            .relay(&header(end))
+            .expect("the certificate commits on L1");
+        assert_eq!(attested.nonce, end / 4);
+    }
+    let last = relayer.attested().last().expect("a window").heights.1;
+    let oracle = relayer.oracle();
+    let roots: Vec<[u8; 32]> = (1..=last)
+        .map(|h| header(h).block.header.data_root)
+        .collect();
+    for h in 1..=last {
+        let nonce = window_of(h, 4).expect("window");
+        let (first, end) = window_heights(nonce, 4).expect("heights");
+        let window = &roots[(first - 1) as usize..end as usize];
+        let tuple = DataRootTuple {
+            height: h,
+            data_root: roots[(h - 1) as usize],
+        };
+        let proof = tuple_proof(first, window, h).expect("proof");
+        let r = relayer
+            .l1()
+            .verify_attestation(oracle, nonce, &tuple, &proof)
+            .expect("call");
+        assert!(r.value, "height {h} attested on L1");
+    }
+    // A byte in the middle of the blob, proven published.
+    let (k, index) = store.block_index(at).expect("read").expect("stored");
+    let entry = index
+        .iter()
+        .find(|e| e.blob_id == blob.id())
+        .expect("indexed");
+    let offset = blob.data().len() as u64 / 2;
+    let (row, position) = element_of_byte(entry.first_cell, offset);
+    let row_bytes: Vec<u8> = (0..64)
+        .flat_map(|col| {
+            store
+                .cell(at, k, row as usize, col)
+                .expect("read")
+                .expect("cell")
+        })
+        .collect();
+    let nonce = window_of(at, 4).expect("window");
+    let (first, end) = window_heights(nonce, 4).expect("heights");
+    let kzg = da_kzg::KzgProver::new(da_kzg::ProverConfig::DEFAULT);
+    let p = prove_field_element(
+        &kzg,
+        &Window {
+            nonce,
+            first_height: first,
+            data_roots: &roots[(first - 1) as usize..end as usize],
+        },
+        &header(at).block,
+        row,
+        &row_bytes,
+        position,
+    )
+    .expect("prove");
+    assert_eq!(
+        p.value[1 + (offset % 31) as usize],
+        blob.data()[offset as usize]
+    );
+    let r = relayer.l1().verify_field_element(oracle, &p).expect("call");
+    assert!(r.value, "the blob's byte is proven published on L1");
 }
 
 /// A validator that is the whole set runs the engine alone: it commits each proposal on the

@@ -5,7 +5,12 @@
 //! This crate owns the EVM harness: [`L1`] is `revm` under Prague rules (EIP-2537 BLS12-381
 //! precompiles on `blst`, EIP-4844 point evaluation on `c-kzg`) over an in-memory state; every
 //! call is a real transaction whose gas is the receipt's. Tests, benchmarks and the devnet's
-//! relayer run the contract through it. Calldata is ABI-encoded with `alloy-sol-types`.
+//! relayer ([`relayer`]) run the contract through it. Calldata is ABI-encoded with
+//! `alloy-sol-types`.
+
+pub mod relayer;
+
+pub use relayer::{Attested, Relayer};
 
 use alloy_sol_types::{sol, SolCall, SolInterface, SolValue};
 use da_attest::{
@@ -111,6 +116,9 @@ pub enum L1Error {
     /// The return data does not decode.
     #[error("return data: {0}")]
     Decode(String),
+    /// The relayer was given what it cannot relay.
+    #[error("relayer: {0}")]
+    Relay(String),
 }
 
 /// A successful transaction: what it returned and the gas of its receipt.
