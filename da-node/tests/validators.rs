@@ -156,7 +156,7 @@ async fn four_validators_decide_one_chain_and_a_full_node_follows() {
     }
     relay_and_prove(
         &full,
-        &trust,
+        trust,
         target,
         included_at,
         &da_types::Blob::new(ns, blob.clone()).expect("blob"),
