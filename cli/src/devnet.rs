@@ -26,6 +26,7 @@ use std::{
 use da_kzg::{KzgProver, KzgVerifier, ProverConfig};
 use da_proto::v1 as pb;
 use serde::Serialize;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -186,6 +187,33 @@ pub struct DevnetInfo {
     pub posting_adapter: AdapterEndpoint,
     /// libp2p peer ids of the light clients.
     pub light_clients: Vec<String>,
+    /// The L1 oracle the devnet relays its windows to, on an in-process EVM (none when the
+    /// genesis attests nothing).
+    pub l1: Option<L1Endpoint>,
+}
+
+/// The devnet's L1 oracle (`specs/12-attestation.md`): `DAOracle` on an in-process revm chain
+/// of the devnet process, to which it relays every window's certified header.
+#[derive(Clone, Debug, Serialize)]
+pub struct L1Endpoint {
+    /// The oracle's address on that chain.
+    pub oracle: String,
+    /// Heights per attested window.
+    pub window: u64,
+}
+
+/// A line of the relayer's work for the console.
+#[derive(Clone, Debug)]
+pub enum RelayEvent {
+    /// A window committed on the in-process L1.
+    Attested(da_l1::Attested),
+    /// A window that could not be committed (the devnet goes on).
+    Failed {
+        /// The window's last height.
+        height: u64,
+        /// Why.
+        error: String,
+    },
 }
 
 /// Namespace the devnet's posting adapter posts to (version-0 id `op-rollup`).
@@ -317,6 +345,8 @@ pub struct Devnet {
     pub info_path: PathBuf,
     /// The genesis file every participant trusts.
     pub genesis: PathBuf,
+    /// The relayer's windows, as it commits them to the in-process L1.
+    pub relay_events: Option<mpsc::Receiver<RelayEvent>>,
     cancel: CancellationToken,
     adapter_task: tokio::task::JoinHandle<()>,
 }
@@ -794,7 +824,7 @@ impl Devnet {
                 .chain(submit_urls.iter().cloned())
                 .collect(),
             &opts,
-            (namespace, trust),
+            (namespace, trust.clone()),
             verifier,
             cancel.clone(),
         )
@@ -834,7 +864,13 @@ impl Devnet {
                 metrics: format!("http://{adapter_addr}/metrics"),
                 namespace: hex::encode(namespace.as_bytes()),
             },
+            l1: None,
         };
+        let (l1, relay_events) = match start_relayer(&full, &trust, cancel.clone()).await? {
+            Some((endpoint, events)) => (Some(endpoint), Some(events)),
+            None => (None, None),
+        };
+        let info = DevnetInfo { l1, ..info };
         let info_path = opts.data_dir.join("devnet.json");
         let json =
             serde_json::to_string_pretty(&info).map_err(|e| NodeError::Internal(e.to_string()))?;
@@ -855,6 +891,7 @@ impl Devnet {
             light,
             info_path,
             genesis,
+            relay_events,
             cancel,
             adapter_task,
         })
@@ -902,6 +939,88 @@ impl Devnet {
             }
         }
     }
+}
+
+/// Deploys the chain's oracle on an in-process L1 and relays every window's last header, read
+/// from the full node's store as it verifies blocks (a window missed while the subscription
+/// lagged is relayed on the next block). `None` when the genesis attests nothing.
+async fn start_relayer(
+    full: &NodeHandle,
+    trust: &Trust,
+    cancel: CancellationToken,
+) -> Result<Option<(L1Endpoint, mpsc::Receiver<RelayEvent>)>> {
+    if trust.attestation_window() == 0 {
+        return Ok(None);
+    }
+    // The EVM is not `Send`: the relayer lives on its own thread, fed the verified heights.
+    let (heights_tx, heights_rx) = std::sync::mpsc::sync_channel::<u64>(256);
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = mpsc::channel(64);
+    let (t, store) = (trust.clone(), full.store().clone());
+    std::thread::Builder::new()
+        .name("l1-relayer".into())
+        .spawn(move || {
+            let mut relayer = match da_l1::Relayer::deploy(&t) {
+                Ok(r) => {
+                    let _ = ready_tx.send(Ok(L1Endpoint {
+                        oracle: r.oracle().0.to_string(),
+                        window: r.window(),
+                    }));
+                    r
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            while let Ok(height) = heights_rx.recv() {
+                while relayer.next_height() <= height {
+                    let end = relayer.next_height();
+                    let result = match store.header(end) {
+                        Ok(Some(h)) => relayer.relay(&h).map_err(|e| e.to_string()),
+                        Ok(None) => Err(format!("no header at {end} in the full node's store")),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let event = match result {
+                        Ok(a) => RelayEvent::Attested(a),
+                        Err(error) => {
+                            // Later windows do not depend on it: skip it and go on.
+                            relayer.skip();
+                            RelayEvent::Failed { height: end, error }
+                        }
+                    };
+                    if tx.blocking_send(event).is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| NodeError::Startup(format!("relayer thread: {e}")))?;
+    let endpoint = ready_rx
+        .await
+        .map_err(|_| NodeError::Startup("the relayer thread stopped".into()))?
+        .map_err(|e| NodeError::Startup(format!("L1 oracle: {e}")))?;
+    let mut blocks = full.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let height = tokio::select! {
+                () = cancel.cancelled() => return,
+                ev = blocks.recv() => match ev {
+                    Ok(ev) => ev.header.height(),
+                    // A window missed here is relayed on the next block.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                },
+            };
+            // Full: the relayer is behind; the next height covers this one.
+            if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = heights_tx.try_send(height)
+            {
+                warn!("the relayer stopped");
+                return;
+            }
+        }
+    });
+    Ok(Some((endpoint, rx)))
 }
 
 /// The endpoint of an in-process node.

@@ -478,6 +478,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 });
             }
+            let mut relay_events = devnet.relay_events.take();
+            if let Some(l1) = devnet_l1(&devnet) {
+                println!("{l1}");
+            }
             let mut reported = std::collections::HashSet::new();
             let mut watch = tokio::time::interval(std::time::Duration::from_secs(1));
             let stop = wait_for_ctrl_c();
@@ -495,6 +499,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     ev = blocks.recv() => if let Ok(ev) = ev {
                         let bytes: usize = ev.blobs.iter().map(|(_, d)| d.len()).sum();
                         println!("height {:>6}  k={:<3} blobs={:<4} payload={:>9} B  proposer {}  signed by {} of {}  verified by full node", ev.header.height(), ev.header.block.k, ev.blobs.len(), bytes, ev.header.block.header.proposer, ev.header.certificate.signers.count(), devnet.validators.len());
+                    },
+                    Some(ev) = next_relay_event(&mut relay_events) => match ev {
+                        da_cli::devnet::RelayEvent::Attested(a) => println!(
+                            "L1: window {} (heights {}..={}) attested by the oracle in revm: tuple_root {}…, commitHeader {} gas",
+                            a.nonce,
+                            a.heights.0,
+                            a.heights.1,
+                            hex::encode(&a.tuple_root[..6]),
+                            a.gas
+                        ),
+                        da_cli::devnet::RelayEvent::Failed { height, error } => println!(
+                            "L1: the window ending at height {height} could not be committed: {error}"
+                        ),
                     },
                     Some((i, h, st)) = verdicts.recv() => match st {
                         da_light::sampler::HeightStatus::Available { confidence, samples, latency, .. } => println!(
@@ -517,4 +534,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The devnet's L1 oracle line for the console, when it attests windows.
+fn devnet_l1(devnet: &Devnet) -> Option<String> {
+    let text = std::fs::read_to_string(&devnet.info_path).ok()?;
+    let info: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let l1 = info.get("l1")?;
+    Some(format!(
+        "L1 (in-process revm, Prague): DAOracle at {}, one window every {} heights is relayed to it",
+        l1.get("oracle")?.as_str()?,
+        l1.get("window")?.as_u64()?
+    ))
+}
+
+/// The next relayer event, or never when the devnet relays nothing.
+async fn next_relay_event(
+    events: &mut Option<tokio::sync::mpsc::Receiver<da_cli::devnet::RelayEvent>>,
+) -> Option<da_cli::devnet::RelayEvent> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }

@@ -213,6 +213,28 @@ async fn a_devnet_of_four_validator_processes_survives_a_kill_9_and_stops_cleanl
         console.lock().expect("console")
     );
 
+    // The devnet relays every window (16 heights) to its L1 oracle in revm.
+    let window = info["l1"]["window"]
+        .as_u64()
+        .expect("an L1 oracle in devnet.json");
+    assert_eq!(window, trust.attestation_window());
+    assert!(info["l1"]["oracle"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("0x")));
+    until_head(&full_url, window + 1, "the end of the first window").await;
+    let attested = format!("L1: window 1 (heights 1..={window}) attested");
+    for _ in 0..100 {
+        if console_has(&attested) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        console_has(&attested),
+        "the first window was not relayed:\n{}",
+        console.lock().expect("console")
+    );
+
     // Ctrl-C: the devnet stops, and with it every validator it started.
     let mut devnet = devnet;
     // SAFETY: sends SIGINT to the devnet process this test started.
