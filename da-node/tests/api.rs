@@ -487,11 +487,13 @@ async fn pruning_drops_heights_past_the_retention_window() {
         retention_secs: 1,
         ..producer_config(dir.path())
     };
-    // A dedup window of one height: only the head is kept from pruning by it.
+    // A dedup window and an attestation window of one height: only the head is kept from pruning
+    // by them (the node keeps max(dedup_window, attestation_window) heights whatever their age).
     let path = dir.path().join(da_node::genesis::GENESIS_FILE);
     let mut genesis = da_types::Genesis::from_json(&std::fs::read_to_string(&path).expect("read"))
         .expect("genesis");
     genesis.dedup_window = 1;
+    genesis.attestation_window = 1;
     std::fs::remove_file(&path).expect("rm");
     da_node::genesis::write_genesis(&path, &genesis).expect("write");
     let node = start(cfg).await;
