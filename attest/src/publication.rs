@@ -11,7 +11,7 @@
 //! `ω^{brp_4096(i)}`, `ω = 7^((r − 1)/4096)`, as in EIP-4844.
 
 use da_erasure::field::{reverse_bits, root_of_unity, Fr};
-use da_kzg::{Commitment, KzgProver, Proof};
+use da_kzg::{Commitment, KzgVerifier, Proof};
 use da_types::{
     attestation::{tuple_proof, verify_tuple, DataRootTuple},
     consts::{
@@ -141,7 +141,7 @@ pub struct Window<'a> {
 /// Builds the proof of element `position` of original row `row` of `block`, whose row bytes
 /// are `row_bytes` (131 072), in `window`.
 pub fn prove_field_element(
-    kzg: &KzgProver,
+    kzg: &KzgVerifier,
     window: &Window<'_>,
     block: &BlockHeader,
     row: u32,

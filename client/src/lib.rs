@@ -17,12 +17,18 @@ use std::{
     time::Duration,
 };
 
-use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgVerifier};
+pub use da_attest::publication::FieldElementProof;
+use da_attest::publication::{element_of_byte, prove_field_element, Window};
+use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgVerifier, ProvenCell, VerifiedCell};
 use da_proto::v1::{
     self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,
-    node_service_client::NodeServiceClient,
+    node_service_client::NodeServiceClient, share_service_client::ShareServiceClient,
 };
-use da_types::{convert, BlobId, CertifiedHeader, Namespace, Trust};
+use da_types::{
+    attestation::{tuple_root, window_heights, window_of},
+    consts::ORIGINAL_CELLS_PER_ROW,
+    convert, BlobId, CertifiedHeader, Namespace, Trust,
+};
 pub use tonic::Code;
 use tonic::{transport::Channel, Request, Status};
 use tracing::debug;
@@ -73,6 +79,28 @@ pub enum ClientError {
     /// The node's data failed verification (wrong id, bad proof, uncertified header).
     #[error("verification failed: {0}")]
     Verification(String),
+    /// The request is outside what the data allows (a byte past a blob's end).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The call needs a setting the client was not given (the genesis, for proofs on L1).
+    #[error("not configured: {0}")]
+    NotConfigured(String),
+    /// The height's attestation window has not ended yet: its `tuple_root` is in the header at
+    /// `end`, which the chain has not reached.
+    #[error(
+        "height {height} is in attestation window {nonce}, which ends at height {end}; \
+         the chain is at {head}: try again once it has reached {end}"
+    )]
+    WindowOpen {
+        /// The height asked about.
+        height: u64,
+        /// Its window.
+        nonce: u64,
+        /// The window's last height.
+        end: u64,
+        /// The chain's head.
+        head: u64,
+    },
 }
 
 impl ClientError {
@@ -190,6 +218,25 @@ pub struct Submitted {
     pub heights: Vec<Option<u64>>,
 }
 
+/// A rollup's proof that one byte of a blob is published, checkable on L1 by `DAOracle`'s
+/// `verifyFieldElement` once window `proof.nonce` is attested (`specs/12-attestation.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication {
+    /// The blob.
+    pub blob_id: BlobId,
+    /// The byte's offset in the blob.
+    pub offset: u64,
+    /// The byte (`proof.value[1 + offset mod 31]`).
+    pub byte: u8,
+    /// The field element holding it, proven up to the window's `tuple_root`.
+    pub proof: FieldElementProof,
+    /// The window's `tuple_root`, from the certified header at its last height: what the
+    /// oracle stores under `proof.nonce` once the window is relayed.
+    pub tuple_root: [u8; 32],
+    /// The window's length (the genesis `attestation_window`).
+    pub window: u64,
+}
+
 /// The node's self-description.
 pub type NodeInfo = pb::InfoResponse;
 
@@ -199,6 +246,7 @@ struct Conn {
     endpoint: String,
     blob: BlobServiceClient<Channel>,
     header: HeaderServiceClient<Channel>,
+    share: ShareServiceClient<Channel>,
     node: NodeServiceClient<Channel>,
 }
 
@@ -218,6 +266,8 @@ impl Conn {
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
             header: HeaderServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            share: ShareServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
             node: NodeServiceClient::new(channel),
         })
@@ -575,6 +625,148 @@ impl DaClient {
         let h = CertifiedHeader::try_from(&h)?;
         self.trust(&h)?;
         Ok(h)
+    }
+
+    /// The original half of row `row` at the height of `header` (64 cells), each cell's KZG
+    /// proof checked against the header's row commitment.
+    pub async fn get_row(&self, header: &CertifiedHeader, row: u32) -> Result<Vec<VerifiedCell>> {
+        let height = header.height();
+        let r = self
+            .call("GetRow", self.config.request_timeout, |conn| {
+                let mut c = conn.share.clone();
+                async move { c.get_row(pb::GetRowRequest { height, row }).await }
+            })
+            .await?;
+        let cells = r
+            .cells
+            .iter()
+            .map(ProvenCell::try_from)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut original: Vec<_> = cells
+            .into_iter()
+            .filter(|c| (c.index.col as usize) < ORIGINAL_CELLS_PER_ROW)
+            .map(|c| (c.index, c.cell, c.proof))
+            .collect();
+        original.sort_by_key(|(i, _, _)| i.col);
+        original.dedup_by_key(|(i, _, _)| i.col);
+        if original.len() != ORIGINAL_CELLS_PER_ROW || original.iter().any(|(i, _, _)| i.row != row)
+        {
+            return Err(ClientError::Malformed(format!(
+                "GetRow({height}, {row}) did not return the row's {ORIGINAL_CELLS_PER_ROW} \
+                 original cells"
+            )));
+        }
+        let commitments = Commitment::of_header(&header.block);
+        let kzg = self.kzg.clone();
+        tokio::task::spawn_blocking(move || {
+            kzg.unwrap_or_else(KzgVerifier::shared)
+                .verify_cells(&commitments, original)
+        })
+        .await
+        .map_err(|e| ClientError::Verification(format!("verifier task failed: {e}")))?
+        .map_err(|e| ClientError::Verification(format!("row {row} at {height}: {e}")))
+    }
+
+    /// A proof that byte `offset` of blob `id` is published, for a rollup's L1 contract
+    /// (`specs/12-attestation.md` §Proof of publication): the blob is located by its verified
+    /// inclusion proof, the window's headers are fetched and checked under the genesis
+    /// (their `data_root`s must hash to the `tuple_root` the window's last header commits to),
+    /// the byte's row is fetched and checked against its commitment, and the row is opened at
+    /// the byte's field element. Needs [`HeaderTrust::Genesis`] (the attestation window and the
+    /// validators); fails with [`ClientError::WindowOpen`] until the window has ended.
+    pub async fn prove_publication(
+        &self,
+        height: Option<u64>,
+        id: &BlobId,
+        offset: u64,
+    ) -> Result<Publication> {
+        let HeaderTrust::Genesis(trust) = &self.config.trust else {
+            return Err(ClientError::NotConfigured(
+                "a proof of publication needs the chain's genesis (HeaderTrust::Genesis)".into(),
+            ));
+        };
+        let w = trust.attestation_window();
+        if w == 0 {
+            return Err(ClientError::NotConfigured(
+                "this chain's genesis sets no attestation_window: nothing is attested on L1".into(),
+            ));
+        }
+        let (at, proof) = self.get_proof(height, None, id).await?;
+        let header = self.header(at).await?;
+        let blob = self.verify_proof(&header, &proof, None, id).await?;
+        let byte = *blob
+            .data
+            .get(usize::try_from(offset).unwrap_or(usize::MAX))
+            .ok_or_else(|| {
+                ClientError::InvalidRequest(format!(
+                    "byte {offset} is past the end of blob {id} ({} bytes)",
+                    blob.data.len()
+                ))
+            })?;
+        let malformed = |what: &str| ClientError::Malformed(format!("height {at}: {what}"));
+        let nonce = window_of(at, w).ok_or_else(|| malformed("no attestation window"))?;
+        let (first, end) = window_heights(nonce, w).ok_or_else(|| malformed("window overflows"))?;
+        let head = self.head().await?.height();
+        if head < end {
+            return Err(ClientError::WindowOpen {
+                height: at,
+                nonce,
+                end,
+                head,
+            });
+        }
+        let mut roots = Vec::with_capacity(w as usize);
+        let mut last = None;
+        for h in first..=end {
+            let hdr = if h == at {
+                header.clone()
+            } else {
+                self.header(h).await?
+            };
+            roots.push(hdr.block.header.data_root);
+            last = Some(hdr);
+        }
+        let last = last.ok_or_else(|| malformed("empty window"))?;
+        let committed = last.block.header.tuple_root;
+        if tuple_root(first, &roots) != committed {
+            return Err(ClientError::Verification(format!(
+                "the data roots of heights {first}..={end} do not hash to the tuple_root of \
+                 header {end}"
+            )));
+        }
+        let (row, position) = element_of_byte(blob.entry.first_cell, offset);
+        let cells = self.get_row(&header, row).await?;
+        let row_bytes: Vec<u8> = cells
+            .iter()
+            .flat_map(|c| c.cell().as_bytes().iter().copied())
+            .collect();
+        let kzg = self.kzg.clone();
+        let block = header.block.clone();
+        let proof = tokio::task::spawn_blocking(move || {
+            let kzg = kzg.unwrap_or_else(KzgVerifier::shared);
+            let window = Window {
+                nonce,
+                first_height: first,
+                data_roots: &roots,
+            };
+            prove_field_element(&kzg, &window, &block, row, &row_bytes, position)
+        })
+        .await
+        .map_err(|e| ClientError::Verification(format!("prover task failed: {e}")))?
+        .map_err(|e| ClientError::Verification(e.to_string()))?;
+        if proof.value.get(1 + (offset % 31) as usize) != Some(&byte) {
+            return Err(ClientError::Verification(format!(
+                "the opened element does not hold byte {offset} of blob {id}"
+            )));
+        }
+        Ok(Publication {
+            blob_id: *id,
+            offset,
+            byte,
+            proof,
+            tuple_root: committed,
+            window: w,
+        })
     }
 
     /// Accepts `h` under the configured trust (decoding already checked it is well formed).

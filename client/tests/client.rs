@@ -258,3 +258,56 @@ async fn fails_over_past_dead_and_silent_nodes_and_when_its_node_stops() {
     assert_eq!(reader.current_endpoint(), live);
     producer.shutdown().await;
 }
+
+/// A proof of publication needs the genesis, a byte inside the blob, and an ended attestation
+/// window: each missing piece is its own error, before any proving work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_of_publication_waits_for_its_attestation_window() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = config(dir.path(), 0);
+    // A window of the maximum length: it cannot end while the test runs.
+    let path = dir.path().join(da_node::genesis::GENESIS_FILE);
+    let mut genesis = da_types::Genesis::from_json(&std::fs::read_to_string(&path).expect("read"))
+        .expect("genesis");
+    genesis.attestation_window = da_types::attestation::MAX_ATTESTATION_WINDOW;
+    std::fs::remove_file(&path).expect("rm");
+    da_node::genesis::write_genesis(&path, &genesis).expect("write");
+    let n = da_testkit::cluster::start(cfg).await;
+    let c = client(&n, HeaderTrust::Genesis(Arc::new(n.trust().clone())));
+    let ns = Namespace::new_v0(b"rollup").expect("ns");
+    let s = c
+        .submit(&[(ns, vec![3u8; 1000])], true)
+        .await
+        .expect("submit");
+    let (id, at) = (s.ids[0], s.heights[0].expect("included"));
+    match c.prove_publication(Some(at), &id, 10).await {
+        Err(ClientError::WindowOpen {
+            height,
+            nonce,
+            end,
+            head,
+        }) => {
+            assert_eq!((height, nonce, end), (at, 1, genesis.attestation_window));
+            assert!(head >= at && head < end, "head {head}");
+        }
+        x => panic!("a proof before the window ended: {x:?}"),
+    }
+    assert!(matches!(
+        c.prove_publication(None, &id, 1000).await,
+        Err(ClientError::InvalidRequest(why)) if why.contains("past the end")
+    ));
+    let loose = client(&n, HeaderTrust::WellFormed);
+    assert!(matches!(
+        loose.prove_publication(Some(at), &id, 0).await,
+        Err(ClientError::NotConfigured(_))
+    ));
+    // The row of the blob comes back verified against the header: its 64 original cells.
+    let header = c.header(at).await.expect("header");
+    let row = c.get_row(&header, 0).await.expect("row 0");
+    assert_eq!(row.len(), 64);
+    assert!(row
+        .iter()
+        .enumerate()
+        .all(|(i, cell)| cell.index().col as usize == i));
+    n.shutdown().await;
+}

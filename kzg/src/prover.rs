@@ -14,7 +14,7 @@ use da_types::consts::{CELLS_PER_ROW, FIELD_ELEMENTS_PER_CELL, FIELD_ELEMENTS_PE
 use ekzg_multi_open::commit_key::CommitKey;
 
 use crate::{
-    ckzg::{blob_ref, cell_ref, check_len, ck_err, from_ckzg},
+    ckzg::{blob_ref, cell_ref, ck_err, from_ckzg},
     curve::{Fr, ShiftedBases, G1},
     error::{KzgError, Result},
     fk20::Fk20,
@@ -281,20 +281,5 @@ impl KzgProver {
                 .collect(),
             Proof::from_projective(&proofs),
         ))
-    }
-
-    /// EIP-4844 `compute_kzg_proof` on c-kzg: opens a row at `z`, returning the proof and
-    /// `y = p(z)` (verify with [`KzgVerifier::verify_kzg_proof`] or `pure`).
-    pub fn compute_kzg_proof(&self, blob: &[u8], z: &[u8]) -> Result<(Proof, [u8; 32])> {
-        let blob = blob_ref(blob)?;
-        check_len("z", z, 32)?;
-        let z = c_kzg::Bytes32::from_bytes(z).map_err(ck_err)?;
-        let (proof, y) = self
-            .ckzg()
-            .compute_kzg_proof(&c_kzg::Blob::new(*blob), &z)
-            .map_err(ck_err)?;
-        let mut y_out = [0u8; 32];
-        y_out.copy_from_slice(y.as_slice());
-        Ok((Proof(proof.to_bytes().into_inner()), y_out))
     }
 }

@@ -1,5 +1,5 @@
-//! [`KzgVerifier`]: every check a light client or a full node runs (`specs/03-kzg.md`), and
-//! nothing a prover needs.
+//! [`KzgVerifier`]: every check a light client or a full node runs (`specs/03-kzg.md`), and of
+//! a prover's work only the one-point opening a rollup's proof of publication needs.
 //!
 //! It needs c-kzg's settings for the embedded Ethereum trusted setup (no fixed-base tables) and
 //! nothing else: no FK20 bases, no monomial commit key, no `rust_eth_kzg` context. c-kzg's loader
@@ -302,6 +302,23 @@ impl KzgVerifier {
                 &c_kzg::Bytes48::new(proof.0),
             )
             .map_err(ck_err)
+    }
+
+    /// EIP-4844 `compute_kzg_proof` on c-kzg: opens a row at `z`, returning the proof and
+    /// `y = p(z)` (verify with [`KzgVerifier::verify_kzg_proof`] or `pure`). A prover's job, but
+    /// it needs only c-kzg's settings, so a client proving one element (a rollup's proof of
+    /// publication) needs no [`KzgProver`](crate::KzgProver).
+    pub fn compute_kzg_proof(&self, blob: &[u8], z: &[u8]) -> Result<(Proof, [u8; 32])> {
+        let blob = blob_ref(blob)?;
+        check_len("z", z, 32)?;
+        let z = c_kzg::Bytes32::from_bytes(z).map_err(ck_err)?;
+        let (proof, y) = self
+            .ckzg()
+            .compute_kzg_proof(&c_kzg::Blob::new(*blob), &z)
+            .map_err(ck_err)?;
+        let mut y_out = [0u8; 32];
+        y_out.copy_from_slice(y.as_slice());
+        Ok((Proof(proof.to_bytes().into_inner()), y_out))
     }
 
     /// Extends `k` original row commitments to all `2k` by linearity (`specs/03-kzg.md`, "Row

@@ -2,7 +2,7 @@
 //! than one blob into parts listed by a manifest blob, verifies everything it reads, and maps
 //! every failure to the HTTP status op-batcher and op-node need (`specs/08-posting-adapter.md`).
 
-use da_client::{ClientError, Code, DaClient, FetchedBlob};
+use da_client::{ClientError, Code, DaClient, FetchedBlob, Publication};
 use da_types::{BlobId, Namespace};
 use tokio::sync::OnceCell;
 use tracing::{debug, info};
@@ -78,6 +78,10 @@ pub enum AdapterError {
     /// The adapter is misconfigured (its token is refused). `500`.
     #[error("adapter misconfigured: {0}")]
     Config(String),
+    /// What was asked for exists but is not ready yet (a proof of publication before its
+    /// attestation window has ended). `425`.
+    #[error("not yet: {0}")]
+    NotYet(String),
 }
 
 impl AdapterError {
@@ -91,6 +95,7 @@ impl AdapterError {
             Self::Timeout(_) => 504,
             Self::Upstream(_) => 502,
             Self::Config(_) => 500,
+            Self::NotYet(_) => 425,
         }
     }
 
@@ -98,7 +103,7 @@ impl AdapterError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Unavailable(_) | Self::Timeout(_) | Self::Upstream(_)
+            Self::Unavailable(_) | Self::Timeout(_) | Self::Upstream(_) | Self::NotYet(_)
         )
     }
 }
@@ -120,6 +125,9 @@ fn from_client(e: ClientError) -> AdapterError {
         }
         ClientError::Timeout { .. } => AdapterError::Timeout(msg),
         ClientError::Malformed(_) | ClientError::Verification(_) => AdapterError::Upstream(msg),
+        ClientError::InvalidRequest(_) => AdapterError::BadRequest(msg),
+        ClientError::NotConfigured(_) => AdapterError::Config(msg),
+        ClientError::WindowOpen { .. } => AdapterError::NotYet(msg),
         ClientError::Status { code, .. } => match code {
             Code::NotFound => AdapterError::NotFound(msg),
             Code::InvalidArgument => AdapterError::BadRequest(msg),
@@ -308,6 +316,33 @@ impl Adapter {
                 Ok(out)
             }
         }
+    }
+
+    /// A proof for the rollup's L1 contracts that byte `offset` of the blob a commitment names
+    /// is published (`DAOracle.verifyFieldElement`; `specs/12-attestation.md`). A manifest
+    /// commitment names its manifest blob: prove that, or a part by its own commitment. Needs
+    /// the client to trust the genesis; [`AdapterError::NotYet`] until the blob's attestation
+    /// window has ended.
+    pub async fn prove(&self, c: &Commitment, offset: u64) -> Result<Publication> {
+        let (height, id) = match *c {
+            Commitment::Blob { height, id } | Commitment::Manifest { height, id } => {
+                (Some(height), id)
+            }
+            Commitment::Keccak(hash) => match self.client.get_by_keccak(&hash).await {
+                Ok(b) => (Some(b.height), b.id),
+                Err(e) if e.code() == Some(Code::NotFound) => {
+                    return Err(AdapterError::NotFound(format!(
+                        "no blob hashes to keccak256 0x{}",
+                        hex::encode(hash)
+                    )))
+                }
+                Err(e) => return Err(from_client(e)),
+            },
+        };
+        self.client
+            .prove_publication(height, &id, offset)
+            .await
+            .map_err(from_client)
     }
 
     async fn fetch(&self, height: u64, id: &BlobId) -> Result<FetchedBlob> {

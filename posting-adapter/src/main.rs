@@ -1,7 +1,9 @@
-//! `posting-adapter`: the OP Stack Alt-DA DA server (`serve`) and a posting CLI (`post`, `get`).
+//! `posting-adapter`: the OP Stack Alt-DA DA server (`serve`) and a posting CLI (`post`, `get`,
+//! `prove`).
 //!
 //! Exit codes: 0 success; 2 bad usage or input; 3 the DA layer does not have the data; 4 the data
-//! failed verification; 5 the DA layer is unreachable or timed out; 1 anything else.
+//! failed verification; 5 the DA layer is unreachable or timed out; 6 not yet (`prove` before
+//! the blob's attestation window has ended); 1 anything else.
 
 use std::{
     io::{Read, Write},
@@ -103,6 +105,24 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Prove on L1 that a commitment's blob is published: prints, as JSON, the arguments of
+    /// `DAOracle.verifyFieldElement` for the field element holding byte --byte of the blob
+    /// (blob → row commitment → data_root → tuple → the window's attested tuple_root). Needs
+    /// --genesis. A manifest commitment proves its manifest blob.
+    Prove {
+        /// The commitment, 0x-prefixed hex.
+        commitment: String,
+        /// The byte of the blob to open.
+        #[arg(long, default_value_t = 0)]
+        byte: u64,
+        /// If the blob's attestation window has not ended, wait up to this many seconds for it
+        /// instead of exiting with code 6.
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        wait: u64,
+        /// Write the JSON here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Parses a namespace flag: text (v0 id) or 0x + raw hex.
@@ -153,6 +173,7 @@ fn exit_code(e: &AdapterError) -> u8 {
         AdapterError::Upstream(_) => 4,
         AdapterError::Unavailable(_) | AdapterError::Timeout(_) => 5,
         AdapterError::Config(_) => 1,
+        AdapterError::NotYet(_) => 6,
     }
 }
 
@@ -229,6 +250,60 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(exit_code(&e)))
                 }
             }
+        }
+        Cmd::Prove {
+            commitment,
+            byte,
+            wait,
+            out,
+        } => {
+            if cli.genesis.is_none() {
+                eprintln!(
+                    "error: prove needs --genesis: the attestation window and the validators \
+                     that certify it come from the chain's genesis"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let c = match Commitment::from_hex(commitment.trim()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(*wait);
+            let p = loop {
+                match a.prove(&c, *byte).await {
+                    Ok(p) => break p,
+                    Err(AdapterError::NotYet(why)) if std::time::Instant::now() < deadline => {
+                        tracing::info!("{why}");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Ok(ExitCode::from(exit_code(&e)));
+                    }
+                }
+            };
+            let json = serde_json::to_string_pretty(&posting_adapter::proof_json::to_json(&p))?;
+            match out {
+                Some(path) => std::fs::write(path, format!("{json}\n"))
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => println!("{json}"),
+            }
+            eprintln!(
+                "byte {} of blob {} (0x{:02x}) at height {}: field element {} of row {}, in \
+                 attestation window {} (tuple_root 0x{})",
+                p.offset,
+                p.blob_id,
+                p.byte,
+                p.proof.tuple.height,
+                p.proof.position,
+                p.proof.row(),
+                p.proof.nonce,
+                hex::encode(p.tuple_root)
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

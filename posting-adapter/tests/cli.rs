@@ -1,5 +1,6 @@
 //! The `posting-adapter` binary against an in-process devnet: `post FILE` and `post` from stdin
-//! print the commitment and a cost line; `get` fetches and verifies; errors exit with their codes.
+//! print the commitment and a cost line; `get` fetches and verifies; `prove` makes a proof of
+//! publication the oracle contract accepts in revm; errors exit with their codes.
 
 use std::{
     io::Write,
@@ -118,6 +119,82 @@ async fn post_and_get_through_the_cli() {
     let out = run(with_node(&["get", &c3]), None).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(out.stdout, b"\x00failover");
+
+    // prove COMMITMENT: a proof of publication of one byte of the first batch, waiting for its
+    // attestation window to end; checked by the oracle contract in revm after relaying the
+    // window's certified header, as a rollup's L1 contract would call it.
+    let offset = 40_000u64;
+    let proof_file = dir.path().join("proof.json");
+    let out = run(
+        with_node(&[
+            "prove",
+            &commitment,
+            "--byte",
+            &offset.to_string(),
+            "--wait",
+            "120",
+            "--out",
+            proof_file.to_str().expect("utf8"),
+        ]),
+        None,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("attestation window"),
+        "{}",
+        text(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&proof_file).expect("read proof"))
+            .expect("proof JSON");
+    let p = posting_adapter::proof_json::from_json(&json).expect("a proof");
+    assert_eq!(posting_adapter::proof_json::to_json(&p), json);
+    assert_eq!(p.byte, batch[offset as usize]);
+    assert!(p.proof.verify(&p.tuple_root, p.window));
+    let trust = da_types::Trust::from_genesis(
+        &da_types::Genesis::from_json(&std::fs::read_to_string(&net.genesis).expect("genesis"))
+            .expect("genesis"),
+    )
+    .expect("trust");
+    let headers =
+        da_client::DaClient::new(da_client::ClientConfig::new(node.clone())).expect("client");
+    let mut relayer = da_l1::Relayer::deploy(&trust).expect("deploy the oracle");
+    let (_, window_end) =
+        da_types::attestation::window_heights(p.proof.nonce, p.window).expect("window");
+    while relayer.next_height() <= window_end {
+        let h = headers
+            .header(relayer.next_height())
+            .await
+            .expect("window header");
+        relayer.relay(&h).expect("relayed");
+    }
+    let oracle = relayer.oracle();
+    let on_l1 = relayer
+        .l1()
+        .verify_field_element(oracle, &p.proof)
+        .expect("call");
+    assert!(on_l1.value, "the oracle accepts the CLI's proof");
+    let mut forged = p.proof.clone();
+    forged.value[31] ^= 1;
+    let on_l1 = relayer
+        .l1()
+        .verify_field_element(oracle, &forged)
+        .expect("call");
+    assert!(!on_l1.value, "the oracle rejects a changed value");
+    // prove's errors: no genesis (2), a byte past the blob's end (2).
+    let mut no_trust = bin();
+    no_trust.args(["--node", &node, "prove", &commitment]);
+    let out = run(no_trust, None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--genesis"));
+    let out = run(with_node(&["prove", &commitment, "--byte", "50000"]), None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("past the end"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Errors and their exit codes.
     let out = run(with_node(&["get", "0xzz"]), None).await;
