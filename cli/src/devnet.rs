@@ -185,11 +185,25 @@ pub struct DevnetInfo {
     pub nodes: Vec<Endpoint>,
     /// The posting adapter (OP Stack Alt-DA server) in front of the full node (failing over to the validators).
     pub posting_adapter: AdapterEndpoint,
-    /// libp2p peer ids of the light clients.
-    pub light_clients: Vec<String>,
+    /// The light clients: their peer ids and HTTP APIs.
+    pub light_clients: Vec<LightEndpoint>,
     /// The L1 oracle the devnet relays its windows to, on an in-process EVM (none when the
     /// genesis attests nothing).
     pub l1: Option<L1Endpoint>,
+}
+
+/// One of the devnet's sampling light clients.
+#[derive(Clone, Debug, Serialize)]
+pub struct LightEndpoint {
+    /// Its libp2p peer id.
+    pub peer_id: String,
+    /// Its HTTP API (`specs/10-light-client.md`: `/status`, `/heights/N`, `/subscribe`, …).
+    pub api: String,
+}
+
+/// Light client `i`'s API port offset from the base (`50..60`; later ones get free ports).
+fn light_api_offset(i: usize) -> Option<u16> {
+    u16::try_from(i).ok().filter(|&i| i < 10).map(|i| 50 + i)
 }
 
 /// The devnet's L1 oracle (`specs/12-attestation.md`): `DAOracle` on an in-process revm chain
@@ -341,6 +355,8 @@ pub struct Devnet {
     pub adapter_addr: std::net::SocketAddr,
     /// The light clients.
     pub light: Vec<da_light::LightClient>,
+    /// Their peer ids and HTTP APIs, in the same order.
+    pub light_endpoints: Vec<LightEndpoint>,
     /// Where `devnet.json` was written.
     pub info_path: PathBuf,
     /// The genesis file every participant trusts.
@@ -788,8 +804,10 @@ impl Devnet {
         let full_p2p = p2p_addrs(&full).await;
         // Light clients and the adapter only verify: they share the prover's verifier.
         let verifier = Arc::new(kzg.verifier().clone());
+        let cancel = CancellationToken::new();
         let mut light = Vec::with_capacity(opts.light_clients);
-        for _ in 0..opts.light_clients {
+        let mut light_endpoints = Vec::with_capacity(opts.light_clients);
+        for i in 0..opts.light_clients {
             let bootstrap = validator_p2p
                 .iter()
                 .flatten()
@@ -808,9 +826,24 @@ impl Devnet {
             )
             .await
             .map_err(|e| NodeError::Startup(format!("light client: {e}")))?;
+            // Its HTTP API, so that a newcomer sees verdicts without starting another client.
+            let api_addr = match light_api_offset(i) {
+                Some(off) => addr(off),
+                None => std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            };
+            let listener = da_light::api::bind(api_addr)
+                .await
+                .map_err(|e| NodeError::Startup(format!("light client {i} API: {e}")))?;
+            let bound = listener
+                .local_addr()
+                .map_err(|e| NodeError::Startup(format!("light client {i} API: {e}")))?;
+            tokio::spawn(da_light::api::serve(listener, lc.clone(), cancel.clone()));
+            light_endpoints.push(LightEndpoint {
+                peer_id: lc.network().peer_id().to_string(),
+                api: format!("http://{bound}"),
+            });
             light.push(lc);
         }
-        let cancel = CancellationToken::new();
         let namespace = da_types::Namespace::new_v0(DEVNET_ROLLUP_NAMESPACE)?;
         let submit_urls: Vec<String> = validators
             .iter()
@@ -855,10 +888,7 @@ impl Devnet {
             genesis: genesis.display().to_string(),
             token: opts.token.clone(),
             nodes,
-            light_clients: light
-                .iter()
-                .map(|l| l.network().peer_id().to_string())
-                .collect(),
+            light_clients: light_endpoints.clone(),
             posting_adapter: AdapterEndpoint {
                 url: format!("http://{adapter_addr}"),
                 metrics: format!("http://{adapter_addr}/metrics"),
@@ -889,6 +919,7 @@ impl Devnet {
             full,
             adapter_addr,
             light,
+            light_endpoints,
             info_path,
             genesis,
             relay_events,
@@ -1230,6 +1261,14 @@ mod tests {
         for off in [1u16, 11, 31, 20] {
             assert!(seen.insert(26650 + off));
         }
+        for i in 0..10 {
+            let off = light_api_offset(i).expect("a fixed port");
+            assert!(
+                seen.insert(26650 + off),
+                "light client {i}'s API port is taken"
+            );
+        }
+        assert_eq!(light_api_offset(10), None);
         for i in 0..MAX_VALIDATORS {
             let p = validator_ports(26650, i).expect("ports");
             for port in [p.grpc, p.metrics, p.p2p, p.consensus] {

@@ -4,7 +4,10 @@
 //! missing, invalid or does not fit the configuration; 4 the validator key is missing, invalid
 //! or not usable with the genesis; 5 the data dir holds another storage format; 1 anything else.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -158,14 +161,62 @@ struct RunArgs {
     consensus_peers: Vec<String>,
 }
 
-fn init_logging(format: LogFormat) {
+/// Where the devnet's log goes: its console is for the human lines (blocks, verdicts,
+/// endpoints), so unless `RUST_LOG` asks for the log on the console it goes to `devnet.log` in
+/// the data dir.
+fn devnet_log_file(cli: &Cli) -> Option<PathBuf> {
+    let Command::Devnet { data_dir, .. } = &cli.cmd else {
+        return None;
+    };
+    if std::env::var_os("RUST_LOG").is_some() {
+        return None;
+    }
+    Some(devnet_data_dir(data_dir.clone()).join("devnet.log"))
+}
+
+/// The devnet's data dir: the flag's, or the default under the home directory.
+fn devnet_data_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| {
+        NodeConfig {
+            chain_id: "devnet".into(),
+            ..NodeConfig::default()
+        }
+        .data_dir()
+    })
+}
+
+/// Logs to stdout, or appends to `file` (created with its directory) when given.
+fn init_logging(format: LogFormat, file: Option<&Path>) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let b = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Human => b.init(),
-        LogFormat::Json => b.json().init(),
+    match file {
+        Some(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening the log file {}", path.display()))?;
+            let b = b.with_ansi(false).with_writer(std::sync::Mutex::new(f));
+            match format {
+                LogFormat::Human => b.init(),
+                LogFormat::Json => b.json().init(),
+            }
+        }
+        None => {
+            // No colour codes when stdout is redirected to a file or a pipe.
+            let b = b.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+            match format {
+                LogFormat::Human => b.init(),
+                LogFormat::Json => b.json().init(),
+            }
+        }
     }
+    Ok(())
 }
 
 fn merged_config(a: RunArgs) -> Result<NodeConfig, ConfigError> {
@@ -355,7 +406,17 @@ async fn wait_for_ctrl_c() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let log_file = devnet_log_file(&cli);
+    if let Err(e) = init_logging(cli.log_format, log_file.as_deref()) {
+        eprintln!("da-node: {e:#}");
+        return ExitCode::from(1);
+    }
+    if let Some(path) = &log_file {
+        println!(
+            "log: {} (RUST_LOG=info puts it on the console instead)",
+            path.display()
+        );
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -394,13 +455,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             corrupt_proofs,
             censor_namespace,
         } => {
-            let data_dir = data_dir.unwrap_or_else(|| {
-                NodeConfig {
-                    chain_id: "devnet".into(),
-                    ..NodeConfig::default()
-                }
-                .data_dir()
-            });
+            let data_dir = devnet_data_dir(data_dir);
             NodeConfig {
                 fault_censor_namespaces: censor_namespace.clone(),
                 ..NodeConfig::default()
@@ -452,10 +507,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "  posting adapter (OP Alt-DA server) http://{}  (--altda.da-server), submits to validator 0",
                 devnet.adapter_addr
             );
-            println!(
-                "  light clients: {} (sampling over libp2p)",
-                devnet.light.len()
-            );
+            for (i, l) in devnet.light_endpoints.iter().enumerate() {
+                println!(
+                    "  light client {i}  API {}  (/status, /heights/N, /subscribe; sampling over libp2p)",
+                    l.api
+                );
+            }
             println!("  submit token: {token}");
             if let Some(pid) = devnet.validators.get(1).and_then(DevnetValidator::pid) {
                 println!(

@@ -1,7 +1,8 @@
 //! The `da-node` binary's `init` and `run` start-up paths: what `init` writes (config, node key,
 //! a private validator key, a one-validator genesis, or a copy of a given genesis), and the clear
 //! errors and exit codes of `run` for a missing or invalid genesis, an unusable validator key and
-//! a data dir of the old storage format. No node runs for long here: each failure is at start-up.
+//! a data dir of the old storage format, and a redirected log free of colour codes. No node runs
+//! for long here.
 
 use std::{
     path::Path,
@@ -199,5 +200,50 @@ fn run_refuses_a_data_dir_of_the_old_storage_format() {
             "holds format 1 (ed25519 headers); this node needs format 2; move it away or re-init"
         ),
         "{err}"
+    );
+}
+
+/// `da-node run` with its log redirected to a file writes plain text: no ANSI colour codes.
+#[test]
+fn a_redirected_log_carries_no_colour_codes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("node");
+    let out = da_node(&["init", "--chain-id", "cli-log"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(
+        dir.join("config.toml"),
+        "chain_id = \"cli-log\"\ngrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = \"127.0.0.1:0\"\n\
+         block_time_ms = 100\nprecompute = false\n",
+    )
+    .expect("config");
+    let log_path = tmp.path().join("node.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_da-node"))
+        .args(["run", "--data-dir"])
+        .arg(&dir)
+        .env("RUST_LOG", "info")
+        .env_remove("DA_NODE_CHAIN_ID")
+        .env_remove("DA_NODE_GENESIS")
+        .stdout(log.try_clone().expect("clone"))
+        .stderr(log)
+        .spawn()
+        .expect("spawn da-node");
+    let mut text = String::new();
+    for _ in 0..600 {
+        text = std::fs::read_to_string(&log_path).expect("read log");
+        if text.matches("INFO").count() >= 5 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        text.matches("INFO").count() >= 5,
+        "too little logged: {text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "escape sequences in a redirected log: {text:?}"
     );
 }

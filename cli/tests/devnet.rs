@@ -78,7 +78,8 @@ async fn a_devnet_of_four_validator_processes_survives_a_kill_9_and_stops_cleanl
             "--data-dir",
         ])
         .arg(&dir)
-        .env("RUST_LOG", "warn")
+        // Without RUST_LOG the log goes to devnet.log and the console holds the human lines.
+        .env_remove("RUST_LOG")
         .env_remove("DA_NODE_DATA_DIR")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -211,6 +212,29 @@ async fn a_devnet_of_four_validator_processes_survives_a_kill_9_and_stops_cleanl
         console_has("light client 0: available"),
         "no light-client verdict on the console:\n{}",
         console.lock().expect("console")
+    );
+
+    // The console is for people: no log lines, no escape codes. The log is in devnet.log, as
+    // plain text; the light client's API URL is on the console and in devnet.json.
+    let text = console.lock().expect("console").clone();
+    assert!(
+        !text.contains(" INFO ") && !text.contains('\u{1b}'),
+        "log lines on the console:\n{text}"
+    );
+    let log_path = dir.join("devnet.log");
+    assert!(
+        text.contains(&format!("log: {}", log_path.display())),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(&log_path).expect("devnet.log");
+    assert!(log.contains(" INFO "), "devnet.log: {log}");
+    assert!(!log.contains('\u{1b}'), "escape codes in devnet.log");
+    let api = info["light_clients"][0]["api"]
+        .as_str()
+        .expect("the light client's API URL");
+    assert!(
+        text.contains(&format!("light client 0  API {api}")),
+        "{text}"
     );
 
     // The devnet relays every window (16 heights) to its L1 oracle in revm.

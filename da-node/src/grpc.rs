@@ -133,20 +133,26 @@ pub async fn serve(api: Api, listener: TcpListener, cancel: CancellationToken) {
     health.set_serving::<HeaderServiceServer<Api>>().await;
     health.set_serving::<ShareServiceServer<Api>>().await;
     health.set_serving::<NodeServiceServer<Api>>().await;
-    let reflection = match tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            warn!("gRPC reflection unavailable: {e}");
-            return;
-        }
+    // Reflection in both versions clients speak: `v1` (grpcurl ≥ 1.9) and `v1alpha` (older
+    // grpcurl, Postman, Python's grpcio-reflection). A descriptor set that does not load costs
+    // reflection only, never the API.
+    let descriptors = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
+    let reflection_v1 = descriptors()
+        .build_v1()
+        .map_err(|e| warn!("gRPC reflection v1 unavailable: {e}"))
+        .ok();
+    let reflection_v1alpha = descriptors()
+        .build_v1alpha()
+        .map_err(|e| warn!("gRPC reflection v1alpha unavailable: {e}"))
+        .ok();
     let result = tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(reflection)
+        .add_optional_service(reflection_v1)
+        .add_optional_service(reflection_v1alpha)
         .add_service(
             BlobServiceServer::new(api.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

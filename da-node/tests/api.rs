@@ -627,3 +627,73 @@ async fn subscriptions_stream_new_blobs_of_a_namespace_and_new_headers() {
     );
     node.shutdown().await;
 }
+
+/// Reflection answers in both protocol versions clients speak: `v1` and `v1alpha` list the
+/// `da.v1` services and describe them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_answers_v1_and_v1alpha() {
+    use tokio_stream::StreamExt;
+    use tonic_reflection::pb::{v1, v1alpha};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = start(producer_config(dir.path())).await;
+    let url = format!("http://{}", node.grpc_addr);
+    let channel = tonic::transport::Endpoint::from_shared(url)
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+
+    let mut alpha = v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let req = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut answers = alpha
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await
+        .expect("v1alpha answers")
+        .into_inner();
+    let answer = answers.next().await.expect("an answer").expect("ok");
+    let names: Vec<String> = match answer.message_response {
+        Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(l)) => {
+            l.service.into_iter().map(|s| s.name).collect()
+        }
+        x => panic!("v1alpha: not a service list: {x:?}"),
+    };
+    for want in [
+        "da.v1.BlobService",
+        "da.v1.HeaderService",
+        "da.v1.ShareService",
+    ] {
+        assert!(names.iter().any(|n| n == want), "v1alpha lists {names:?}");
+    }
+
+    let mut v1c = v1::server_reflection_client::ServerReflectionClient::new(channel);
+    let req = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "da.v1.BlobService".into(),
+            ),
+        ),
+    };
+    let mut answers = v1c
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await
+        .expect("v1 answers")
+        .into_inner();
+    let answer = answers.next().await.expect("an answer").expect("ok");
+    assert!(
+        matches!(
+            answer.message_response,
+            Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(ref f))
+                if !f.file_descriptor_proto.is_empty()
+        ),
+        "v1 describes da.v1.BlobService: {:?}",
+        answer.message_response
+    );
+    node.shutdown().await;
+}

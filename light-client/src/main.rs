@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, env = "DA_LIGHT_LISTEN")]
     listen: Vec<String>,
     /// HTTP API and metrics address.
-    #[arg(long, env = "DA_LIGHT_API", default_value = "127.0.0.1:26680")]
+    #[arg(long, env = "DA_LIGHT_API", default_value = "127.0.0.1:26720")]
     api: SocketAddr,
     /// Target confidence per height, in (0, 1).
     #[arg(long, default_value_t = da_light::sampler::DEFAULT_TARGET_CONFIDENCE)]
@@ -247,7 +247,10 @@ async fn main() -> ExitCode {
     let a = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter);
+    // No colour codes when the log (stdout) is redirected to a file or a pipe.
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     match a.log_format {
         LogFormat::Human => b.init(),
         LogFormat::Json => b.json().init(),

@@ -452,6 +452,24 @@ async fn the_devnet_runs_light_clients_that_sample_from_both_nodes() {
     let info: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&net.info_path).expect("devnet.json")).expect("json");
     assert_eq!(info["light_clients"].as_array().map(Vec::len), Some(2));
+    // Each light client's API answers at the URL devnet.json gives, as that light client.
+    for (i, lc) in net.light.iter().enumerate() {
+        let entry = &info["light_clients"][i];
+        assert_eq!(
+            entry["peer_id"].as_str(),
+            Some(lc.network().peer_id().to_string().as_str())
+        );
+        let api = entry["api"].as_str().expect("an API URL");
+        assert_eq!(api, net.light_endpoints[i].api);
+        let addr: std::net::SocketAddr = api
+            .strip_prefix("http://")
+            .and_then(|a| a.parse().ok())
+            .expect("http://IP:PORT");
+        let (code, body) = http_get(addr, "/status").await;
+        assert_eq!(code, 200, "{api}/status: {body}");
+        let status: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(status["peer_id"], entry["peer_id"], "{status}");
+    }
     assert!(info["nodes"][0]["p2p"][0]
         .as_str()
         .is_some_and(|a| a.contains("/p2p/")));

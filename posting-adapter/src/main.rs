@@ -315,6 +315,8 @@ async fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let sub = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // No colour codes when the log is redirected to a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Human => sub.init(),

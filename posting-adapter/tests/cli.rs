@@ -184,10 +184,21 @@ async fn post_and_get_through_the_cli() {
     assert!(!on_l1.value, "the oracle rejects a changed value");
     // prove's errors: no genesis (2), a byte past the blob's end (2).
     let mut no_trust = bin();
-    no_trust.args(["--node", &node, "prove", &commitment]);
+    no_trust.args([
+        "--node",
+        &node,
+        "--namespace",
+        "cli-test",
+        "prove",
+        &commitment,
+    ]);
     let out = run(no_trust, None).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("--genesis"));
+    assert!(
+        text(&out.stderr).contains("prove needs --genesis"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run(with_node(&["prove", &commitment, "--byte", "50000"]), None).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
