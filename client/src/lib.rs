@@ -9,6 +9,7 @@
 //! validator set ([`HeaderTrust::Genesis`]).
 
 use std::{
+    collections::BTreeMap,
     future::Future,
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -17,8 +18,8 @@ use std::{
     time::Duration,
 };
 
-pub use da_attest::publication::FieldElementProof;
-use da_attest::publication::{element_of_byte, prove_field_element, Window};
+use da_attest::publication::{blob_element_rows, prove_blob_element, Window};
+pub use da_attest::publication::{BlobElementProof, ElementOpening};
 use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgVerifier, ProvenCell, VerifiedCell};
 use da_proto::v1::{
     self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,
@@ -219,17 +220,18 @@ pub struct Submitted {
 }
 
 /// A rollup's proof that one byte of a blob is published, checkable on L1 by `DAOracle`'s
-/// `verifyFieldElement` once window `proof.nonce` is attested (`specs/12-attestation.md`).
+/// `verifyBlobElement` once window `proof.nonce` is attested (`specs/12-attestation.md`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Publication {
     /// The blob.
     pub blob_id: BlobId,
     /// The byte's offset in the blob.
     pub offset: u64,
-    /// The byte (`proof.value[1 + offset mod 31]`).
+    /// The byte (`proof.payload()[offset mod 31]`).
     pub byte: u8,
-    /// The field element holding it, proven up to the window's `tuple_root`.
-    pub proof: FieldElementProof,
+    /// The blob's field element holding it (`offset / 31`), tied to the blob id by the square's
+    /// index and proven up to the window's `tuple_root`.
+    pub proof: BlobElementProof,
     /// The window's `tuple_root`, from the certified header at its last height: what the
     /// oracle stores under `proof.nonce` once the window is relayed.
     pub tuple_root: [u8; 32],
@@ -734,12 +736,20 @@ impl DaClient {
                  header {end}"
             )));
         }
-        let (row, position) = element_of_byte(blob.entry.first_cell, offset);
-        let cells = self.get_row(&header, row).await?;
-        let row_bytes: Vec<u8> = cells
-            .iter()
-            .flat_map(|c| c.cell().as_bytes().iter().copied())
-            .collect();
+        // The blob's element holding the byte, tied to the blob id by its index entry: the
+        // rows of the index elements and of the blob's element, each checked cell by cell.
+        let (entry, first_cell) = (proof.entry, blob.entry.first_cell);
+        let element = u32::try_from(offset / 31)
+            .map_err(|_| ClientError::InvalidRequest(format!("byte {offset} is out of range")))?;
+        let mut rows = BTreeMap::new();
+        for row in blob_element_rows(entry, first_cell, element) {
+            let cells = self.get_row(&header, row).await?;
+            let bytes: Vec<u8> = cells
+                .iter()
+                .flat_map(|c| c.cell().as_bytes().iter().copied())
+                .collect();
+            rows.insert(row, bytes);
+        }
         let kzg = self.kzg.clone();
         let block = header.block.clone();
         let proof = tokio::task::spawn_blocking(move || {
@@ -749,12 +759,13 @@ impl DaClient {
                 first_height: first,
                 data_roots: &roots,
             };
-            prove_field_element(&kzg, &window, &block, row, &row_bytes, position)
+            prove_blob_element(&kzg, &window, &block, entry, first_cell, element, &rows)
         })
         .await
         .map_err(|e| ClientError::Verification(format!("prover task failed: {e}")))?
         .map_err(|e| ClientError::Verification(e.to_string()))?;
-        if proof.value.get(1 + (offset % 31) as usize) != Some(&byte) {
+        if proof.blob_id != id.0 || proof.payload().map(|p| p[(offset % 31) as usize]) != Some(byte)
+        {
             return Err(ClientError::Verification(format!(
                 "the opened element does not hold byte {offset} of blob {id}"
             )));

@@ -205,8 +205,9 @@ fn relay_and_prove(
     at: u64,
     blob: &da_types::Blob,
 ) {
-    use da_attest::publication::{element_of_byte, prove_field_element, Window};
+    use da_attest::publication::{blob_element_rows, prove_blob_element, Window};
     use da_types::attestation::{tuple_proof, window_heights, window_of, DataRootTuple};
+    use std::collections::BTreeMap;
 
     let store = full.store();
     let header = |h: u64| store.header(h).expect("read").expect("stored");
@@ -238,26 +239,33 @@ fn relay_and_prove(
             .expect("call");
         assert!(r.value, "height {h} attested on L1");
     }
-    // A byte in the middle of the blob, proven published.
+    // The element holding a byte in the middle of the blob, proven published under its blob id.
     let (k, index) = store.block_index(at).expect("read").expect("stored");
     let entry = index
         .iter()
-        .find(|e| e.blob_id == blob.id())
-        .expect("indexed");
+        .position(|e| e.blob_id == blob.id())
+        .expect("indexed") as u32;
+    let first_cell = index[entry as usize].first_cell;
     let offset = blob.data().len() as u64 / 2;
-    let (row, position) = element_of_byte(entry.first_cell, offset);
-    let row_bytes: Vec<u8> = (0..64)
-        .flat_map(|col| {
-            store
-                .cell(at, k, row as usize, col)
-                .expect("read")
-                .expect("cell")
+    let element = (offset / 31) as u32;
+    let rows: BTreeMap<u32, Vec<u8>> = blob_element_rows(entry, first_cell, element)
+        .into_iter()
+        .map(|row| {
+            let bytes = (0..64)
+                .flat_map(|col| {
+                    store
+                        .cell(at, k, row as usize, col)
+                        .expect("read")
+                        .expect("cell")
+                })
+                .collect();
+            (row, bytes)
         })
         .collect();
     let nonce = window_of(at, 4).expect("window");
     let (first, end) = window_heights(nonce, 4).expect("heights");
     let kzg = da_kzg::KzgProver::new(da_kzg::ProverConfig::DEFAULT);
-    let p = prove_field_element(
+    let p = prove_blob_element(
         &kzg,
         &Window {
             nonce,
@@ -265,16 +273,18 @@ fn relay_and_prove(
             data_roots: &roots[(first - 1) as usize..end as usize],
         },
         &header(at).block,
-        row,
-        &row_bytes,
-        position,
+        entry,
+        first_cell,
+        element,
+        &rows,
     )
     .expect("prove");
+    assert_eq!(p.blob_id, blob.id().0);
     assert_eq!(
-        p.value[1 + (offset % 31) as usize],
+        p.payload().expect("element")[(offset % 31) as usize],
         blob.data()[offset as usize]
     );
-    let r = relayer.l1().verify_field_element(oracle, &p).expect("call");
+    let r = relayer.l1().verify_blob_element(oracle, &p).expect("call");
     assert!(r.value, "the blob's byte is proven published on L1");
 }
 

@@ -22,6 +22,17 @@ struct BinaryMerkleProof {
     uint256 numLeaves;
 }
 
+/// One field element of a block's square opened against its row: the row's KZG commitment, its
+/// proof into the block's data_root (leaf row + 1), the element's index in the row (0..4096), its
+/// value and the EIP-4844 proof.
+struct ElementOpening {
+    bytes commitment;
+    BinaryMerkleProof rowProof;
+    uint256 position;
+    bytes32 value;
+    bytes kzgProof;
+}
+
 /// Blobstream's Data Availability Oracle interface.
 interface IDAOracle {
     function verifyAttestation(uint256 _tupleRootNonce, DataRootTuple memory _tuple, BinaryMerkleProof memory _proof)
@@ -209,32 +220,110 @@ contract DAOracle is IDAOracle {
         return _attested(_tupleRootNonce, _tuple, _proof);
     }
 
-    /// Whether field element `position` (0..4096) of the row committed to by `commitment` is
-    /// `value`, that commitment is row `rowProof.key - 1` of the block whose data_root is in
-    /// `tuple`, and `tuple` is in the attested window `nonce`: the tuple proof, the RFC 6962
-    /// proof of the commitment in data_root (a row leaf, key >= 1), and the EIP-4844
-    /// point-evaluation precompile at z = w^brp(position), w the 4096th root of unity.
+    /// Whether `opening.value` is element `opening.position` (0..4096) of row
+    /// `opening.rowProof.key - 1` of the block whose data_root is in `tuple`, and `tuple` is in
+    /// the attested window `nonce`: the tuple proof, the RFC 6962 proof of the row's commitment
+    /// in data_root (a row leaf, key >= 1), and the EIP-4844 point-evaluation precompile at
+    /// z = w^brp(position), w the 4096th root of unity.
     function verifyFieldElement(
         uint256 nonce,
         DataRootTuple memory tuple,
         BinaryMerkleProof memory tupleProof,
-        bytes memory commitment,
-        BinaryMerkleProof memory rowProof,
-        uint256 position,
-        bytes32 value,
-        bytes memory kzgProof
+        ElementOpening memory opening
     ) external view returns (bool) {
-        if (commitment.length != 48 || kzgProof.length != 48 || rowProof.key == 0 || position >= 4096) {
+        if (opening.rowProof.key == 0 || !_attested(nonce, tuple, tupleProof)) return false;
+        return _opens(tuple.dataRoot, opening, opening.rowProof.key - 1, opening.position);
+    }
+
+    /// Whether element `element` of the blob `blobId` (its payload bytes [31e, 31e + 31), bytes
+    /// 1..32 of the last opening's value) is published in the block whose data_root is in
+    /// `tuple`, attested under `nonce`. `openings` are the square's elements, each opened as in
+    /// verifyFieldElement: element 0 (the index's entry count), the elements holding index entry
+    /// `entry` (payload bytes [4 + 69·entry, 73 + 69·entry) of the index: elements
+    /// (4 + 69·entry)/31 ..= (72 + 69·entry)/31, element 0 not repeated), then the blob's element
+    /// at 64·first_cell + element. Square element n is element n mod 4096 of row n / 4096.
+    /// True iff every opening verifies at its place, entry < count, the entry's blob id is
+    /// `blobId` and element < ceil(len / 31).
+    function verifyBlobElement(
+        uint256 nonce,
+        DataRootTuple memory tuple,
+        BinaryMerkleProof memory tupleProof,
+        bytes32 blobId,
+        uint256 entry,
+        uint256 element,
+        ElementOpening[] memory openings
+    ) external view returns (bool) {
+        if (entry >= 1 << 32 || element >= 1 << 32 || !_attested(nonce, tuple, tupleProof)) return false;
+        bytes32 root = tuple.dataRoot;
+        uint256 lo = (4 + 69 * entry) / 31;
+        uint256 hi = (72 + 69 * entry) / 31;
+        uint256 first = lo == 0 ? 0 : 1;
+        if (openings.length != first + hi - lo + 2 || !_opens(root, openings[0], 0, 0)) return false;
+        // The index: u32 count, then 69-byte entries namespace (29) ‖ blob id (32) ‖ u32 first_cell
+        // ‖ u32 len; payload bytes are bytes 1..32 of each element.
+        if (entry >= uint256(uint32(bytes4(openings[0].value << 8)))) return false;
+        bytes memory payload = new bytes(31 * (hi - lo + 1) + 1);
+        for (uint256 n = lo; n <= hi; ++n) {
+            ElementOpening memory o = openings[first + n - lo];
+            if (n != 0 && !_opens(root, o, n / 4096, n % 4096)) return false;
+            bytes32 v = o.value << 8;
+            uint256 at = 31 * (n - lo);
+            assembly {
+                mstore(add(add(payload, 32), at), v)
+            }
+        }
+        uint256 off = 4 + 69 * entry - 31 * lo + 29;
+        bytes32 id;
+        uint256 firstCell;
+        uint256 len;
+        assembly {
+            let p := add(add(payload, 32), off)
+            id := mload(p)
+            firstCell := shr(224, mload(add(p, 32)))
+            len := shr(224, mload(add(p, 36)))
+        }
+        if (id != blobId || element >= (len + 30) / 31) return false;
+        uint256 g = 64 * firstCell + element;
+        return _opens(root, openings[openings.length - 1], g / 4096, g % 4096);
+    }
+
+    /// Blobstream's attestation check, with the tuple's place in the window enforced.
+    function _attested(uint256 _tupleRootNonce, DataRootTuple memory _tuple, BinaryMerkleProof memory _proof)
+        private
+        view
+        returns (bool)
+    {
+        bytes32 root = tupleRoots[_tupleRootNonce];
+        if (root == 0 || _tuple.height == 0) return false;
+        uint256 w = window;
+        if ((_tuple.height - 1) / w + 1 != _tupleRootNonce) return false;
+        uint256 first = (_tupleRootNonce - 1) * w + 1;
+        if (_proof.key != _tuple.height - first || _proof.numLeaves != w) return false;
+        return verifyMerkle(root, _proof, abi.encode(_tuple));
+    }
+
+    /// Whether `o` opens element `position` of row `row` of the square whose data_root is
+    /// `dataRoot`: its place, its commitment at leaf row + 1, then the point evaluation.
+    function _opens(bytes32 dataRoot, ElementOpening memory o, uint256 row, uint256 position)
+        private
+        view
+        returns (bool)
+    {
+        bytes memory commitment = o.commitment;
+        bytes memory kzgProof = o.kzgProof;
+        if (
+            commitment.length != 48 || kzgProof.length != 48 || position >= 4096 || o.position != position
+                || o.rowProof.key != row + 1
+        ) {
             return false;
         }
-        if (!_attested(nonce, tuple, tupleProof) || !verifyMerkle(tuple.dataRoot, rowProof, commitment)) {
-            return false;
-        }
+        if (!verifyMerkle(dataRoot, o.rowProof, commitment)) return false;
         uint256 e = 0;
         for (uint256 i = 0; i < 12; ++i) {
             e = (e << 1) | ((position >> i) & 1);
         }
         bytes32 versioned = (sha256(commitment) & VERSIONED_MASK) | VERSIONED_KZG;
+        bytes32 value = o.value;
         bool ok;
         uint256 z;
         uint256 elements;
@@ -259,21 +348,6 @@ contract DAOracle is IDAOracle {
             elements := mload(m)
         }
         return ok && elements == 4096;
-    }
-
-    /// Blobstream's attestation check, with the tuple's place in the window enforced.
-    function _attested(uint256 _tupleRootNonce, DataRootTuple memory _tuple, BinaryMerkleProof memory _proof)
-        private
-        view
-        returns (bool)
-    {
-        bytes32 root = tupleRoots[_tupleRootNonce];
-        if (root == 0 || _tuple.height == 0) return false;
-        uint256 w = window;
-        if ((_tuple.height - 1) / w + 1 != _tupleRootNonce) return false;
-        uint256 first = (_tupleRootNonce - 1) * w + 1;
-        if (_proof.key != _tuple.height - first || _proof.numLeaves != w) return false;
-        return verifyMerkle(root, _proof, abi.encode(_tuple));
     }
 
     /// Whether `proof` puts `leaf` at `proof.key` of an RFC 6962 SHA-256 tree of

@@ -15,7 +15,7 @@ pub use relayer::{Attested, Relayer};
 use alloy_sol_types::{sol, SolCall, SolInterface, SolValue};
 use da_attest::{
     evm::{CommitHeader, ValidatorKey},
-    publication::FieldElementProof,
+    publication::{BlobElementProof, ElementOpening, FieldElementProof},
 };
 use da_types::{DataRootTuple, MerkleProof};
 use revm::{
@@ -40,6 +40,15 @@ sol! {
         bytes32[] sideNodes;
         uint256 key;
         uint256 numLeaves;
+    }
+
+    /// An element of a square opened against its row.
+    struct ElementOpening_ {
+        bytes commitment;
+        BinaryMerkleProof_ rowProof;
+        uint256 position;
+        bytes32 value;
+        bytes kzgProof;
     }
 
     /// The contract's ABI, as `DAOracle.sol` declares it.
@@ -75,11 +84,16 @@ sol! {
             uint256 nonce,
             DataRootTuple_ tuple,
             BinaryMerkleProof_ tupleProof,
-            bytes commitment,
-            BinaryMerkleProof_ rowProof,
-            uint256 position,
-            bytes32 value,
-            bytes kzgProof
+            ElementOpening_ opening
+        ) external view returns (bool);
+        function verifyBlobElement(
+            uint256 nonce,
+            DataRootTuple_ tuple,
+            BinaryMerkleProof_ tupleProof,
+            bytes32 blobId,
+            uint256 entry,
+            uint256 element,
+            ElementOpening_[] openings
         ) external view returns (bool);
         function hashToG2(bytes message) external view returns (bytes point);
         function tupleRoots(uint256 nonce) external view returns (bytes32);
@@ -328,11 +342,26 @@ impl L1 {
             nonce: U256::from(p.nonce),
             tuple: sol_tuple(&p.tuple),
             tupleProof: sol_proof(&p.tuple_proof),
-            commitment: Bytes::from(p.commitment.to_vec()),
-            rowProof: sol_proof(&p.row_proof),
-            position: U256::from(p.position),
-            value: FixedBytes::from(p.value),
-            kzgProof: Bytes::from(p.kzg_proof.to_vec()),
+            opening: sol_opening(&p.opening),
+        };
+        self.call(oracle, &call)
+    }
+
+    /// `verifyBlobElement(...)`: a rollup's proof that an element of a blob, named by its id,
+    /// is published.
+    pub fn verify_blob_element(
+        &mut self,
+        oracle: OracleAddress,
+        p: &BlobElementProof,
+    ) -> Result<Receipt<bool>, L1Error> {
+        let call = DAOracle::verifyBlobElementCall {
+            nonce: U256::from(p.nonce),
+            tuple: sol_tuple(&p.tuple),
+            tupleProof: sol_proof(&p.tuple_proof),
+            blobId: FixedBytes::from(p.blob_id),
+            entry: U256::from(p.entry),
+            element: U256::from(p.element),
+            openings: p.openings.iter().map(sol_opening).collect(),
         };
         self.call(oracle, &call)
     }
@@ -384,6 +413,16 @@ fn sol_proof(p: &MerkleProof) -> BinaryMerkleProof_ {
         sideNodes: p.siblings.iter().map(|s| FixedBytes::from(*s)).collect(),
         key: U256::from(p.index),
         numLeaves: U256::from(p.total),
+    }
+}
+
+fn sol_opening(o: &ElementOpening) -> ElementOpening_ {
+    ElementOpening_ {
+        commitment: Bytes::from(o.commitment.to_vec()),
+        rowProof: sol_proof(&o.row_proof),
+        position: U256::from(o.position),
+        value: FixedBytes::from(o.value),
+        kzgProof: Bytes::from(o.kzg_proof.to_vec()),
     }
 }
 

@@ -319,7 +319,7 @@ impl Adapter {
     }
 
     /// A proof for the rollup's L1 contracts that byte `offset` of the blob a commitment names
-    /// is published (`DAOracle.verifyFieldElement`; `specs/12-attestation.md`). A manifest
+    /// is published (`DAOracle.verifyBlobElement`; `specs/12-attestation.md`). A manifest
     /// commitment names its manifest blob: prove that, or a part by its own commitment. Needs
     /// the client to trust the genesis; [`AdapterError::NotYet`] until the blob's attestation
     /// window has ended.

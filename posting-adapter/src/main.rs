@@ -106,9 +106,10 @@ enum Cmd {
         out: Option<PathBuf>,
     },
     /// Prove on L1 that a commitment's blob is published: prints, as JSON, the arguments of
-    /// `DAOracle.verifyFieldElement` for the field element holding byte --byte of the blob
-    /// (blob → row commitment → data_root → tuple → the window's attested tuple_root). Needs
-    /// --genesis. A manifest commitment proves its manifest blob.
+    /// `DAOracle.verifyBlobElement` for the blob's field element holding byte --byte (blob id →
+    /// the square's index entry → the element → row commitments → data_root → tuple → the
+    /// window's attested tuple_root). Needs --genesis. A manifest commitment proves its
+    /// manifest blob.
     Prove {
         /// The commitment, 0x-prefixed hex.
         commitment: String,
@@ -292,14 +293,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => println!("{json}"),
             }
             eprintln!(
-                "byte {} of blob {} (0x{:02x}) at height {}: field element {} of row {}, in \
-                 attestation window {} (tuple_root 0x{})",
+                "byte {} of blob {} (0x{:02x}) at height {}: its element {}, index entry {}, {} \
+                 openings, in attestation window {} (tuple_root 0x{})",
                 p.offset,
                 p.blob_id,
                 p.byte,
                 p.proof.tuple.height,
-                p.proof.position,
-                p.proof.row(),
+                p.proof.element,
+                p.proof.entry,
+                p.proof.openings.len(),
                 p.proof.nonce,
                 hex::encode(p.tuple_root)
             );

@@ -1,15 +1,17 @@
 //! The JSON form of a proof of publication (`posting-adapter prove`): the arguments of
-//! `DAOracle.verifyFieldElement` under their Solidity names, hex as `0x…` strings and integers
+//! `DAOracle.verifyBlobElement` under their Solidity names, hex as `0x…` strings and integers
 //! as JSON numbers, beside what the proof is about (blob, byte, window).
 //!
 //! ```json
 //! { "blobId": "0x…", "offset": 7, "byte": 42, "window": 16, "tupleRoot": "0x…",
-//!   "verifyFieldElement": { "nonce": 1, "tuple": { "height": 5, "dataRoot": "0x…" },
+//!   "verifyBlobElement": { "nonce": 1, "tuple": { "height": 5, "dataRoot": "0x…" },
 //!     "tupleProof": { "sideNodes": ["0x…"], "key": 4, "numLeaves": 16 },
-//!     "commitment": "0x…", "rowProof": { … }, "position": 3, "value": "0x…", "kzgProof": "0x…" } }
+//!     "blobId": "0x…", "entry": 0, "element": 0,
+//!     "openings": [ { "commitment": "0x…", "rowProof": { … }, "position": 3,
+//!                     "value": "0x…", "kzgProof": "0x…" }, … ] } }
 //! ```
 
-use da_client::{FieldElementProof, Publication};
+use da_client::{BlobElementProof, ElementOpening, Publication};
 use da_types::{attestation::DataRootTuple, BlobId, MerkleProof};
 use serde_json::{json, Value};
 
@@ -39,16 +41,25 @@ pub fn to_json(p: &Publication) -> Value {
         "byte": p.byte,
         "window": p.window,
         "tupleRoot": hex0x(&p.tuple_root),
-        "verifyFieldElement": {
+        "verifyBlobElement": {
             "nonce": f.nonce,
             "tuple": { "height": f.tuple.height, "dataRoot": hex0x(&f.tuple.data_root) },
             "tupleProof": merkle(&f.tuple_proof),
-            "commitment": hex0x(&f.commitment),
-            "rowProof": merkle(&f.row_proof),
-            "position": f.position,
-            "value": hex0x(&f.value),
-            "kzgProof": hex0x(&f.kzg_proof),
+            "blobId": hex0x(&f.blob_id),
+            "entry": f.entry,
+            "element": f.element,
+            "openings": f.openings.iter().map(opening).collect::<Vec<_>>(),
         },
+    })
+}
+
+fn opening(o: &ElementOpening) -> Value {
+    json!({
+        "commitment": hex0x(&o.commitment),
+        "rowProof": merkle(&o.row_proof),
+        "position": o.position,
+        "value": hex0x(&o.value),
+        "kzgProof": hex0x(&o.kzg_proof),
     })
 }
 
@@ -94,13 +105,28 @@ fn merkle_from(v: &Value, name: &str) -> Result<MerkleProof, ProofJsonError> {
     })
 }
 
+fn narrow(name: &str, x: u64) -> Result<u32, ProofJsonError> {
+    u32::try_from(x).map_err(|_| ProofJsonError(format!("{name:?} is out of range")))
+}
+
 /// Reads the JSON [`to_json`] writes.
 pub fn from_json(v: &Value) -> Result<Publication, ProofJsonError> {
-    let f = field(v, "verifyFieldElement")?;
+    let f = field(v, "verifyBlobElement")?;
     let tuple = field(f, "tuple")?;
-    let narrow = |name: &str, x: u64| {
-        u32::try_from(x).map_err(|_| ProofJsonError(format!("{name:?} is out of range")))
-    };
+    let openings = field(f, "openings")?
+        .as_array()
+        .ok_or_else(|| ProofJsonError("\"openings\" is not an array".into()))?
+        .iter()
+        .map(|o| {
+            Ok(ElementOpening {
+                commitment: bytes(o, "commitment")?,
+                row_proof: merkle_from(o, "rowProof")?,
+                position: narrow("position", uint(o, "position")?)?,
+                value: bytes(o, "value")?,
+                kzg_proof: bytes(o, "kzgProof")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ProofJsonError>>()?;
     let byte = uint(v, "byte")?;
     Ok(Publication {
         blob_id: BlobId(bytes(v, "blobId")?),
@@ -108,18 +134,17 @@ pub fn from_json(v: &Value) -> Result<Publication, ProofJsonError> {
         byte: u8::try_from(byte).map_err(|_| ProofJsonError("\"byte\" is over 255".into()))?,
         window: uint(v, "window")?,
         tuple_root: bytes(v, "tupleRoot")?,
-        proof: FieldElementProof {
+        proof: BlobElementProof {
             nonce: uint(f, "nonce")?,
             tuple: DataRootTuple {
                 height: uint(tuple, "height")?,
                 data_root: bytes(tuple, "dataRoot")?,
             },
             tuple_proof: merkle_from(f, "tupleProof")?,
-            commitment: bytes(f, "commitment")?,
-            row_proof: merkle_from(f, "rowProof")?,
-            position: narrow("position", uint(f, "position")?)?,
-            value: bytes(f, "value")?,
-            kzg_proof: bytes(f, "kzgProof")?,
+            blob_id: bytes(f, "blobId")?,
+            entry: narrow("entry", uint(f, "entry")?)?,
+            element: narrow("element", uint(f, "element")?)?,
+            openings,
         },
     })
 }

@@ -172,14 +172,14 @@ async fn post_and_get_through_the_cli() {
     let oracle = relayer.oracle();
     let on_l1 = relayer
         .l1()
-        .verify_field_element(oracle, &p.proof)
+        .verify_blob_element(oracle, &p.proof)
         .expect("call");
     assert!(on_l1.value, "the oracle accepts the CLI's proof");
     let mut forged = p.proof.clone();
-    forged.value[31] ^= 1;
+    forged.openings.last_mut().expect("the element").value[31] ^= 1;
     let on_l1 = relayer
         .l1()
-        .verify_field_element(oracle, &forged)
+        .verify_blob_element(oracle, &forged)
         .expect("call");
     assert!(!on_l1.value, "the oracle rejects a changed value");
     // prove's errors: no genesis (2), a byte past the blob's end (2).
