@@ -1,11 +1,13 @@
-//! The light client's HTTP JSON API (`specs/10-light-client.md`): status, per-height results,
-//! a server-sent-event stream of verdicts, verified namespace reads, health and Prometheus
-//! metrics. Every error is a JSON body `{"error": "..."}` with a matching HTTP status.
+//! The light client's HTTP JSON API (`specs/10-light-client.md`): status, per-height results
+//! and sampled cells, a server-sent-event stream of verdicts, peers, verified namespace reads,
+//! health and Prometheus metrics, and at `/` the page that shows them (`page.html`, embedded;
+//! it reads nothing but these endpoints). Every error is a JSON body `{"error": "..."}` with a
+//! matching HTTP status.
 
 use std::{convert::Infallible, net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{header, StatusCode},
     response::{
         sse::{Event as SseEvent, KeepAlive, Sse},
@@ -14,14 +16,24 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use da_types::Namespace;
+use da_types::{sampling, Namespace};
 use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::{client::FetchError, sampler::HeightStatus, HeightStats, LightClient};
+use crate::{
+    client::FetchError,
+    sampler::{CellVerdict, HeightStatus},
+    HeaderInfo, HeightCells, HeightStats, LightClient,
+};
+
+/// The page served at `/`: one HTML file, styles and script inline, nothing from elsewhere.
+pub const PAGE: &str = include_str!("page.html");
+
+/// Heights `/heights` returns when no `limit` is given.
+pub const DEFAULT_HEIGHTS_LIMIT: usize = 64;
 
 /// A height's status as JSON: `state` is `pending | sampling | available | unavailable`.
 pub fn status_json(height: u64, status: &HeightStatus, stats: Option<HeightStats>) -> Value {
@@ -78,16 +90,21 @@ fn bad_request(what: String) -> ApiError {
 /// The router over a running light client.
 pub fn router(client: LightClient) -> Router {
     Router::new()
+        .route("/", get(page))
         .route("/health", get(|| async { "ok" }))
         .route("/status", get(status))
+        .route("/heights", get(heights))
         .route("/heights/{height}", get(height))
+        .route("/heights/{height}/samples", get(samples))
+        .route("/peers", get(peers))
         .route("/subscribe", get(subscribe))
         .route("/namespaces/{height}/{namespace}", get(namespace))
         .route("/metrics", get(metrics))
         .fallback(|| async {
             ApiError(
                 StatusCode::NOT_FOUND,
-                "no such endpoint: see /status, /heights/{height}, /subscribe, \
+                "no such endpoint: see / (the page), /status, /heights, /heights/{height}, \
+                 /heights/{height}/samples, /subscribe, /peers, \
                  /namespaces/{height}/{namespace hex}, /metrics, /health"
                     .into(),
             )
@@ -139,6 +156,137 @@ async fn status(State(c): State<LightClient>) -> Json<Value> {
         "catch_up": { "from": p.from, "to": p.to, "done": p.done, "total": p.total },
         "latest": latest,
     }))
+}
+
+async fn page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        PAGE,
+    )
+}
+
+/// `/heights?limit=N`: the newest `N` known heights (default 64, at most the window), newest
+/// first, each as `/heights/{height}` shows it.
+async fn heights(
+    State(c): State<LightClient>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = match q.get("limit") {
+        None => DEFAULT_HEIGHTS_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| bad_request(format!("limit {l:?} is not a positive number")))?,
+    };
+    let list: Vec<Value> = c
+        .statuses()
+        .iter()
+        .rev()
+        .take(limit)
+        .map(|(h, s)| status_json(*h, s, c.stats(*h)))
+        .collect();
+    Ok(Json(json!({ "head": c.head(), "heights": list })))
+}
+
+/// The withholding bound and what was checked against it, for a square of `k` rows.
+pub fn samples_json(
+    height: u64,
+    status: Option<&HeightStatus>,
+    info: Option<HeaderInfo>,
+    cells: Option<&HeightCells>,
+) -> Value {
+    let k = info
+        .map(|i| usize::from(i.k))
+        .or(cells.map(|c| c.k))
+        .unwrap_or(0);
+    let count =
+        |v: CellVerdict| cells.map_or(0, |c| c.cells.iter().filter(|(_, x)| *x == v).count());
+    let verified = count(CellVerdict::Verified);
+    let bound = sampling::min_unrecoverable_cells(k).ok().map(|m| {
+        json!({
+            "extended_cells": sampling::extended_cells(k),
+            "min_withheld": m,
+            "sampled": cells.map_or(0, |c| c.cells.len()),
+            "verified": verified,
+            "confidence": sampling::confidence(k, verified).unwrap_or(0.0),
+        })
+    });
+    json!({
+        "height": height,
+        "k": k,
+        "rows": 2 * k,
+        "cols": da_types::consts::CELLS_PER_ROW,
+        "state": status.map(|s| status_json(height, s, None)["state"].clone()),
+        "cells": cells.map_or_else(Vec::new, |c| c.cells.iter()
+            .map(|(i, v)| json!([i.row, i.col, v.as_str()])).collect()),
+        "counts": {
+            "verified": verified,
+            "missing": count(CellVerdict::Missing),
+            "bad": count(CellVerdict::Bad),
+            "pending": count(CellVerdict::Pending),
+        },
+        "bound": bound,
+        "certificate": info.map(|i| json!({
+            "round": i.round,
+            "signers": i.signers,
+            "validators": i.validators,
+            "signed_power": i.signed_power,
+            "total_power": i.total_power,
+            "blob_count": i.blob_count,
+        })),
+    })
+}
+
+async fn samples(
+    State(c): State<LightClient>,
+    Path(h): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let h: u64 = h
+        .parse()
+        .map_err(|_| bad_request(format!("height {h:?} is not a number")))?;
+    let status = c.status(h);
+    let info = c.header_info(h);
+    if status.is_none() && info.is_none() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!(
+                "height {h} is unknown to this light client (head {:?}, window {})",
+                c.head(),
+                c.window()
+            ),
+        ));
+    }
+    Ok(Json(samples_json(
+        h,
+        status.as_ref(),
+        info,
+        c.cells(h).as_ref(),
+    )))
+}
+
+/// `/peers`: connected peers, their scores (0 is neutral, lower is worse) and whether they
+/// serve samples.
+async fn peers(State(c): State<LightClient>) -> Result<Json<Value>, ApiError> {
+    let net = c.network();
+    let connected = net
+        .peers()
+        .await
+        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let serving = c.serving_peers();
+    let mut list = Vec::with_capacity(connected.len());
+    for p in connected {
+        let score = net.score(p).await.unwrap_or(0);
+        list.push(json!({
+            "peer_id": p.to_string(),
+            "score": score,
+            "serving": serving.contains(&p),
+        }));
+    }
+    Ok(Json(json!({ "peers": list })))
 }
 
 async fn height(

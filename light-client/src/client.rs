@@ -42,7 +42,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     metrics::LightMetrics,
-    sampler::{Action, Event, HeightStatus, Sampler, SamplerConfig, SamplerError},
+    sampler::{Action, CellVerdict, Event, HeightStatus, Sampler, SamplerConfig, SamplerError},
 };
 
 /// Why the light client could not start.
@@ -81,6 +81,34 @@ pub struct HeightStats {
     pub verify: Duration,
     /// Sample requests sent.
     pub requests: u32,
+}
+
+/// What a height's verified header says: its square and who certified it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderInfo {
+    /// Original rows of the square (the extended square is `2k × 128` cells).
+    pub k: u16,
+    /// Blobs in the block.
+    pub blob_count: u32,
+    /// The certificate's round.
+    pub round: u32,
+    /// Validators that signed the certificate.
+    pub signers: usize,
+    /// Validators in the set.
+    pub validators: usize,
+    /// Voting power of the signers.
+    pub signed_power: u64,
+    /// Voting power of the set.
+    pub total_power: u64,
+}
+
+/// The cells drawn for a height and what sampling learned of each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeightCells {
+    /// Original rows of the square.
+    pub k: usize,
+    /// Every drawn cell, in cell order.
+    pub cells: Vec<(CellIndex, CellVerdict)>,
 }
 
 /// Progress of the catch-up of older heights inside the sampling window.
@@ -122,6 +150,8 @@ struct State {
     statuses: BTreeMap<u64, HeightStatus>,
     headers: BTreeMap<u64, Arc<Vec<Commitment>>>,
     stats: BTreeMap<u64, HeightStats>,
+    info: BTreeMap<u64, HeaderInfo>,
+    cells: BTreeMap<u64, HeightCells>,
     head: Option<u64>,
     serving: Vec<PeerId>,
     catchup: Option<(u64, u64)>,
@@ -135,6 +165,8 @@ impl State {
         self.statuses = self.statuses.split_off(&floor);
         self.headers = self.headers.split_off(&floor);
         self.stats = self.stats.split_off(&floor);
+        self.info = self.info.split_off(&floor);
+        self.cells = self.cells.split_off(&floor);
     }
 }
 
@@ -210,6 +242,21 @@ impl LightClient {
     /// Bytes received and verification time spent on `height`.
     pub fn stats(&self, height: u64) -> Option<HeightStats> {
         self.lock().stats.get(&height).copied()
+    }
+
+    /// What `height`'s verified header says (its square, its certificate's signers).
+    pub fn header_info(&self, height: u64) -> Option<HeaderInfo> {
+        self.lock().info.get(&height).copied()
+    }
+
+    /// The cells sampled at `height` and their verdicts, once sampling has started.
+    pub fn cells(&self, height: u64) -> Option<HeightCells> {
+        self.lock().cells.get(&height).cloned()
+    }
+
+    /// The genesis trust headers are checked against.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// Catch-up progress.
@@ -498,6 +545,25 @@ impl Driver {
             }
             let commitments = Commitment::of_header(&header.block);
             st.headers.insert(height, Arc::new(commitments));
+            let set = c.trust.set();
+            let cert = &header.certificate;
+            st.info.insert(
+                height,
+                HeaderInfo {
+                    k: header.block.k,
+                    blob_count: header.block.blob_count,
+                    round: cert.round,
+                    signers: cert.signers.count(),
+                    validators: set.len(),
+                    signed_power: cert
+                        .signers
+                        .iter_set()
+                        .filter_map(|i| set.get(i))
+                        .map(|v| v.power)
+                        .sum(),
+                    total_power: set.total_power(),
+                },
+            );
             let prev = st.head;
             st.head = Some(prev.map_or(height, |h| h.max(height)));
             st.trim(c.window);
@@ -629,8 +695,15 @@ impl Driver {
         if status.is_final() && height as i64 > m.sampled_head.get() {
             m.sampled_head.set(height as i64);
         }
+        let cells = self
+            .sampler
+            .cells(height)
+            .map(|(k, cells)| HeightCells { k, cells });
         let mut st = self.client.lock();
         st.statuses.insert(height, status.clone());
+        if let Some(cells) = cells {
+            st.cells.insert(height, cells);
+        }
         st.trim(self.client.window);
         if let Some((from, to)) = st.catchup {
             let done = st

@@ -12,6 +12,11 @@ pub mod client;
 pub mod metrics;
 pub mod sampler;
 
-pub use client::{FetchError, HeightStats, LightClient, LightConfig, LightError, Progress};
+pub use client::{
+    FetchError, HeaderInfo, HeightCells, HeightStats, LightClient, LightConfig, LightError,
+    Progress,
+};
 
-pub use sampler::{Action, Event, HeightStatus, RequestId, Sampler, SamplerConfig, SamplerError};
+pub use sampler::{
+    Action, CellVerdict, Event, HeightStatus, RequestId, Sampler, SamplerConfig, SamplerError,
+};

@@ -170,6 +170,32 @@ impl HeightStatus {
     }
 }
 
+/// What sampling has learned of one sampled cell (the page's grid, `GET /heights/{h}/samples`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CellVerdict {
+    /// Not verified yet (queued, in flight, or the height ended first).
+    Pending,
+    /// A peer served it and its proof verified.
+    Verified,
+    /// A peer that sent no bad data answered without it, or it is the cell that made the
+    /// height unavailable: evidence of withholding.
+    Missing,
+    /// Only peers that sent bad data (a failing proof, malformed cells) answered for it.
+    Bad,
+}
+
+impl CellVerdict {
+    /// The verdict's name in the API: `pending | verified | missing | bad`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Missing => "missing",
+            Self::Bad => "bad",
+        }
+    }
+}
+
 /// What the driver tells the sampler.
 #[derive(Clone, Debug)]
 pub enum Event<P> {
@@ -312,6 +338,33 @@ impl<P: Clone + Eq + Hash + std::fmt::Debug> Sampler<P> {
     /// Every known height and its status, newest first.
     pub fn statuses(&self) -> impl Iterator<Item = (u64, &HeightStatus)> {
         self.heights.iter().rev().map(|(h, s)| (*h, &s.status))
+    }
+
+    /// The `k` of `height`'s square and the cells drawn for it with what is known of each, in
+    /// cell order (empty until the height starts).
+    pub fn cells(&self, height: u64) -> Option<(usize, Vec<(CellIndex, CellVerdict)>)> {
+        let h = self.heights.get(&height)?;
+        let failed = match &h.status {
+            HeightStatus::Unavailable { cell, .. } => Some(*cell),
+            _ => None,
+        };
+        let cells = h
+            .cells
+            .iter()
+            .map(|(c, st)| {
+                let verdict = if st.done {
+                    CellVerdict::Verified
+                } else if Some(*c) == failed || st.refused.len() > st.invalid.len() {
+                    CellVerdict::Missing
+                } else if !st.invalid.is_empty() {
+                    CellVerdict::Bad
+                } else {
+                    CellVerdict::Pending
+                };
+                (*c, verdict)
+            })
+            .collect();
+        Some((h.k, cells))
     }
 
     /// Requests in flight.

@@ -820,6 +820,102 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
     assert_eq!(v["state"], "available");
     assert!(v["confidence"].as_f64().is_some_and(|c| c >= 0.9999));
     assert!(v["bytes_received"].as_u64().is_some_and(|b| b > 0));
+    let one = v;
+
+    // The page's data: /heights lists what /heights/{h} says, newest first.
+    let (code, body) = http_get(addr, "/heights?limit=1000").await;
+    assert_eq!(code, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let hs = list["heights"].as_array().expect("heights");
+    let listed = hs.iter().find(|x| x["height"] == h).expect("h listed");
+    assert_eq!(listed["state"], one["state"]);
+    assert_eq!(listed["confidence"], one["confidence"]);
+    assert_eq!(listed["samples_done"], one["samples_done"]);
+    let order: Vec<u64> = hs.iter().filter_map(|x| x["height"].as_u64()).collect();
+    assert!(
+        order.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {order:?}"
+    );
+    let (_, body) = http_get(addr, "/heights?limit=2").await;
+    let two: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        two["heights"].as_array().map(Vec::len),
+        Some(2.min(hs.len()))
+    );
+    // Its sampled cells, the bound they are checked against and the certificate's signers.
+    let (code, body) = http_get(addr, &format!("/heights/{h}/samples")).await;
+    assert_eq!(code, 200, "{body}");
+    let d: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let header = client.header(h).await.expect("header");
+    let k = u64::from(header.block.k);
+    assert_eq!(d["k"].as_u64(), Some(k));
+    assert_eq!(d["rows"].as_u64(), Some(2 * k));
+    assert_eq!(d["cols"].as_u64(), Some(128));
+    assert_eq!(d["state"], "available");
+    let cells = d["cells"].as_array().expect("cells");
+    assert_eq!(Some(cells.len() as u64), one["samples_done"].as_u64());
+    assert_eq!(d["counts"]["verified"], one["samples_done"]);
+    assert_eq!(d["counts"]["missing"], 0);
+    assert!(cells
+        .iter()
+        .all(|c| c[0].as_u64() < Some(2 * k) && c[1].as_u64() < Some(128) && c[2] == "verified"));
+    assert_eq!(d["bound"]["min_withheld"].as_u64(), Some((k + 1) * 65));
+    assert_eq!(d["bound"]["extended_cells"].as_u64(), Some(256 * k));
+    assert_eq!(d["bound"]["confidence"], one["confidence"]);
+    let cert = &d["certificate"];
+    let signed = cert["signed_power"].as_u64().expect("signed power");
+    let total = cert["total_power"].as_u64().expect("total power");
+    assert!(3 * signed > 2 * total, "{cert}");
+    assert_eq!(
+        cert["signers"].as_u64(),
+        Some(header.certificate.signers.count() as u64)
+    );
+    assert_eq!(
+        cert["blob_count"].as_u64(),
+        Some(u64::from(header.block.blob_count))
+    );
+    // Peers with their scores: the producer serves and has not misbehaved.
+    let (code, body) = http_get(addr, "/peers").await;
+    assert_eq!(code, 200, "{body}");
+    let p: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let producer = node.p2p.as_ref().expect("p2p").peer_id().to_string();
+    let me = p["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .find(|x| x["peer_id"] == producer.as_str())
+        .expect("the producer is a peer");
+    assert_eq!(me["serving"], true);
+    assert!(me["score"]
+        .as_i64()
+        .is_some_and(|s| s > da_network::BAN_SCORE as i64));
+    // The page itself: HTML that reads only this API's endpoints and loads nothing from
+    // elsewhere.
+    let (code, page) = http_get(addr, "/").await;
+    assert_eq!(code, 200);
+    assert!(
+        page.starts_with("<!doctype html>"),
+        "{}",
+        &page[..80.min(page.len())]
+    );
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "an external load"
+    );
+    for endpoint in [
+        "/status",
+        "/heights?limit=",
+        "/heights/",
+        "/samples",
+        "/peers",
+        "/subscribe",
+    ] {
+        assert!(
+            page.contains(&format!("\"{endpoint}")),
+            "the page reads {endpoint}"
+        );
+    }
+
     let (code, body) = http_get(addr, "/metrics").await;
     assert_eq!(code, 200);
     for m in [
@@ -835,6 +931,10 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
     for (path, want) in [
         ("/heights/abc".to_string(), 400),
         ("/heights/99999999".to_string(), 404),
+        ("/heights?limit=0".to_string(), 400),
+        ("/heights?limit=x".to_string(), 400),
+        ("/heights/abc/samples".to_string(), 400),
+        ("/heights/99999999/samples".to_string(), 404),
         (format!("/namespaces/{h}/zz"), 400),
         (format!("/namespaces/{h}/00ff"), 400),
         (

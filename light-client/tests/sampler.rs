@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use da_light::{Action, Event, HeightStatus, Sampler, SamplerConfig, SamplerError};
+use da_light::{Action, CellVerdict, Event, HeightStatus, Sampler, SamplerConfig, SamplerError};
 use da_types::CellIndex;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -419,4 +419,50 @@ fn a_peer_that_is_behind_is_asked_again_and_patience_bounds_the_wait() {
     let t0 = sim.now;
     assert!(matches!(sim.run(1), HeightStatus::Unavailable { .. }));
     assert!(sim.now - t0 >= patience);
+}
+
+#[test]
+fn each_sampled_cell_reports_what_was_learned_of_it() {
+    let count = |cells: &[(CellIndex, CellVerdict)], v: CellVerdict| {
+        cells.iter().filter(|(_, x)| *x == v).count()
+    };
+    // Available: every drawn cell verified, as many as the verdict's samples.
+    let mut sim = Sim::new(cfg(), vec![Peer::Corrupt, Peer::Honest, Peer::Honest], 11);
+    assert!(sim.sampler.cells(3).is_none(), "an unknown height");
+    sim.feed(Event::Header { height: 3, k: 16 });
+    let HeightStatus::Available { samples, .. } = sim.run(3) else {
+        panic!("not available");
+    };
+    let (k, cells) = sim.sampler.cells(3).expect("known");
+    assert_eq!(k, 16);
+    assert_eq!(cells.len(), samples);
+    assert_eq!(count(&cells, CellVerdict::Verified), samples);
+    assert!(cells.iter().all(|(c, _)| c.row < 32 && c.col < 128));
+
+    // Unavailable: the cell that decided it is missing, nothing withheld is verified.
+    let mut sim = Sim::new(cfg(), vec![Peer::Honest], 12);
+    sim.withheld = (0..4)
+        .flat_map(|row| (0..128).map(move |col| CellIndex { row, col }))
+        .collect();
+    sim.feed(Event::Header { height: 1, k: 2 });
+    let HeightStatus::Unavailable { cell, .. } = sim.run(1) else {
+        panic!("not unavailable");
+    };
+    let (_, cells) = sim.sampler.cells(1).expect("known");
+    assert!(cells.contains(&(cell, CellVerdict::Missing)));
+    assert_eq!(count(&cells, CellVerdict::Verified), 0);
+
+    // Only a lying peer: its cells are bad (no evidence of withholding) until patience ends
+    // the height on a cell nobody served, which is then missing.
+    let mut sim = Sim::new(cfg(), vec![Peer::Corrupt], 13);
+    sim.feed(Event::Header { height: 5, k: 4 });
+    let (_, during) = sim.sampler.cells(5).expect("known");
+    assert!(count(&during, CellVerdict::Bad) > 0, "{during:?}");
+    assert_eq!(count(&during, CellVerdict::Missing), 0);
+    let HeightStatus::Unavailable { cell, .. } = sim.run(5) else {
+        panic!("not unavailable");
+    };
+    let (_, after) = sim.sampler.cells(5).expect("known");
+    assert!(after.contains(&(cell, CellVerdict::Missing)));
+    assert_eq!(count(&after, CellVerdict::Verified), 0);
 }
