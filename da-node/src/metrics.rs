@@ -1,4 +1,6 @@
-//! Prometheus metrics of the node, served as text on `GET /metrics`.
+//! Prometheus metrics of the node, served as text on `GET /metrics`, and the node's status on the
+//! same address: `GET /status` (JSON, read from the same metrics) and `GET /` (a page that shows
+//! that JSON, `status_page.html`, embedded).
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -208,6 +210,34 @@ impl Metrics {
         self.network.attach(network);
     }
 
+    /// The attached network, if any.
+    pub fn network(&self) -> Option<&NetworkClient> {
+        self.network.client()
+    }
+
+    /// The node's status as JSON, from these metrics (and the peer count of the network).
+    pub async fn status_json(&self) -> serde_json::Value {
+        let peers = match self.network() {
+            Some(n) => n.peers().await.ok().map(|p| p.len()),
+            None => None,
+        };
+        let head = self.head_height.get().max(0) as u64;
+        let lowest = (self.lowest_height.get().max(0) as u64).max(1);
+        serde_json::json!({
+            "head": head,
+            "lowest": if head == 0 { 0 } else { lowest },
+            "blocks_stored": if head == 0 { 0 } else { head.saturating_sub(lowest) + 1 },
+            "blocks_imported": self.blocks.get(),
+            "blobs_included": self.blobs_included.get(),
+            "last_block": { "k": self.square_k.get(), "payload_bytes": self.block_bytes.get() },
+            "mempool": { "blobs": self.mempool_blobs.get(), "bytes": self.mempool_bytes.get() },
+            "repairs": self.blocks_repaired.get(),
+            "sync_failures": self.sync_failures.get(),
+            "peers": peers,
+            "storage_bytes": self.storage_bytes.get(),
+        })
+    }
+
     /// Counts one failed RPC.
     pub fn rpc_error(&self, method: &str, code: tonic::Code) {
         self.rpc_errors
@@ -285,27 +315,52 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` until cancelled.
+/// The status page served at `/`: one HTML file, styles and script inline, reading `/status`.
+pub const STATUS_PAGE: &str = include_str!("status_page.html");
+
+/// Serves `GET /metrics`, `GET /status` and the status page at `/` until cancelled.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let m = metrics.clone();
-            async move {
+    use axum::{http::header, routing::get};
+    let (m1, m2) = (metrics.clone(), metrics);
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let m = m1.clone();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        m.render(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/status",
+            get(move || {
+                let m = m2.clone();
+                async move { axum::Json(m.status_json().await) }
+            }),
+        )
+        .route(
+            "/",
+            get(|| async {
                 (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    m.render(),
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    STATUS_PAGE,
                 )
-            }
-        }),
-    );
+            }),
+        );
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { cancel.cancelled().await })
         .await

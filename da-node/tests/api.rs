@@ -697,3 +697,76 @@ async fn reflection_answers_v1_and_v1alpha() {
     );
     node.shutdown().await;
 }
+
+/// A raw HTTP/1.1 GET; returns status, content type and body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text[9..12].parse().expect("status");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
+    let kind = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type:")
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    (status, kind, body.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_address_serves_a_status_page_and_its_json() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // With libp2p, so the status has a peer count.
+    let node = start(NodeConfig {
+        block_time_ms: 150,
+        ..da_testkit::cluster::producer_config("test", dir.path())
+    })
+    .await;
+    let (mut blobs, _, _) = clients(&node).await;
+    let at = blobs
+        .submit(submit(&[(ns(3), vec![5u8; 3000])], true))
+        .await
+        .expect("submit")
+        .into_inner()
+        .height;
+    wait_for_height(&node, at + 1).await;
+
+    let (code, kind, body) = http_get(node.metrics_addr, "/status").await;
+    assert_eq!(code, 200, "{body}");
+    assert!(kind.starts_with("application/json"), "{kind}");
+    let s: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let head = s["head"].as_u64().expect("head");
+    assert!(head > at, "{s}");
+    assert_eq!(s["lowest"].as_u64(), Some(1), "{s}");
+    assert_eq!(s["blocks_stored"].as_u64(), Some(head), "{s}");
+    assert!(s["blobs_included"].as_u64().is_some_and(|n| n >= 1), "{s}");
+    assert!(s["storage_bytes"].as_i64().is_some_and(|n| n > 0), "{s}");
+    assert_eq!(s["mempool"]["blobs"].as_i64(), Some(0), "{s}");
+    assert_eq!(s["repairs"].as_u64(), Some(0), "{s}");
+    assert_eq!(s["peers"].as_u64(), Some(0), "a lone node: {s}");
+    // The same numbers as the Prometheus text.
+    let (_, _, metrics) = http_get(node.metrics_addr, "/metrics").await;
+    let gauge = |name: &str| -> Option<i64> {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    assert_eq!(gauge("da_storage_bytes").map(|_| ()), Some(()), "{metrics}");
+    assert!(gauge("da_head_height").is_some_and(|h| h as u64 >= head));
+    // The page: HTML that reads /status and loads nothing from elsewhere.
+    let (code, kind, page) = http_get(node.metrics_addr, "/").await;
+    assert_eq!(code, 200);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(page.contains("fetch(\"/status\""));
+    assert!(!page.contains("http://") && !page.contains("https://"));
+    node.shutdown().await;
+}

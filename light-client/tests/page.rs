@@ -3,7 +3,8 @@
 //! whose validators withhold half of heights 3 and 4. The page loads without console errors,
 //! its head advances, recent heights show available, exactly the withheld heights show
 //! unavailable, the square of a withheld height marks a missing cell, and it fits a phone's
-//! width. Screenshots go to `target/tmp/page/` (the README's is `page.png` from there).
+//! width; the full node's status page (on its metrics address) too. Screenshots go to
+//! `target/tmp/page/` (the README's is `page.png` from there).
 //!
 //! `DA_CHROMIUM` and `DA_CHROMEDRIVER` override `/usr/bin/chromium` and `/usr/bin/chromedriver`.
 
@@ -338,6 +339,46 @@ async fn the_page_shows_a_live_chain_and_exactly_the_withheld_heights_unavailabl
         fits,
         Value::Bool(true),
         "the page scrolls sideways at 390 px"
+    );
+
+    // The full node's status page on its metrics address: the same rules.
+    d.window(1280, 1000).await;
+    d.goto(&format!("http://{}/", net.full.metrics_addr)).await;
+    let mut node = Value::Null;
+    for _ in 0..100 {
+        node = d
+            .js("return [document.getElementById('head').textContent, \
+                         document.getElementById('blocks').textContent, \
+                         document.getElementById('peers').textContent]")
+            .await;
+        if node[0]
+            .as_str()
+            .and_then(|h| h.parse::<u64>().ok())
+            .is_some_and(|h| h > 0)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let node_head: u64 = node[0].as_str().and_then(|h| h.parse().ok()).unwrap_or(0);
+    assert!(node_head > 0, "the node's page shows no head: {node}");
+    assert!(
+        node[2]
+            .as_str()
+            .and_then(|p| p.parse::<u64>().ok())
+            .is_some_and(|p| p >= 1),
+        "the full node has peers: {node}"
+    );
+    d.screenshot(&shots.join("node-status.png")).await;
+    d.window(390, 900).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fits = d
+        .js("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(
+        fits,
+        Value::Bool(true),
+        "the node's page scrolls sideways at 390 px"
     );
 
     let errors: Vec<Value> = d

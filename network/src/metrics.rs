@@ -28,6 +28,11 @@ impl DroppedEventsCollector {
     pub fn attach(&self, client: NetworkClient) {
         let _ = self.0.set(client);
     }
+
+    /// The attached network, if any.
+    pub fn client(&self) -> Option<&NetworkClient> {
+        self.0.get()
+    }
 }
 
 impl Collector for DroppedEventsCollector {
