@@ -18,10 +18,10 @@ use da_kzg::{Commitment, KzgVerifier, Proof};
 use da_types::{
     attestation::{tuple_proof, tuple_root, verify_tuple, DataRootTuple},
     consts::{
-        BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_CELL, FIELD_ELEMENTS_PER_ROW,
+        BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_CELL, FIELD_ELEMENTS_PER_ROW, K_MAX,
         ORIGINAL_CELLS_PER_ROW, PAYLOAD_BYTES_PER_CELL, PAYLOAD_BYTES_PER_FIELD_ELEMENT,
     },
-    header_v2::data_root_proof,
+    header_v2::{data_root_proof, params_leaf, params_proof},
     layout::{INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE},
     namespace::NAMESPACE_SIZE,
     BlockHeader, MerkleProof,
@@ -69,6 +69,50 @@ pub enum PublicationError {
     Kzg(#[from] da_kzg::KzgError),
 }
 
+/// A square's shape as its `data_root` commits to it (the contract's `SquareParams`): the params
+/// leaf proven at key 0. Binding `k` fixes the tree's size `2k + 1`; without it an RFC 6962
+/// proof does not bind its key (the last row's commitment also verifies as key 1 of a two-leaf
+/// tree), and a parity row could pass for row 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SquareParams {
+    /// Original rows.
+    pub k: u16,
+    /// Entries in the square's index.
+    pub blob_count: u32,
+    /// The params leaf at key 0 of the `2k + 1` leaves.
+    pub proof: MerkleProof,
+}
+
+impl SquareParams {
+    /// The params of `block`'s square and their proof.
+    pub fn of(block: &BlockHeader) -> Option<Self> {
+        Some(Self {
+            k: block.k,
+            blob_count: block.blob_count,
+            proof: params_proof(block.k, block.blob_count, &block.commitments)?,
+        })
+    }
+
+    /// Leaves of the `data_root` tree: `2k + 1`.
+    pub fn leaves(&self) -> u64 {
+        2 * u64::from(self.k) + 1
+    }
+
+    /// Whether these are the params of the square whose `data_root` is `data_root`: `k` a power
+    /// of two up to 256, the leaf at key 0 of `2k + 1` (a key-0 proof binds its leaf whatever
+    /// size it claims: it retraces the tree's left edge).
+    pub fn verify(&self, data_root: &[u8; 32]) -> bool {
+        let k = usize::from(self.k);
+        k.is_power_of_two()
+            && k <= K_MAX
+            && self.proof.index == 0
+            && self.proof.total == self.leaves()
+            && self
+                .proof
+                .verify(data_root, &params_leaf(self.k, self.blob_count))
+    }
+}
+
 /// One field element of a square opened against its row (the contract's `ElementOpening`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ElementOpening {
@@ -91,12 +135,14 @@ impl ElementOpening {
     }
 
     /// Whether this opens element `position` of row `row` of the square whose `data_root` is
-    /// `data_root`: its place, the commitment at leaf `row + 1`, then the point evaluation at
-    /// `ω^{brp(position)}` (the contract's `_opens`).
-    pub fn opens(&self, data_root: &[u8; 32], row: u64, position: u64) -> bool {
+    /// `data_root`, a tree of `leaves` leaves (`2k + 1`, from [`SquareParams`]): its place, the
+    /// commitment at leaf `row + 1`, then the point evaluation at `ω^{brp(position)}` (the
+    /// contract's `_opens`).
+    pub fn opens(&self, data_root: &[u8; 32], leaves: u64, row: u64, position: u64) -> bool {
         (position as usize) < FIELD_ELEMENTS_PER_ROW
             && u64::from(self.position) == position
             && row.checked_add(1) == Some(self.row_proof.index)
+            && self.row_proof.total == leaves
             && self.row_proof.verify(data_root, &self.commitment)
             && da_kzg::pure::verify_point_opening(
                 &Commitment(self.commitment),
@@ -124,14 +170,17 @@ pub struct FieldElementProof {
     pub tuple: DataRootTuple,
     /// The tuple in the window's tree.
     pub tuple_proof: MerkleProof,
+    /// The square's shape, proven in the tuple's `data_root`.
+    pub params: SquareParams,
     /// The element, opened against its row.
     pub opening: ElementOpening,
 }
 
 impl FieldElementProof {
     /// Checks the proof against the `tuple_root` of window `nonce` (length `window`), as the
-    /// contract's `verifyFieldElement` does: the tuple in the window, the commitment in the
-    /// tuple's `data_root` at a row leaf, then the opening at `ω^{brp(position)}`.
+    /// contract's `verifyFieldElement` does: the tuple in the window, the square's params in the
+    /// tuple's `data_root`, the commitment at a row leaf (row `< 2k`), then the opening at
+    /// `ω^{brp(position)}`.
     pub fn verify(&self, tuple_root: &[u8; 32], window: u64) -> bool {
         let o = &self.opening;
         verify_tuple(
@@ -140,8 +189,15 @@ impl FieldElementProof {
             window,
             &self.tuple,
             &self.tuple_proof,
-        ) && o.row_proof.index >= 1
-            && o.opens(&self.tuple.data_root, o.row(), u64::from(o.position))
+        ) && self.params.verify(&self.tuple.data_root)
+            && o.row_proof.index >= 1
+            && o.row() < 2 * u64::from(self.params.k)
+            && o.opens(
+                &self.tuple.data_root,
+                self.params.leaves(),
+                o.row(),
+                u64::from(o.position),
+            )
     }
 }
 
@@ -159,6 +215,8 @@ pub struct BlobElementProof {
     pub tuple: DataRootTuple,
     /// The tuple in the window's tree.
     pub tuple_proof: MerkleProof,
+    /// The square's shape, proven in the tuple's `data_root`.
+    pub params: SquareParams,
     /// The blob.
     pub blob_id: [u8; 32],
     /// The blob's entry in the square's index.
@@ -216,8 +274,8 @@ impl BlobElementProof {
     }
 
     /// Checks the proof against the `tuple_root` of window `nonce` (length `window`), as the
-    /// contract's `verifyBlobElement` does: the tuple in the window; every opening at its place
-    /// in the tuple's square; `entry < count`; the entry's blob id is `blob_id`; `element <
+    /// contract's `verifyBlobElement` does: the tuple in the window; the square's params in its
+    /// `data_root`; every opening at its place among the square's original rows; `entry < count`; the entry's blob id is `blob_id`; `element <
     /// ⌈len/31⌉`; and the last opening is square element `64·first_cell + element`.
     pub fn verify(&self, tuple_root: &[u8; 32], window: u64) -> bool {
         if !verify_tuple(
@@ -233,6 +291,10 @@ impl BlobElementProof {
             return false;
         };
         let root = &self.tuple.data_root;
+        if !self.params.verify(root) {
+            return false;
+        }
+        let (k, leaves) = (u64::from(self.params.k), self.params.leaves());
         let mut places = index_elements(self.entry);
         let data = 64 * u64::from(e.first_cell) + u64::from(self.element);
         places.push(data);
@@ -243,7 +305,7 @@ impl BlobElementProof {
             && places.len() == self.openings.len()
             && places.iter().zip(&self.openings).all(|(&n, o)| {
                 let (row, position) = square_element(n);
-                o.opens(root, row, position)
+                row < k && o.opens(root, leaves, row, position)
             })
     }
 }
@@ -342,6 +404,15 @@ impl Window<'_> {
     }
 }
 
+/// The params of `block`'s square, or why there are none (no commitments).
+fn params_of(block: &BlockHeader) -> Result<SquareParams, PublicationError> {
+    SquareParams::of(block).ok_or(PublicationError::OutOfSquare {
+        row: 0,
+        position: 0,
+        k: block.k,
+    })
+}
+
 /// Opens element `position` of original row `row` of `block`, whose row bytes are
 /// `row_bytes` (131 072): the proof is computed and checked against the header's commitment.
 pub fn open_element(
@@ -394,6 +465,7 @@ pub fn prove_field_element(
         nonce: window.nonce,
         tuple,
         tuple_proof,
+        params: params_of(block)?,
         opening: open_element(kzg, block, row, row_bytes, position)?,
     })
 }
@@ -441,6 +513,7 @@ pub fn prove_blob_element(
         nonce: window.nonce,
         tuple,
         tuple_proof,
+        params: params_of(block)?,
         blob_id: [0; 32],
         entry,
         element,

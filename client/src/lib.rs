@@ -19,7 +19,7 @@ use std::{
 };
 
 use da_attest::publication::{blob_element_rows, prove_blob_element, Window};
-pub use da_attest::publication::{BlobElementProof, ElementOpening};
+pub use da_attest::publication::{BlobElementProof, ElementOpening, SquareParams};
 use da_kzg::{inclusion::ProvenBlob, BlobProof, Commitment, KzgVerifier, ProvenCell, VerifiedCell};
 use da_proto::v1::{
     self as pb, blob_service_client::BlobServiceClient, header_service_client::HeaderServiceClient,

@@ -33,6 +33,16 @@ struct ElementOpening {
     bytes kzgProof;
 }
 
+/// A square's shape as its data_root commits to it: leaf 0, the params leaf
+/// (u16 k ‖ u32 blobCount ‖ u8 layout version 1), proven at key 0 of the 2k + 1 leaves. Binding k
+/// fixes the tree's size, without which an RFC 6962 proof does not bind its key (the last leaf
+/// also verifies as key 1 of a two-leaf tree, and so on).
+struct SquareParams {
+    uint256 k;
+    uint256 blobCount;
+    BinaryMerkleProof proof;
+}
+
 /// Blobstream's Data Availability Oracle interface.
 interface IDAOracle {
     function verifyAttestation(uint256 _tupleRootNonce, DataRootTuple memory _tuple, BinaryMerkleProof memory _proof)
@@ -221,23 +231,26 @@ contract DAOracle is IDAOracle {
     }
 
     /// Whether `opening.value` is element `opening.position` (0..4096) of row
-    /// `opening.rowProof.key - 1` of the block whose data_root is in `tuple`, and `tuple` is in
-    /// the attested window `nonce`: the tuple proof, the RFC 6962 proof of the row's commitment
-    /// in data_root (a row leaf, key >= 1), and the EIP-4844 point-evaluation precompile at
-    /// z = w^brp(position), w the 4096th root of unity.
+    /// `opening.rowProof.key - 1` (< 2k) of the block whose data_root is in `tuple`, and `tuple`
+    /// is in the attested window `nonce`: the tuple proof, the square's params leaf, the RFC 6962
+    /// proof of the row's commitment in data_root (a row leaf of the 2k + 1), and the EIP-4844
+    /// point-evaluation precompile at z = w^brp(position), w the 4096th root of unity.
     function verifyFieldElement(
         uint256 nonce,
         DataRootTuple memory tuple,
         BinaryMerkleProof memory tupleProof,
+        SquareParams memory params,
         ElementOpening memory opening
     ) external view returns (bool) {
         if (opening.rowProof.key == 0 || !_attested(nonce, tuple, tupleProof)) return false;
-        return _opens(tuple.dataRoot, opening, opening.rowProof.key - 1, opening.position);
+        if (!_shape(tuple.dataRoot, params) || opening.rowProof.key > 2 * params.k) return false;
+        return _opens(tuple.dataRoot, params.k, opening, opening.rowProof.key - 1, opening.position);
     }
 
     /// Whether element `element` of the blob `blobId` (its payload bytes [31e, 31e + 31), bytes
     /// 1..32 of the last opening's value) is published in the block whose data_root is in
-    /// `tuple`, attested under `nonce`. `openings` are the square's elements, each opened as in
+    /// `tuple`, attested under `nonce`, whose square has `params`. `openings` are the square's
+    /// original elements (rows < k), each opened as in
     /// verifyFieldElement: element 0 (the index's entry count), the elements holding index entry
     /// `entry` (payload bytes [4 + 69·entry, 73 + 69·entry) of the index: elements
     /// (4 + 69·entry)/31 ..= (72 + 69·entry)/31, element 0 not repeated), then the blob's element
@@ -248,6 +261,7 @@ contract DAOracle is IDAOracle {
         uint256 nonce,
         DataRootTuple memory tuple,
         BinaryMerkleProof memory tupleProof,
+        SquareParams memory params,
         bytes32 blobId,
         uint256 entry,
         uint256 element,
@@ -255,17 +269,19 @@ contract DAOracle is IDAOracle {
     ) external view returns (bool) {
         if (entry >= 1 << 32 || element >= 1 << 32 || !_attested(nonce, tuple, tupleProof)) return false;
         bytes32 root = tuple.dataRoot;
+        if (!_shape(root, params)) return false;
+        uint256 k = params.k;
         uint256 lo = (4 + 69 * entry) / 31;
         uint256 hi = (72 + 69 * entry) / 31;
         uint256 first = lo == 0 ? 0 : 1;
-        if (openings.length != first + hi - lo + 2 || !_opens(root, openings[0], 0, 0)) return false;
+        if (openings.length != first + hi - lo + 2 || !_opens(root, k, openings[0], 0, 0)) return false;
         // The index: u32 count, then 69-byte entries namespace (29) ‖ blob id (32) ‖ u32 first_cell
         // ‖ u32 len; payload bytes are bytes 1..32 of each element.
         if (entry >= uint256(uint32(bytes4(openings[0].value << 8)))) return false;
         bytes memory payload = new bytes(31 * (hi - lo + 1) + 1);
         for (uint256 n = lo; n <= hi; ++n) {
             ElementOpening memory o = openings[first + n - lo];
-            if (n != 0 && !_opens(root, o, n / 4096, n % 4096)) return false;
+            if (n != 0 && (n / 4096 >= k || !_opens(root, k, o, n / 4096, n % 4096))) return false;
             bytes32 v = o.value << 8;
             uint256 at = 31 * (n - lo);
             assembly {
@@ -284,7 +300,8 @@ contract DAOracle is IDAOracle {
         }
         if (id != blobId || element >= (len + 30) / 31) return false;
         uint256 g = 64 * firstCell + element;
-        return _opens(root, openings[openings.length - 1], g / 4096, g % 4096);
+        if (g / 4096 >= k) return false;
+        return _opens(root, k, openings[openings.length - 1], g / 4096, g % 4096);
     }
 
     /// Blobstream's attestation check, with the tuple's place in the window enforced.
@@ -302,9 +319,21 @@ contract DAOracle is IDAOracle {
         return verifyMerkle(root, _proof, abi.encode(_tuple));
     }
 
-    /// Whether `o` opens element `position` of row `row` of the square whose data_root is
-    /// `dataRoot`: its place, its commitment at leaf row + 1, then the point evaluation.
-    function _opens(bytes32 dataRoot, ElementOpening memory o, uint256 row, uint256 position)
+    /// Whether `params` is the params leaf of `dataRoot`'s tree: k a power of two in 1..256,
+    /// the leaf at key 0 of 2k + 1 leaves (a key-0 proof binds its leaf whatever the size it
+    /// claims: every sibling is a right sibling, so it retraces the tree's left edge).
+    function _shape(bytes32 dataRoot, SquareParams memory params) private view returns (bool) {
+        uint256 k = params.k;
+        if (k == 0 || k > 256 || k & (k - 1) != 0 || params.blobCount >= 1 << 32) return false;
+        BinaryMerkleProof memory p = params.proof;
+        if (p.key != 0 || p.numLeaves != 2 * k + 1) return false;
+        return verifyMerkle(dataRoot, p, abi.encodePacked(uint16(k), uint32(params.blobCount), uint8(1)));
+    }
+
+    /// Whether `o` opens element `position` of row `row` of the square of `k` original rows
+    /// whose data_root is `dataRoot`: its place, its commitment at leaf row + 1 of the 2k + 1,
+    /// then the point evaluation.
+    function _opens(bytes32 dataRoot, uint256 k, ElementOpening memory o, uint256 row, uint256 position)
         private
         view
         returns (bool)
@@ -313,7 +342,7 @@ contract DAOracle is IDAOracle {
         bytes memory kzgProof = o.kzgProof;
         if (
             commitment.length != 48 || kzgProof.length != 48 || position >= 4096 || o.position != position
-                || o.rowProof.key != row + 1
+                || o.rowProof.key != row + 1 || o.rowProof.numLeaves != 2 * k + 1
         ) {
             return false;
         }

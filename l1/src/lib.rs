@@ -15,7 +15,7 @@ pub use relayer::{Attested, Relayer};
 use alloy_sol_types::{sol, SolCall, SolInterface, SolValue};
 use da_attest::{
     evm::{CommitHeader, ValidatorKey},
-    publication::{BlobElementProof, ElementOpening, FieldElementProof},
+    publication::{BlobElementProof, ElementOpening, FieldElementProof, SquareParams},
 };
 use da_types::{DataRootTuple, MerkleProof};
 use revm::{
@@ -40,6 +40,13 @@ sol! {
         bytes32[] sideNodes;
         uint256 key;
         uint256 numLeaves;
+    }
+
+    /// A square's params leaf, proven at key 0 of its data_root.
+    struct SquareParams_ {
+        uint256 k;
+        uint256 blobCount;
+        BinaryMerkleProof_ proof;
     }
 
     /// An element of a square opened against its row.
@@ -84,12 +91,14 @@ sol! {
             uint256 nonce,
             DataRootTuple_ tuple,
             BinaryMerkleProof_ tupleProof,
+            SquareParams_ params,
             ElementOpening_ opening
         ) external view returns (bool);
         function verifyBlobElement(
             uint256 nonce,
             DataRootTuple_ tuple,
             BinaryMerkleProof_ tupleProof,
+            SquareParams_ params,
             bytes32 blobId,
             uint256 entry,
             uint256 element,
@@ -342,6 +351,7 @@ impl L1 {
             nonce: U256::from(p.nonce),
             tuple: sol_tuple(&p.tuple),
             tupleProof: sol_proof(&p.tuple_proof),
+            params: sol_params(&p.params),
             opening: sol_opening(&p.opening),
         };
         self.call(oracle, &call)
@@ -358,6 +368,7 @@ impl L1 {
             nonce: U256::from(p.nonce),
             tuple: sol_tuple(&p.tuple),
             tupleProof: sol_proof(&p.tuple_proof),
+            params: sol_params(&p.params),
             blobId: FixedBytes::from(p.blob_id),
             entry: U256::from(p.entry),
             element: U256::from(p.element),
@@ -413,6 +424,14 @@ fn sol_proof(p: &MerkleProof) -> BinaryMerkleProof_ {
         sideNodes: p.siblings.iter().map(|s| FixedBytes::from(*s)).collect(),
         key: U256::from(p.index),
         numLeaves: U256::from(p.total),
+    }
+}
+
+fn sol_params(p: &SquareParams) -> SquareParams_ {
+    SquareParams_ {
+        k: U256::from(p.k),
+        blobCount: U256::from(p.blob_count),
+        proof: sol_proof(&p.proof),
     }
 }
 

@@ -10,17 +10,19 @@ use std::collections::BTreeMap;
 use da_attest::{
     evm::{validator_keys, CommitHeader},
     publication::{
-        blob_element_rows, element_of_byte, index_elements, open_element, prove_blob_element,
-        prove_field_element, square_element, BlobElementProof, FieldElementProof, PublicationError,
-        Window,
+        blob_element_rows, element_of_byte, evaluation_point, index_elements, open_element,
+        prove_blob_element, prove_field_element, square_element, BlobElementProof, ElementOpening,
+        FieldElementProof, PublicationError, Window,
     },
 };
 use da_kzg::{KzgProver, ProverConfig};
 use da_l1::L1;
 use da_types::{
-    attestation::tuple_root, data_root, header_v2::data_root_proof, vote_sign_bytes, Blob,
-    BlockHeader, BlsSecretKey, Certificate, ConsensusHeader, Namespace, OriginalSquare,
-    SquareLayout, Validator, ValidatorSet, VoteKind,
+    attestation::tuple_root,
+    data_root,
+    header_v2::{data_root_proof, params_leaf},
+    merkle, vote_sign_bytes, Blob, BlockHeader, BlsSecretKey, Certificate, ConsensusHeader,
+    MerkleProof, Namespace, OriginalSquare, SquareLayout, Validator, ValidatorSet, VoteKind,
 };
 
 fn blob(ns: u8, len: usize, seed: u8) -> Blob {
@@ -33,6 +35,8 @@ struct Fixture {
     blobs: Vec<Blob>,
     square: OriginalSquare,
     kzg: KzgProver,
+    /// The last (parity) row's bytes, as an EIP-4844 blob.
+    last_row: Vec<u8>,
     commitments: Vec<[u8; 48]>,
     roots: Vec<[u8; 32]>,
     block: BlockHeader,
@@ -120,10 +124,12 @@ fn fixture() -> Fixture {
         .expect("commit");
     let stored = l1.tuple_root(oracle, 1).expect("root");
     assert_eq!(stored, header.tuple_root);
+    let last_row = committed.row_blob(2 * usize::from(k) - 1);
     Fixture {
         blobs,
         square,
         kzg,
+        last_row,
         commitments,
         roots,
         block,
@@ -139,6 +145,7 @@ fn one_field_element_of_a_blob_is_proven_published_on_l1() {
         blobs,
         square,
         kzg,
+        last_row,
         commitments,
         roots,
         block,
@@ -209,6 +216,50 @@ fn one_field_element_of_a_blob_is_proven_published_on_l1() {
     let mut v = p.clone();
     v.opening.commitment = commitments[0];
     cases.push(("another row's commitment", v));
+    // The last row's commitment also verifies as key 1 of a two-leaf tree whose other leaf is
+    // the root of the first 2k leaves: the RFC 6962 proof does not bind its key unless the
+    // tree's size is bound, which the params leaf does. Without it the parity row, opened for
+    // real, would pass for row 0.
+    let last = 2 * usize::from(k) - 1;
+    let params = params_leaf(k, blob_count);
+    let mut leaves: Vec<&[u8]> = vec![&params[..]];
+    leaves.extend(commitments.iter().map(|c| &c[..]));
+    let short = MerkleProof {
+        index: 1,
+        total: 2,
+        siblings: vec![merkle::root(&leaves[..last + 1])],
+    };
+    assert!(
+        short.verify(&block.header.data_root, &commitments[last]),
+        "the ambiguity this guards against"
+    );
+    let z = evaluation_point(0);
+    let (kzg_proof, value) = kzg.compute_kzg_proof(&last_row, &z).expect("open");
+    let mut v = p.clone();
+    v.opening = ElementOpening {
+        commitment: commitments[last],
+        row_proof: short,
+        position: 0,
+        value,
+        kzg_proof: kzg_proof.0,
+    };
+    assert!(
+        da_kzg::pure::verify_point_opening(
+            &da_kzg::Commitment(commitments[last]),
+            &z,
+            &value,
+            &kzg_proof
+        )
+        .expect("verify"),
+        "a real opening of the parity row"
+    );
+    cases.push(("the last parity row passed off as row 0", v));
+    let mut v = p.clone();
+    v.params.k *= 2;
+    cases.push(("another k", v));
+    let mut v = p.clone();
+    v.params.blob_count += 1;
+    cases.push(("another blob count", v));
     let mut v = p.clone();
     v.nonce = 2;
     cases.push(("a nonce never attested", v));
@@ -327,6 +378,7 @@ fn an_element_named_by_its_blob_id_is_proven_published_on_l1() {
             nonce: 1,
             tuple,
             tuple_proof,
+            params: proven[0].params.clone(),
             blob_id: id,
             entry,
             element,
@@ -379,6 +431,9 @@ fn an_element_named_by_its_blob_id_is_proven_published_on_l1() {
         .clone();
     *v.openings.last_mut().expect("data") = other;
     cases.push(("another blob's element", v));
+    let mut v = p.clone();
+    v.params.blob_count += 1;
+    cases.push(("another blob count", v));
     let mut v = p.clone();
     v.nonce = 2;
     cases.push(("a nonce never attested", v));

@@ -6,12 +6,13 @@
 //! { "blobId": "0x…", "offset": 7, "byte": 42, "window": 16, "tupleRoot": "0x…",
 //!   "verifyBlobElement": { "nonce": 1, "tuple": { "height": 5, "dataRoot": "0x…" },
 //!     "tupleProof": { "sideNodes": ["0x…"], "key": 4, "numLeaves": 16 },
+//!     "params": { "k": 4, "blobCount": 3, "proof": { "sideNodes": […], "key": 0, "numLeaves": 9 } },
 //!     "blobId": "0x…", "entry": 0, "element": 0,
 //!     "openings": [ { "commitment": "0x…", "rowProof": { … }, "position": 3,
 //!                     "value": "0x…", "kzgProof": "0x…" }, … ] } }
 //! ```
 
-use da_client::{BlobElementProof, ElementOpening, Publication};
+use da_client::{BlobElementProof, ElementOpening, Publication, SquareParams};
 use da_types::{attestation::DataRootTuple, BlobId, MerkleProof};
 use serde_json::{json, Value};
 
@@ -45,6 +46,11 @@ pub fn to_json(p: &Publication) -> Value {
             "nonce": f.nonce,
             "tuple": { "height": f.tuple.height, "dataRoot": hex0x(&f.tuple.data_root) },
             "tupleProof": merkle(&f.tuple_proof),
+            "params": {
+                "k": f.params.k,
+                "blobCount": f.params.blob_count,
+                "proof": merkle(&f.params.proof),
+            },
             "blobId": hex0x(&f.blob_id),
             "entry": f.entry,
             "element": f.element,
@@ -113,6 +119,13 @@ fn narrow(name: &str, x: u64) -> Result<u32, ProofJsonError> {
 pub fn from_json(v: &Value) -> Result<Publication, ProofJsonError> {
     let f = field(v, "verifyBlobElement")?;
     let tuple = field(f, "tuple")?;
+    let params = field(f, "params")?;
+    let params = SquareParams {
+        k: u16::try_from(uint(params, "k")?)
+            .map_err(|_| ProofJsonError("\"k\" is out of range".into()))?,
+        blob_count: narrow("blobCount", uint(params, "blobCount")?)?,
+        proof: merkle_from(params, "proof")?,
+    };
     let openings = field(f, "openings")?
         .as_array()
         .ok_or_else(|| ProofJsonError("\"openings\" is not an array".into()))?
@@ -141,6 +154,7 @@ pub fn from_json(v: &Value) -> Result<Publication, ProofJsonError> {
                 data_root: bytes(tuple, "dataRoot")?,
             },
             tuple_proof: merkle_from(f, "tupleProof")?,
+            params,
             blob_id: bytes(f, "blobId")?,
             entry: narrow("entry", uint(f, "entry")?)?,
             element: narrow("element", uint(f, "element")?)?,

@@ -217,6 +217,17 @@ pub fn data_root_proof(
     merkle::prove(&data_root_leaves(&params, commitments), row + 1)
 }
 
+/// Inclusion proof of the params leaf (leaf 0) in the `data_root` tree: what binds `k`, and so
+/// the tree's size `2k + 1`, for a verifier that has only the root (`12-attestation.md`).
+pub fn params_proof(
+    k: u16,
+    blob_count: u32,
+    commitments: &[[u8; BYTES_PER_G1]],
+) -> Option<MerkleProof> {
+    let params = params_leaf(k, blob_count);
+    merkle::prove(&data_root_leaves(&params, commitments), 0)
+}
+
 /// The full header: the consensus header plus what its `data_root` commits to. This is what
 /// travels on gossip, header ranges and gRPC.
 #[derive(Clone, Debug, PartialEq, Eq)]
