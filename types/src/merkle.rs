@@ -129,7 +129,10 @@ impl MerkleProof {
         (s == 0).then_some(r)
     }
 
-    /// Whether `leaf` sits at `index` of the tree with this `root`.
+    /// Whether `leaf` sits at `index` of the tree with this `root`. This binds `index` only if
+    /// `total` is the tree's real size: the caller must check `total` against what the root
+    /// commits to (the last leaf of 2k + 1 also verifies as index 1 of a tree of 2), except for
+    /// index 0, whose proof retraces the left edge whatever `total` says.
     pub fn verify(&self, root: &[u8; 32], leaf: &[u8]) -> bool {
         self.compute_root(leaf).as_ref() == Some(root)
     }
