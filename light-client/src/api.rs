@@ -245,20 +245,11 @@ async fn samples(
     State(c): State<LightClient>,
     Path(h): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let h: u64 = h
-        .parse()
-        .map_err(|_| bad_request(format!("height {h:?} is not a number")))?;
+    let h = parse_height(&h)?;
     let status = c.status(h);
     let info = c.header_info(h);
     if status.is_none() && info.is_none() {
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!(
-                "height {h} is unknown to this light client (head {:?}, window {})",
-                c.head(),
-                c.window()
-            ),
-        ));
+        return Err(unknown_height(&c, h));
     }
     Ok(Json(samples_json(
         h,
@@ -289,23 +280,30 @@ async fn peers(State(c): State<LightClient>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "peers": list })))
 }
 
+/// A height from the path, or 400.
+fn parse_height(h: &str) -> Result<u64, ApiError> {
+    h.parse()
+        .map_err(|_| bad_request(format!("height {h:?} is not a number")))
+}
+
+/// The 404 of a height this light client does not know.
+fn unknown_height(c: &LightClient, h: u64) -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        format!(
+            "height {h} is unknown to this light client (head {:?}, window {})",
+            c.head(),
+            c.window()
+        ),
+    )
+}
+
 async fn height(
     State(c): State<LightClient>,
     Path(h): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let h: u64 = h
-        .parse()
-        .map_err(|_| bad_request(format!("height {h:?} is not a number")))?;
-    let s = c.status(h).ok_or_else(|| {
-        ApiError(
-            StatusCode::NOT_FOUND,
-            format!(
-                "height {h} is unknown to this light client (head {:?}, window {})",
-                c.head(),
-                c.window()
-            ),
-        )
-    })?;
+    let h = parse_height(&h)?;
+    let s = c.status(h).ok_or_else(|| unknown_height(&c, h))?;
     Ok(Json(status_json(h, &s, c.stats(h))))
 }
 
@@ -329,9 +327,7 @@ async fn namespace(
     State(c): State<LightClient>,
     Path((h, ns)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let height: u64 = h
-        .parse()
-        .map_err(|_| bad_request(format!("height {h:?} is not a number")))?;
+    let height = parse_height(&h)?;
     let bytes = hex::decode(ns.trim_start_matches("0x"))
         .map_err(|e| bad_request(format!("namespace {ns:?} is not hex: {e}")))?;
     let namespace =
