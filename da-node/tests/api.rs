@@ -700,25 +700,8 @@ async fn reflection_answers_v1_and_v1alpha() {
 
 /// A raw HTTP/1.1 GET; returns status, content type and body.
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.expect("read");
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text[9..12].parse().expect("status");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let kind = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type:")
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_default();
-    (status, kind, body.to_string())
+    let a = da_testkit::http::get(addr, path).await;
+    (a.status, a.content_type, a.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

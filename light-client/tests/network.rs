@@ -738,20 +738,8 @@ async fn a_late_light_client_catches_up_the_window_behind_the_head() {
 
 /// A raw HTTP/1.1 GET; returns status and body.
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.expect("read");
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text[9..12].parse().expect("status");
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let a = da_testkit::http::get(addr, path).await;
+    (a.status, a.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

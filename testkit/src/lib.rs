@@ -5,6 +5,7 @@
 //!   ports, temporary data dirs, one genesis file and one shared KZG context;
 //! - [`forge`]: block headers and certificates built by hand, valid or forged;
 //! - [`grpc`]: channels and clients to a node's gRPC API, submit requests;
+//! - [`http`]: a raw HTTP GET for the nodes' and light clients' HTTP endpoints;
 //! - [`wait`]: bounded polling that fails with a message instead of hanging;
 //! - [`gen`]: seeded byte and namespace generators (the same seed gives the same bytes).
 //!
@@ -15,6 +16,7 @@ pub mod cluster;
 pub mod forge;
 pub mod gen;
 pub mod grpc;
+pub mod http;
 pub mod wait;
 
 pub use cluster::{p2p_addrs, Cluster};
