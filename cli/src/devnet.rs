@@ -837,7 +837,12 @@ impl Devnet {
             let bound = listener
                 .local_addr()
                 .map_err(|e| NodeError::Startup(format!("light client {i} API: {e}")))?;
-            tokio::spawn(da_light::api::serve(listener, lc.clone(), cancel.clone()));
+            tokio::spawn(da_light::api::serve(
+                listener,
+                lc.clone(),
+                da_http::ServerLimits::default(),
+                cancel.clone(),
+            ));
             light_endpoints.push(LightEndpoint {
                 peer_id: lc.network().peer_id().to_string(),
                 api: format!("http://{bound}"),
@@ -1113,7 +1118,15 @@ async fn start_adapter(
         .map_err(|e| NodeError::Startup(e.to_string()))?;
     let task = tokio::spawn(async move {
         let m = Arc::new(posting_adapter::metrics::Metrics::new());
-        if let Err(e) = posting_adapter::http::serve(listener, Arc::new(adapter), m, cancel).await {
+        if let Err(e) = posting_adapter::http::serve(
+            listener,
+            Arc::new(adapter),
+            m,
+            da_http::ServerLimits::default(),
+            cancel,
+        )
+        .await
+        {
             warn!("posting adapter stopped: {e}");
         }
     });

@@ -115,6 +115,9 @@ pub struct NodeConfig {
     /// a blob the previous block included, which the dedup rule makes invalid (the other
     /// validators vote nil).
     pub fault_repeat_included: bool,
+    /// Connection, time and size limits of the gRPC API and the metrics address: the
+    /// `[limits]` table (`specs/06-grpc.md` §"Server limits").
+    pub limits: da_http::ServerLimits,
 }
 
 impl Default for NodeConfig {
@@ -150,6 +153,7 @@ impl Default for NodeConfig {
             fault_corrupt_proofs: false,
             fault_censor_namespaces: Vec::new(),
             fault_repeat_included: false,
+            limits: da_http::ServerLimits::default(),
         }
     }
 }
@@ -226,6 +230,9 @@ impl NodeConfig {
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, why: String| Err(ConfigError::Invalid { field, why });
+        if let Err(e) = self.limits.validate() {
+            return invalid("limits", e.to_string());
+        }
         if self.chain_id.is_empty() || self.chain_id.len() > da_types::header_v2::MAX_CHAIN_ID_LEN {
             return invalid("chain_id", "must be 1..=64 bytes".into());
         }
@@ -344,7 +351,27 @@ fault_corrupt_proofs = false
 fault_censor_namespaces = []
 # Validators (tests): propose a blob the previous block included in every block (nil votes).
 fault_repeat_included = false
-"#
+
+# Bounds of the gRPC API and the metrics address (specs/06-grpc.md "Server limits").
+[limits]
+# Connections served at once; one more is refused at once.
+max_connections = {max_connections}
+# Seconds to send a request head (gRPC: the HTTP/2 preface); also closes idle HTTP connections.
+header_timeout_secs = {header_timeout_secs}
+# Largest request head or HTTP/2 header list, bytes (at least 8192).
+max_header_bytes = {max_header_bytes}
+# Seconds an HTTP request body may take to arrive.
+body_timeout_secs = {body_timeout_secs}
+# gRPC requests in flight per connection, and seconds between HTTP/2 keepalive pings.
+grpc_concurrency_per_connection = {grpc_concurrency_per_connection}
+grpc_keepalive_secs = {grpc_keepalive_secs}
+"#,
+            max_connections = da_http::DEFAULT_MAX_CONNECTIONS,
+            header_timeout_secs = da_http::DEFAULT_HEADER_TIMEOUT_SECS,
+            max_header_bytes = da_http::DEFAULT_MAX_HEADER_BYTES,
+            body_timeout_secs = da_http::DEFAULT_BODY_TIMEOUT_SECS,
+            grpc_concurrency_per_connection = da_http::DEFAULT_GRPC_CONCURRENCY_PER_CONNECTION,
+            grpc_keepalive_secs = da_http::DEFAULT_GRPC_KEEPALIVE_SECS,
         )
     }
 }
@@ -378,5 +405,26 @@ mod tests {
         };
         assert!(c.validate().unwrap_err().to_string().contains("follow"));
         assert!(toml::from_str::<NodeConfig>("nonsense = 1").is_err());
+    }
+
+    #[test]
+    fn limits_are_read_from_their_table_and_checked() {
+        let c: NodeConfig =
+            toml::from_str("[limits]\nmax_connections = 7\nbody_timeout_secs = 3\n")
+                .expect("parse");
+        assert_eq!(c.limits.max_connections, 7);
+        assert_eq!(c.limits.body_timeout_secs, 3);
+        assert_eq!(
+            c.limits.header_timeout_secs,
+            da_http::DEFAULT_HEADER_TIMEOUT_SECS
+        );
+        c.validate().expect("valid");
+        let c: NodeConfig = toml::from_str("[limits]\nmax_header_bytes = 100\n").expect("parse");
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("limits") && e.contains("max_header_bytes"),
+            "{e}"
+        );
+        assert!(toml::from_str::<NodeConfig>("[limits]\nmax_conections = 7\n").is_err());
     }
 }

@@ -19,7 +19,7 @@ use da_types::{
     Blob, BlobId, Namespace,
 };
 use tokio::{net::TcpListener, sync::Notify};
-use tokio_stream::{wrappers::TcpListenerStream, Stream};
+use tokio_stream::Stream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::warn;
@@ -127,7 +127,12 @@ impl Api {
 type Stream2<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send>>;
 
 /// Serves `api` on `listener` until cancelled.
-pub async fn serve(api: Api, listener: TcpListener, cancel: CancellationToken) {
+pub async fn serve(
+    api: Api,
+    listener: TcpListener,
+    limits: da_http::ServerLimits,
+    cancel: CancellationToken,
+) {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<BlobServiceServer<Api>>().await;
     health.set_serving::<HeaderServiceServer<Api>>().await;
@@ -149,7 +154,8 @@ pub async fn serve(api: Api, listener: TcpListener, cancel: CancellationToken) {
         .build_v1alpha()
         .map_err(|e| warn!("gRPC reflection v1alpha unavailable: {e}"))
         .ok();
-    let result = tonic::transport::Server::builder()
+    let incoming = da_http::grpc::incoming(listener, &limits, cancel.clone());
+    let result = da_http::grpc::configure(tonic::transport::Server::builder(), &limits)
         .add_service(health_service)
         .add_optional_service(reflection_v1)
         .add_optional_service(reflection_v1alpha)
@@ -163,7 +169,7 @@ pub async fn serve(api: Api, listener: TcpListener, cancel: CancellationToken) {
             ShareServiceServer::new(api.clone()).max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(NodeServiceServer::new(api))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), cancel.cancelled())
+        .serve_with_incoming_shutdown(incoming, cancel.cancelled())
         .await;
     if let Err(e) = result {
         warn!("gRPC server stopped: {e}");

@@ -318,10 +318,12 @@ impl Metrics {
 /// The status page served at `/`: one HTML file, styles and script inline, reading `/status`.
 pub const STATUS_PAGE: &str = include_str!("status_page.html");
 
-/// Serves `GET /metrics`, `GET /status` and the status page at `/` until cancelled.
+/// Serves `GET /metrics`, `GET /status` and the status page at `/` within `limits` until
+/// cancelled.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
+    limits: da_http::ServerLimits,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     use axum::{http::header, routing::get};
@@ -361,9 +363,7 @@ pub async fn serve(
                 )
             }),
         );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await
+    da_http::serve(listener, app, limits, cancel).await
 }
 
 /// Binds a listener, mapping the error to a message that names the address.

@@ -325,10 +325,15 @@ pub async fn start_with(config: NodeConfig, kzg: Arc<KzgProver>) -> Result<NodeH
         cancel.clone(),
     )
     .with_announcer(announcer);
-    tasks.push(tokio::spawn(crate::grpc::serve(api, grpc, cancel.clone())));
-    let (m, c) = (metrics.clone(), cancel.clone());
+    tasks.push(tokio::spawn(crate::grpc::serve(
+        api,
+        grpc,
+        config.limits.clone(),
+        cancel.clone(),
+    )));
+    let (m, c, limits) = (metrics.clone(), cancel.clone(), config.limits.clone());
     tasks.push(tokio::spawn(async move {
-        if let Err(e) = metrics::serve(metrics_listener, m, c).await {
+        if let Err(e) = metrics::serve(metrics_listener, m, limits, c).await {
             warn!("metrics server stopped: {e}");
         }
     }));

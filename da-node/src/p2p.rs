@@ -230,7 +230,7 @@ async fn run(
                 }
                 Some(NetworkEvent::BlobIds { from, id, ids }) => relay.on_announcement(from, id, ids),
                 Some(NetworkEvent::Inbound(r)) => {
-                    let (reader, faults) = (reader.clone(), faults.clone());
+                    let (reader, faults, client) = (reader.clone(), faults.clone(), client.clone());
                     tokio::spawn(async move {
                         let request = r.request;
                         let answer = tokio::task::spawn_blocking(move || {
@@ -243,6 +243,12 @@ async fn run(
                         match answer {
                             Ok(Ok(resp)) => {
                                 let _ = r.respond.send(resp);
+                            }
+                            // A request no honest peer sends (a reserved or malformed
+                            // namespace) is unanswered and costs the peer a malformed offence.
+                            Ok(Err(e @ NodeError::InvalidArgument(_))) => {
+                                debug!(peer = %r.peer, "malformed p2p request: {e}");
+                                let _ = client.report(r.peer, Offence::Malformed).await;
                             }
                             Ok(Err(e)) => warn!(peer = %r.peer, "p2p request failed: {e}"),
                             Err(e) => warn!("p2p serving task failed: {e}"),

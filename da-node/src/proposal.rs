@@ -1,5 +1,5 @@
 //! The data of a proposal (`specs/11-consensus.md`, "Block body" and the data rules): the
-//! body's encoding (the blobs in square order), what a proposer computes before proposing (the
+//! body's encoding (the blobs in square order, [`da_types::body`]), what a proposer computes before proposing (the
 //! square's `2k` commitments only; proofs come after the decision), and the checks a validator
 //! runs before voting for a proposal (`CONSENSUS.md` §4.2–4.5): it holds every blob, each blob
 //! is valid with a recomputed id, no id twice in the block or already included recently, the
@@ -12,77 +12,10 @@ use std::collections::HashSet;
 use da_consensus::Rejection;
 use da_kzg::{Commitment, KzgProver};
 use da_types::{
-    consts::BYTES_PER_G1, header_v2::BlockHeader, namespace::NAMESPACE_SIZE, Blob, BlobId,
-    Namespace, OriginalSquare, SquareLayout,
+    consts::BYTES_PER_G1, header_v2::BlockHeader, Blob, BlobId, OriginalSquare, SquareLayout,
 };
 
-/// Why a body does not decode.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum BodyError {
-    /// Fewer bytes than announced.
-    #[error("body truncated")]
-    Truncated,
-    /// Bytes after the last blob.
-    #[error("{0} trailing bytes after the last blob")]
-    Trailing(usize),
-    /// A blob breaks the blob rules (namespace, size).
-    #[error("blob {index}: {reason}")]
-    Blob {
-        /// Its position in the body.
-        index: usize,
-        /// The rule.
-        reason: String,
-    },
-}
-
-/// Encodes the blobs of a block: `u32_be(count) ‖ (namespace (29) ‖ u32_be(len) ‖ data)*`.
-pub fn encode_body(blobs: &[Blob]) -> Vec<u8> {
-    let len = 4 + blobs
-        .iter()
-        .map(|b| NAMESPACE_SIZE + 4 + b.data().len())
-        .sum::<usize>();
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(&(blobs.len() as u32).to_be_bytes());
-    for b in blobs {
-        out.extend_from_slice(b.namespace().as_bytes());
-        out.extend_from_slice(&(b.data().len() as u32).to_be_bytes());
-        out.extend_from_slice(b.data());
-    }
-    out
-}
-
-/// Decodes [`encode_body`], applying the blob rules to every blob.
-pub fn decode_body(bytes: &[u8]) -> Result<Vec<Blob>, BodyError> {
-    let mut rest = bytes;
-    let mut take = |n: usize| -> Result<&[u8], BodyError> {
-        if rest.len() < n {
-            return Err(BodyError::Truncated);
-        }
-        let (a, b) = rest.split_at(n);
-        rest = b;
-        Ok(a)
-    };
-    let count = u32::from_be_bytes(take(4)?.try_into().map_err(|_| BodyError::Truncated)?);
-    let mut blobs = Vec::new();
-    for index in 0..count as usize {
-        let ns = take(NAMESPACE_SIZE)?;
-        let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| BodyError::Truncated)?);
-        let data = take(len as usize)?.to_vec();
-        let namespace = Namespace::new_blob(ns).map_err(|e| BodyError::Blob {
-            index,
-            reason: e.to_string(),
-        })?;
-        let blob = Blob::new(namespace, data).map_err(|e| BodyError::Blob {
-            index,
-            reason: e.to_string(),
-        })?;
-        blobs.push(blob);
-    }
-    if !rest.is_empty() {
-        return Err(BodyError::Trailing(rest.len()));
-    }
-    Ok(blobs)
-}
+pub use da_types::body::{decode_body, encode_body, BodyError};
 
 /// What a proposer hands consensus: the square's parameters, commitments and body.
 #[derive(Debug)]
@@ -197,7 +130,10 @@ pub fn check(
 
 #[cfg(test)]
 mod tests {
-    use da_types::header_v2::{data_root, ConsensusHeader};
+    use da_types::{
+        header_v2::{data_root, ConsensusHeader},
+        Namespace,
+    };
 
     use super::*;
 
@@ -229,30 +165,6 @@ mod tests {
             blob_count,
             commitments: p.commitments.clone(),
         }
-    }
-
-    #[test]
-    fn body_round_trips_and_rejects_truncation_and_trailing_bytes() {
-        let b = blobs(3, 4);
-        let body = encode_body(&b);
-        assert_eq!(decode_body(&body).expect("decodes"), b);
-        for cut in [0, 3, 4, 20, body.len() - 1] {
-            assert_eq!(
-                decode_body(&body[..cut]),
-                Err(BodyError::Truncated),
-                "cut {cut}"
-            );
-        }
-        let mut long = body.clone();
-        long.push(0);
-        assert_eq!(decode_body(&long), Err(BodyError::Trailing(1)));
-        // A reserved namespace is refused by the blob rules.
-        let mut bad = body;
-        bad[4..4 + NAMESPACE_SIZE].copy_from_slice(Namespace::INDEX.as_bytes());
-        assert!(matches!(
-            decode_body(&bad),
-            Err(BodyError::Blob { index: 0, .. })
-        ));
     }
 
     /// The dedup window of the tests (any window covers height 1's past).

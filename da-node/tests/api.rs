@@ -321,6 +321,124 @@ async fn bad_inputs_get_distinct_codes() {
     node.shutdown().await;
 }
 
+/// Namespaces no blob may use: reserved ones (the index's, the largest primary reserved, parity),
+/// another version, a broken zero prefix, and a wrong length. Every gRPC path that takes a
+/// namespace answers each with `INVALID_ARGUMENT` (`specs/06-grpc.md`), never `NOT_FOUND`,
+/// an empty answer or an open stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_and_malformed_namespaces_are_invalid_on_every_path() {
+    use tokio_stream::StreamExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = start(producer_config(dir.path())).await;
+    let (mut blobs, _, mut shares) = clients(&node).await;
+    let resp = blobs
+        .submit(submit(&[(ns(1), b"a blob".to_vec())], true))
+        .await
+        .expect("submit")
+        .into_inner();
+    let (height, id) = (resp.height, resp.blob_ids[0].clone());
+    let proof = blobs
+        .get_proof(pb::GetBlobRequest {
+            height,
+            namespace: ns(1),
+            blob_id: id.clone(),
+            keccak256: Vec::new(),
+        })
+        .await
+        .expect("proof")
+        .into_inner();
+    let mut v1 = ns(1);
+    v1[0] = 1;
+    let mut prefix = ns(1);
+    prefix[4] = 1;
+    let bad = [
+        Namespace::INDEX.as_bytes().to_vec(),
+        Namespace::MAX_PRIMARY_RESERVED.as_bytes().to_vec(),
+        Namespace::PARITY.as_bytes().to_vec(),
+        v1,
+        prefix,
+        vec![0; 28],
+    ];
+    let code = |r: Result<Code, tonic::Status>| r.unwrap_or_else(|s| s.code());
+    for n in bad {
+        let get = pb::GetBlobRequest {
+            height,
+            namespace: n.clone(),
+            blob_id: id.clone(),
+            keccak256: Vec::new(),
+        };
+        let mut answers = vec![
+            ("Get", code(blobs.get(get.clone()).await.map(|_| Code::Ok))),
+            (
+                "GetProof",
+                code(blobs.get_proof(get).await.map(|_| Code::Ok)),
+            ),
+            (
+                "GetAll",
+                code(
+                    blobs
+                        .get_all(pb::GetAllRequest {
+                            height,
+                            namespaces: vec![ns(1), n.clone()],
+                        })
+                        .await
+                        .map(|_| Code::Ok),
+                ),
+            ),
+            (
+                "Included",
+                code(
+                    blobs
+                        .included(pb::IncludedRequest {
+                            height,
+                            namespace: n.clone(),
+                            blob_id: id.clone(),
+                            proof: Some(proof.clone()),
+                        })
+                        .await
+                        .map(|_| Code::Ok),
+                ),
+            ),
+            (
+                "GetNamespaceData",
+                code(
+                    shares
+                        .get_namespace_data(pb::GetNamespaceDataRequest {
+                            height,
+                            namespace: n.clone(),
+                        })
+                        .await
+                        .map(|_| Code::Ok),
+                ),
+            ),
+        ];
+        // A stream that opens is a wrong answer too, even if it would never carry a blob.
+        let sub = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            blobs.subscribe(pb::SubscribeBlobsRequest {
+                namespace: n.clone(),
+            }),
+        )
+        .await
+        .expect("Subscribe answers");
+        let sub = match sub {
+            Err(s) => s.code(),
+            Ok(r) => {
+                let mut stream = r.into_inner();
+                match tokio::time::timeout(std::time::Duration::from_secs(1), stream.next()).await {
+                    Ok(Some(Err(s))) => s.code(),
+                    _ => Code::Ok,
+                }
+            }
+        };
+        answers.push(("Subscribe", sub));
+        for (call, got) in answers {
+            assert_eq!(got, Code::InvalidArgument, "{call} with {n:02x?}");
+        }
+    }
+    node.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_requires_the_token_when_configured() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -751,5 +869,97 @@ async fn the_metrics_address_serves_a_status_page_and_its_json() {
     assert!(kind.starts_with("text/html"), "{kind}");
     assert!(page.contains("fetch(\"/status\""));
     assert!(!page.contains("http://") && !page.contains("https://"));
+    node.shutdown().await;
+}
+
+/// The gRPC server within its limits (`specs/06-grpc.md` §"Server limits"): a message announced
+/// and never sent fails with `DEADLINE_EXCEEDED` after the body timeout, a connection that never
+/// sends the HTTP/2 preface is closed after the head timeout, one over the connection limit is
+/// closed at once, and a well-behaved client is served throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_slow_bodies_silent_connections_and_excess_connections_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = NodeConfig {
+        limits: da_http::ServerLimits {
+            max_connections: 6,
+            header_timeout_secs: 2,
+            body_timeout_secs: 2,
+            ..da_http::ServerLimits::default()
+        },
+        ..producer_config(dir.path())
+    };
+    let node = start(cfg).await;
+    let addr = node.grpc_addr;
+    // A Submit whose 5-byte prefix announces 48 MiB, and nothing after it.
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
+    tokio::spawn(conn);
+    let mut client = client.ready().await.expect("ready");
+    let request = http::Request::post(format!("http://{addr}/da.v1.BlobService/Submit"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .expect("request");
+    let (response, mut send) = client.send_request(request, false).expect("send");
+    send.send_data(bytes::Bytes::from_static(&[0, 0x03, 0, 0, 0]), false)
+        .expect("prefix");
+    let started = std::time::Instant::now();
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), response)
+        .await
+        .expect("answered within the body timeout, not held open")
+        .expect("a response");
+    let status = match response.headers().get("grpc-status") {
+        Some(s) => s.clone(),
+        None => {
+            let mut body = response.into_body();
+            while body.data().await.is_some() {}
+            body.trailers()
+                .await
+                .expect("trailers")
+                .and_then(|t| t.get("grpc-status").cloned())
+                .expect("grpc-status")
+        }
+    };
+    assert_eq!(status, "4", "DEADLINE_EXCEEDED expected");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(1500),
+        "answered before the deadline: {waited:?}"
+    );
+    // Connections that never send the preface: closed after the head timeout.
+    let mut silent = Vec::new();
+    for _ in 0..5 {
+        silent.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+    }
+    // The sixth over the limit (the h2 client above holds one): closed at once.
+    let mut extra = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(1), extra.read(&mut buf))
+        .await
+        .expect("closed at once");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    for mut s in silent {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(6), s.read(&mut buf))
+            .await
+            .expect("closed after the head timeout");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+        let _ = s.shutdown().await;
+    }
+    drop(client);
+    // Served again once the silent ones are gone.
+    let mut served = false;
+    for _ in 0..50 {
+        let (_, mut headers, _) = clients(&node).await;
+        if headers.head(pb::HeadRequest {}).await.is_ok() {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        served,
+        "a well-behaved client was not served after the others left"
+    );
     node.shutdown().await;
 }

@@ -16,7 +16,7 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use da_types::{sampling, Namespace};
+use da_types::sampling;
 use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -112,15 +112,15 @@ pub fn router(client: LightClient) -> Router {
         .with_state(client)
 }
 
-/// Serves the API on `listener` until `cancel`.
+/// Serves the API on `listener` within `limits` (connections, head size and time:
+/// `specs/10-light-client.md`) until `cancel`.
 pub async fn serve(
     listener: TcpListener,
     client: LightClient,
+    limits: da_http::ServerLimits,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(client))
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await
+    da_http::serve(listener, router(client), limits, cancel).await
 }
 
 /// Binds the API address (an error names the address).
@@ -330,12 +330,13 @@ async fn namespace(
     let height = parse_height(&h)?;
     let bytes = hex::decode(ns.trim_start_matches("0x"))
         .map_err(|e| bad_request(format!("namespace {ns:?} is not hex: {e}")))?;
-    let namespace =
-        Namespace::from_raw(&bytes).map_err(|e| bad_request(format!("namespace {ns:?}: {e}")))?;
+    let namespace = da_types::convert::namespace(&bytes)
+        .map_err(|e| bad_request(format!("namespace {ns:?}: {e}")))?;
     let blobs = c
         .namespace_blobs(height, namespace)
         .await
         .map_err(|e| match e {
+            FetchError::Namespace { .. } => bad_request(e.to_string()),
             FetchError::NoPeers => ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             FetchError::NotFound(_) => ApiError(StatusCode::NOT_FOUND, e.to_string()),
             FetchError::Unverified { .. } => ApiError(StatusCode::BAD_GATEWAY, e.to_string()),

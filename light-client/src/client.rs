@@ -129,6 +129,15 @@ pub struct Progress {
 /// Why a namespace could not be fetched and verified.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// The namespace cannot hold blobs (reserved, or not version 0 with the zero prefix):
+    /// refused before any peer is asked, as peers refuse such a request.
+    #[error("namespace {namespace}: {why}")]
+    Namespace {
+        /// The namespace asked for.
+        namespace: Namespace,
+        /// The rule it breaks.
+        why: da_types::Error,
+    },
     /// No serving peer is connected.
     #[error("no peer that serves data is connected")]
     NoPeers,
@@ -315,6 +324,9 @@ impl LightClient {
         height: u64,
         namespace: Namespace,
     ) -> Result<Vec<ProvenBlob>, FetchError> {
+        namespace
+            .validate_for_blob()
+            .map_err(|why| FetchError::Namespace { namespace, why })?;
         let peers = self.serving_peers();
         if peers.is_empty() {
             return Err(FetchError::NoPeers);

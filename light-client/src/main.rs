@@ -59,6 +59,9 @@ struct Args {
     /// Log format.
     #[arg(long, value_enum, default_value = "human")]
     log_format: LogFormat,
+    /// Connection, time and size limits of the API (`specs/10-light-client.md`).
+    #[command(flatten)]
+    limits: da_http::ServerLimits,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -145,6 +148,7 @@ fn config(a: &Args) -> Result<LightConfig, ConfigError> {
         ..SamplerConfig::default()
     };
     sampler.validate().map_err(|e| anyhow!("{e}"))?;
+    a.limits.validate().map_err(|e| anyhow!("{e}"))?;
     Ok(LightConfig {
         trust,
         bootstrap: addrs("bootstrap", &bootstrap)?,
@@ -228,7 +232,12 @@ async fn run(a: Args, config: LightConfig) -> anyhow::Result<()> {
         api = %format!("http://{api_addr}"),
         "light client running; Ctrl-C to stop"
     );
-    let server = tokio::spawn(api::serve(listener, client.clone(), cancel.clone()));
+    let server = tokio::spawn(api::serve(
+        listener,
+        client.clone(),
+        a.limits.clone(),
+        cancel.clone(),
+    ));
     if !a.quiet {
         tokio::spawn(progress(client.clone(), cancel.clone()));
     }

@@ -752,7 +752,12 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let cancel = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(da_light::api::serve(listener, lc.clone(), cancel.clone()));
+    tokio::spawn(da_light::api::serve(
+        listener,
+        lc.clone(),
+        da_http::ServerLimits::default(),
+        cancel.clone(),
+    ));
     let client =
         DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
     let ns = Namespace::new_v0(b"api-test").expect("ns");
@@ -965,6 +970,104 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
         body.contains("event: status") && body.contains("\"state\""),
         "{body}"
     );
+    cancel.cancel();
+    lc.shutdown();
+    node.shutdown().await;
+}
+
+/// Namespaces no blob may use, as raw bytes: reserved ones (the index's, the largest primary
+/// reserved, parity), another version, a broken zero prefix, and wrong lengths.
+fn bad_namespaces() -> Vec<Vec<u8>> {
+    let ok = *Namespace::new_v0(b"fine").expect("ns").as_bytes();
+    let mut v1 = ok;
+    v1[0] = 1;
+    let mut prefix = ok;
+    prefix[5] = 1;
+    vec![
+        Namespace::INDEX.as_bytes().to_vec(),
+        Namespace::MAX_PRIMARY_RESERVED.as_bytes().to_vec(),
+        Namespace::PARITY.as_bytes().to_vec(),
+        v1.to_vec(),
+        prefix.to_vec(),
+        vec![0xff; 28],
+        vec![0; 30],
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_and_malformed_namespaces_are_refused_on_every_read_path() {
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
+    let lc = light(&c, &node, 13, false).await;
+    let listener = da_light::api::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(da_light::api::serve(
+        listener,
+        lc.clone(),
+        da_http::ServerLimits::default(),
+        cancel.clone(),
+    ));
+    let h = 1;
+    wait_final(&lc, h).await;
+    // The light client's API and library.
+    for bad in bad_namespaces() {
+        let (code, body) = http_get(addr, &format!("/namespaces/{h}/{}", hex::encode(&bad))).await;
+        assert_eq!(code, 400, "{bad:02x?}: {body}");
+        if let Ok(ns) = Namespace::from_raw(&bad) {
+            assert!(
+                matches!(
+                    lc.namespace_blobs(h, ns).await,
+                    Err(da_light::client::FetchError::Namespace { .. })
+                ),
+                "{ns}"
+            );
+        }
+    }
+    // The node's p2p server: a peer asking for one is not answered and is penalised as
+    // malformed, repeatedly until banned; the light client's honest requests are still served.
+    let node_net = node.p2p.as_ref().expect("p2p");
+    let (peer, _events) = da_network::start(NetworkConfig::local(CHAIN, false))
+        .await
+        .expect("peer");
+    peer.dial(node_net.listen_addrs().await.expect("addrs").remove(0))
+        .await
+        .expect("dial");
+    let mut last = 0;
+    for (i, bad) in bad_namespaces().into_iter().enumerate() {
+        let asked = peer
+            .request(
+                node_net.peer_id(),
+                da_network::Request::Namespace(da_proto::v1::NamespaceRequest {
+                    height: h,
+                    namespace: bad.clone(),
+                }),
+            )
+            .await;
+        assert!(asked.is_err(), "{bad:02x?} was answered: {asked:?}");
+        let mut score = 0;
+        for _ in 0..50 {
+            score = node_net.score(peer.peer_id()).await.expect("score");
+            if score < last || score <= BAN_SCORE {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            score < last || score <= BAN_SCORE,
+            "request {i} ({bad:02x?}) cost nothing: score {score}"
+        );
+        last = score;
+        if score <= BAN_SCORE {
+            break;
+        }
+    }
+    assert!(last <= BAN_SCORE, "never banned: score {last}");
+    let ns = Namespace::new_v0(b"nobody").expect("ns");
+    assert!(lc.namespace_blobs(h, ns).await.expect("served").is_empty());
+    peer.shutdown();
     cancel.cancel();
     lc.shutdown();
     node.shutdown().await;

@@ -91,6 +91,9 @@ enum Cmd {
         /// Listen address.
         #[arg(long, env = "DA_ADAPTER_LISTEN", default_value = "127.0.0.1:3100")]
         listen: SocketAddr,
+        /// Connection, time and size limits of the server (`specs/08-posting-adapter.md`).
+        #[command(flatten)]
+        limits: da_http::ServerLimits,
     },
     /// Post a batch from FILE (or stdin with `-` or nothing); prints the commitment and its cost.
     Post {
@@ -181,7 +184,11 @@ fn exit_code(e: &AdapterError) -> u8 {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let a = adapter(&cli)?;
     match &cli.cmd {
-        Cmd::Serve { listen } => {
+        Cmd::Serve { listen, limits } => {
+            limits
+                .validate()
+                .context("the server limits")
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
             if cli.genesis.is_none() {
                 tracing::warn!(
                     "no --genesis: headers are only checked to be well formed, not certified"
@@ -197,7 +204,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tracing::info!("shutting down");
                 s.cancel();
             });
-            http::serve(listener, Arc::new(a), Arc::new(Metrics::new()), shutdown).await?;
+            http::serve(
+                listener,
+                Arc::new(a),
+                Arc::new(Metrics::new()),
+                limits.clone(),
+                shutdown,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Post { file } => {

@@ -91,6 +91,13 @@ fn adapter_on(
 async fn serve(
     adapter: Arc<Adapter>,
 ) -> (SocketAddr, CancellationToken, tokio::task::JoinHandle<()>) {
+    serve_within(adapter, da_http::ServerLimits::default()).await
+}
+
+async fn serve_within(
+    adapter: Arc<Adapter>,
+    limits: da_http::ServerLimits,
+) -> (SocketAddr, CancellationToken, tokio::task::JoinHandle<()>) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -98,7 +105,7 @@ async fn serve(
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     let task = tokio::spawn(async move {
-        http::serve(l, adapter, Arc::new(Metrics::new()), c)
+        http::serve(l, adapter, Arc::new(Metrics::new()), limits, c)
             .await
             .expect("serve");
     });
@@ -350,7 +357,14 @@ fn serve_killable(
     let addr = l.local_addr().expect("addr");
     rt.spawn(async move {
         let l = tokio::net::TcpListener::from_std(l).expect("listener");
-        let _ = http::serve(l, mk(), Arc::new(Metrics::new()), CancellationToken::new()).await;
+        let _ = http::serve(
+            l,
+            mk(),
+            Arc::new(Metrics::new()),
+            da_http::ServerLimits::default(),
+            CancellationToken::new(),
+        )
+        .await;
     });
     (addr, rt)
 }
@@ -597,4 +611,151 @@ async fn tampered_backend_never_yields_200() {
     assert_eq!(get(pa, &format!("/get/{}", hex0x(&c))).await.status, 502);
     cancel.cancel();
     net.shutdown().await;
+}
+
+/// The process's virtual size, from `/proc/self/status` (what a reservation from a declared
+/// `Content-Length` grows: untouched pages count here, not in the resident size).
+fn virtual_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmSize")
+        * 1024
+}
+
+/// Reads until the server answers or closes; the status line's code, or `None` for a close
+/// without an answer. Fails the test if neither happens within `within`.
+async fn answer_or_close(s: &mut tokio::net::TcpStream, within: Duration) -> Option<u16> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(within, s.read(&mut chunk)).await {
+            Err(_) => panic!("the server neither answered nor closed within {within:?}"),
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&buf);
+    text.strip_prefix("HTTP/1.1 ")
+        .and_then(|t| t.get(..3))
+        .and_then(|c| c.parse().ok())
+}
+
+/// 200 slow clients (the issue's `Content-Length: 17000000` with no body, and heads sent by
+/// halves) neither stop others being answered nor hold memory: the server reserves nothing from a
+/// declared length, and closes each slow client at its timeout (408 for a body, a close for a
+/// head). A 200 KB head is refused with 431, and a connection over the limit gets 503 at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_oversized_clients_are_bounded_in_time_and_memory() {
+    use tokio::io::AsyncWriteExt;
+    // No DA node behind it: nothing here reaches one.
+    let adapter = || {
+        adapter_on(
+            "http://127.0.0.1:9".into(),
+            None,
+            HeaderTrust::WellFormed,
+            AdapterConfig::new(Namespace::new_v0(b"limits").expect("ns")),
+        )
+    };
+    let limits = da_http::ServerLimits {
+        header_timeout_secs: 3,
+        body_timeout_secs: 4,
+        ..da_http::ServerLimits::default()
+    };
+    let (addr, cancel, _task) = serve_within(adapter(), limits).await;
+    let before = virtual_bytes();
+    let mut bodies = Vec::new();
+    let mut heads = Vec::new();
+    for i in 0..200 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        if i % 4 == 3 {
+            s.write_all(b"POST /put HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .expect("half a head");
+            heads.push(s);
+        } else {
+            s.write_all(b"POST /put HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n\r\n")
+                .await
+                .expect("head");
+            bodies.push(s);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let grown = virtual_bytes().saturating_sub(before);
+    // The reservation this replaced took 16 MiB for each of the 150 bodies (2.4 GiB).
+    assert!(
+        grown < 512 << 20,
+        "150 declared bodies grew the process by {} MiB",
+        grown >> 20
+    );
+    // Others are still answered while the 200 are held.
+    for _ in 0..5 {
+        let r = http_client::request(addr, "GET", "/health", &[], None, false, T)
+            .await
+            .expect("health");
+        assert_eq!(r.status, 200);
+    }
+    // A 200 KB head is refused: 431 (or a close, if the reset beats the answer), never served.
+    let big = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let _ = s.write_all(big.as_bytes()).await;
+    let got = answer_or_close(&mut s, Duration::from_secs(10)).await;
+    assert!(matches!(got, Some(431) | None), "{got:?}");
+    // Every slow client is let go at its timeout.
+    for s in &mut bodies {
+        assert_eq!(answer_or_close(s, Duration::from_secs(15)).await, Some(408));
+    }
+    for s in &mut heads {
+        let got = answer_or_close(s, Duration::from_secs(15)).await;
+        assert!(matches!(got, None | Some(408)), "{got:?}");
+    }
+    cancel.cancel();
+
+    // Over the connection limit: answered 503 at once, and served again once a slot frees.
+    let limits = da_http::ServerLimits {
+        max_connections: 4,
+        ..da_http::ServerLimits::default()
+    };
+    let (addr, cancel, _task) = serve_within(adapter(), limits).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        assert_eq!(
+            answer_or_close(&mut s, Duration::from_secs(10)).await,
+            Some(200)
+        );
+        held.push(s);
+    }
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    assert_eq!(
+        answer_or_close(&mut s, Duration::from_secs(10)).await,
+        Some(503)
+    );
+    drop(held);
+    let mut ok = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(r) = http_client::request(addr, "GET", "/health", &[], None, false, T).await {
+            if r.status == 200 {
+                ok = true;
+                break;
+            }
+        }
+    }
+    assert!(ok, "not served again after the held connections closed");
+    cancel.cancel();
 }

@@ -72,9 +72,12 @@ impl TryFrom<&pb::Header> for CertifiedHeader {
     }
 }
 
-/// Parses a namespace field (29 bytes; reserved ones allowed for reads).
+/// Parses a namespace field that names blob data, for a write or a read alike: 29 bytes,
+/// version 0, the zero prefix, not reserved (`specs/01-data-model.md` §Namespaces). Every path
+/// that takes a namespace from a client or a peer (gRPC, p2p, the light client's API) checks it
+/// here, so a reserved namespace is refused the same way everywhere.
 pub fn namespace(b: &[u8]) -> Result<Namespace> {
-    Ok(Namespace::from_raw(b)?)
+    Ok(Namespace::new_blob(b)?)
 }
 
 /// Parses a blob id field (32 bytes).
@@ -161,5 +164,32 @@ mod tests {
             Err(ConvertError::Header(_))
         ));
         assert!(CertifiedHeader::try_from(&pb::Header::default()).is_err());
+    }
+
+    #[test]
+    fn namespace_fields_are_checked_as_blob_namespaces() {
+        let ok = Namespace::new_v0(b"ours").expect("ns");
+        assert_eq!(namespace(ok.as_bytes()).expect("valid"), ok);
+        let mut reserved = [0u8; 29];
+        reserved[28] = 0x03;
+        let mut v1 = *ok.as_bytes();
+        v1[0] = 1;
+        let mut prefix = *ok.as_bytes();
+        prefix[3] = 9;
+        for bad in [
+            reserved.to_vec(),
+            Namespace::MAX_PRIMARY_RESERVED.as_bytes().to_vec(),
+            Namespace::PARITY.as_bytes().to_vec(),
+            vec![0xff; 29],
+            v1.to_vec(),
+            prefix.to_vec(),
+            vec![0; 28],
+            Vec::new(),
+        ] {
+            assert!(
+                matches!(namespace(&bad), Err(ConvertError::Types(_))),
+                "{bad:02x?}"
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! This crate owns:
 //! - the protocol constants ([`consts`]): row, cell and square sizes;
-//! - [`Namespace`], [`Blob`] and [`BlobId`];
+//! - [`Namespace`], [`Blob`] and [`BlobId`], and the block body that carries blobs ([`body`]);
 //! - the original-square layout ([`layout`]): how blobs and the square index are packed into
 //!   cells and rows, byte for byte (`specs/01-data-model.md`);
 //! - block headers and what certifies them, shared by full nodes, validators and light clients
@@ -22,6 +22,7 @@
 pub mod attestation;
 pub mod blob;
 pub mod bls;
+pub mod body;
 pub mod certificate;
 pub mod consts;
 pub mod convert;
