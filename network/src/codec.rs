@@ -68,6 +68,9 @@ fn write_len(mut n: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// Bytes reserved before a message's body arrives; more is allocated only as bytes come.
+const INITIAL_READ_CAPACITY: usize = 64 * 1024;
+
 /// Reads one bounded message.
 pub async fn read_message<M: prost::Message + Default, T: AsyncRead + Unpin>(
     io: &mut T,
@@ -80,8 +83,16 @@ pub async fn read_message<M: prost::Message + Default, T: AsyncRead + Unpin>(
             format!("message of {len} bytes, the bound is {max}"),
         ));
     }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
+    // Buffered as it arrives, never reserved from the declared length: a peer that declares
+    // the bound and then trickles (or sends nothing) holds only what it has sent.
+    let mut buf = Vec::with_capacity(len.min(INITIAL_READ_CAPACITY));
+    (&mut *io).take(len as u64).read_to_end(&mut buf).await?;
+    if buf.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("message of {len} bytes ended after {}", buf.len()),
+        ));
+    }
     M::decode(buf.as_slice()).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
@@ -106,6 +117,22 @@ pub async fn write_message<M: prost::Message, T: AsyncWrite + Unpin>(
     io.close().await
 }
 
+/// A request as the codec read it off an inbound stream: the message, or why its frame is
+/// malformed (a length prefix over the bound or too long, bytes that are not the message).
+///
+/// libp2p's request-response (0.29) drops a failed inbound read without telling the behaviour
+/// which peer sent it ("inbound failure reported for an unknown request_id"), so a peer sending
+/// garbage would never be penalised. The codec therefore hands a malformed frame up as a value;
+/// the event loop penalises its sender and leaves it unanswered. A stream that merely ends or
+/// resets early is still an I/O error (a network fault, not an offence).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decoded<M> {
+    /// A well-formed message.
+    Message(M),
+    /// A malformed frame, and why.
+    Malformed(String),
+}
+
 #[async_trait::async_trait]
 impl<Req, Resp> libp2p::request_response::Codec for ProtoCodec<Req, Resp>
 where
@@ -113,14 +140,20 @@ where
     Resp: prost::Message + Default + Send + 'static,
 {
     type Protocol = StreamProtocol;
-    type Request = Req;
+    type Request = Decoded<Req>;
     type Response = Resp;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Req>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Decoded<Req>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_message(io, self.limits.request).await
+        match read_message(io, self.limits.request).await {
+            Ok(m) => Ok(Decoded::Message(m)),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                Ok(Decoded::Malformed(e.to_string()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
@@ -130,11 +163,19 @@ where
         read_message(io, self.limits.response).await
     }
 
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: Req) -> io::Result<()>
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: Decoded<Req>,
+    ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_message(io, &req, self.limits.request).await
+        match req {
+            Decoded::Message(m) => write_message(io, &m, self.limits.request).await,
+            Decoded::Malformed(why) => Err(io::Error::new(io::ErrorKind::InvalidInput, why)),
+        }
     }
 
     async fn write_response<T>(
@@ -187,12 +228,47 @@ mod tests {
             1 << 20
         ))
         .is_err());
+        // Within the bound, the declared length is not reserved: 32 GiB (the largest prefix,
+        // more than this machine's memory) declared under an unlimited bound, then the stream
+        // ends: an early end, not an allocation of 32 GiB.
+        let mut declared = Vec::new();
+        write_len((1 << 35) - 1, &mut declared);
+        declared.extend_from_slice(&[0x08, 0x01]);
+        let e = block_on(read_message::<pb::RowRequest, _>(
+            &mut Cursor::new(declared),
+            usize::MAX,
+        ))
+        .expect_err("the body ends early");
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
         // Too many continuation bytes, truncated bodies and garbage are errors.
         for bad in [vec![0xff; 6], vec![5, 1, 2], vec![3, 0xff, 0xff, 0xff]] {
             assert!(
                 block_on(read_message::<pb::RowRequest, _>(&mut Cursor::new(bad), 64)).is_err()
             );
         }
+        // The request-response codec hands a malformed inbound frame up as a value (so its
+        // sender can be penalised), and an early end as an error.
+        use libp2p::request_response::Codec as _;
+        let mut codec = ProtoCodec::<pb::RowRequest, pb::RowResponse>::new(Limits {
+            request: 64,
+            response: 64,
+        });
+        let proto = StreamProtocol::new("/t/1");
+        for bad in [vec![0xff; 6], vec![3, 0xff, 0xff, 0xff], vec![65, 0]] {
+            let got = block_on(codec.read_request(&proto, &mut Cursor::new(bad.clone())));
+            assert!(matches!(got, Ok(Decoded::Malformed(_))), "{bad:?}: {got:?}");
+        }
+        let got = block_on(codec.read_request(&proto, &mut Cursor::new(vec![5, 1, 2])));
+        assert_eq!(
+            got.expect_err("early end").kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        let mut good = Cursor::new(Vec::new());
+        block_on(write_message(&mut good, &msg, 64)).expect("write");
+        assert_eq!(
+            block_on(codec.read_request(&proto, &mut Cursor::new(good.into_inner()))).expect("ok"),
+            Decoded::Message(msg)
+        );
         // The writer refuses what the peer would refuse.
         let mut sink = Cursor::new(Vec::new());
         assert!(block_on(write_message(&mut sink, &msg, 1)).is_err());

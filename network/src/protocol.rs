@@ -141,6 +141,20 @@ impl Protocols {
     }
 }
 
+/// The blob ids of a gossiped `BlobAnnounce`, or `None` if the bytes are not one this node
+/// accepts: not the message, no id, more than [`MAX_BLOB_IDS_PER_MESSAGE`] ids or one that is
+/// not [`BLOB_ID_BYTES`] long.
+pub fn decode_blob_announce(data: &[u8]) -> Option<Vec<[u8; BLOB_ID_BYTES]>> {
+    let a = <da_proto::v1::BlobAnnounce as prost::Message>::decode(data).ok()?;
+    if a.ids.is_empty() || a.ids.len() > MAX_BLOB_IDS_PER_MESSAGE {
+        return None;
+    }
+    a.ids
+        .iter()
+        .map(|i| <[u8; BLOB_ID_BYTES]>::try_from(i.as_slice()).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     behaviour::{Behaviour, BehaviourEvent},
+    codec::Decoded,
     error::{NetworkError, Result},
     outbox::{DropCounters, DroppedEvents, Outbox},
     peer_book::{Offence, PeerBook, PeerBookConfig},
@@ -553,20 +554,32 @@ impl EventLoop {
                         }
                         (
                             Kind::Samples,
-                            self.swarm.behaviour_mut().samples.send_request(&peer, r),
+                            self.swarm
+                                .behaviour_mut()
+                                .samples
+                                .send_request(&peer, Decoded::Message(r)),
                         )
                     }
                     Request::Headers(r) => (
                         Kind::Headers,
-                        self.swarm.behaviour_mut().headers.send_request(&peer, r),
+                        self.swarm
+                            .behaviour_mut()
+                            .headers
+                            .send_request(&peer, Decoded::Message(r)),
                     ),
                     Request::Row(r) => (
                         Kind::Row,
-                        self.swarm.behaviour_mut().rows.send_request(&peer, r),
+                        self.swarm
+                            .behaviour_mut()
+                            .rows
+                            .send_request(&peer, Decoded::Message(r)),
                     ),
                     Request::Namespace(r) => (
                         Kind::Namespace,
-                        self.swarm.behaviour_mut().namespaces.send_request(&peer, r),
+                        self.swarm
+                            .behaviour_mut()
+                            .namespaces
+                            .send_request(&peer, Decoded::Message(r)),
                     ),
                     Request::Blobs(r) => {
                         if !blob_ids_ok(&r.ids) {
@@ -582,7 +595,10 @@ impl EventLoop {
                         }
                         (
                             Kind::Blobs,
-                            self.swarm.behaviour_mut().blobs.send_request(&peer, r),
+                            self.swarm
+                                .behaviour_mut()
+                                .blobs
+                                .send_request(&peer, Decoded::Message(r)),
                         )
                     }
                 };
@@ -672,15 +688,7 @@ impl EventLoop {
     /// penalty, and a malformed offence in the peer book), a well-formed one goes to the
     /// application, or is ignored when the application is busy.
     fn blob_ids(&mut self, from: PeerId, id: gossipsub::MessageId, data: &[u8]) {
-        let ids = <pb::BlobAnnounce as prost::Message>::decode(data)
-            .ok()
-            .filter(|a| !a.ids.is_empty() && blob_ids_ok(&a.ids))
-            .map(|a| {
-                a.ids
-                    .iter()
-                    .filter_map(|i| <[u8; BLOB_ID_BYTES]>::try_from(i.as_slice()).ok())
-                    .collect::<Vec<_>>()
-            });
+        let ids = crate::protocol::decode_blob_announce(data);
         let gossip = &mut self.swarm.behaviour_mut().gossipsub;
         let Some(ids) = ids else {
             debug!(peer = %from, "malformed blob announcement");
@@ -800,7 +808,7 @@ impl EventLoop {
     fn rr_event<Req, Resp>(
         &mut self,
         kind: Kind,
-        event: request_response::Event<Req, Resp>,
+        event: request_response::Event<Decoded<Req>, Resp>,
         valid: fn(&Req) -> bool,
         wrap_req: fn(Req) -> Request,
         wrap_resp: fn(Resp) -> Response,
@@ -815,6 +823,16 @@ impl EventLoop {
                 },
                 ..
             } => {
+                // A malformed frame (the codec hands it up, see `Decoded`) or a request over a
+                // count bound: penalised, and left unanswered (the channel is dropped).
+                let request = match request {
+                    Decoded::Message(r) => r,
+                    Decoded::Malformed(why) => {
+                        debug!(%peer, ?kind, "malformed request: {why}");
+                        self.penalise(peer, Offence::Malformed);
+                        return;
+                    }
+                };
                 if !valid(&request) {
                     self.penalise(peer, Offence::Malformed);
                     return;

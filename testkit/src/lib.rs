@@ -6,6 +6,8 @@
 //! - [`forge`]: block headers and certificates built by hand, valid or forged;
 //! - [`grpc`]: channels and clients to a node's gRPC API, submit requests;
 //! - [`http`]: a raw HTTP GET for the nodes' and light clients' HTTP endpoints;
+//! - [`hostile`]: a libp2p peer below the codec: garbage frames, oversized prefixes, slow
+//!   streams, floods, and hostile answers to sample requests;
 //! - [`wait`]: bounded polling that fails with a message instead of hanging;
 //! - [`gen`]: seeded byte and namespace generators (the same seed gives the same bytes).
 //!
@@ -16,6 +18,7 @@ pub mod cluster;
 pub mod forge;
 pub mod gen;
 pub mod grpc;
+pub mod hostile;
 pub mod http;
 pub mod wait;
 
