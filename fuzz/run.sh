@@ -23,7 +23,9 @@ if ! cargo afl --version >/dev/null 2>&1; then
   cargo install cargo-afl --locked --version '^0.18'
 fi
 # AFL++ itself (afl-fuzz and the runtime), built once per cargo-afl version.
-cargo afl config --build >/dev/null 2>&1 || cargo afl config --build --force
+if ! built=$(cargo afl config --build 2>&1); then
+  grep -q "already built" <<<"$built" || { echo "$built" >&2; exit 1; }
+fi
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/afl}
 cargo afl build --release -p da-fuzz --features afl --bin da-fuzz-afl
