@@ -47,17 +47,7 @@ fn corpus_dir() -> PathBuf {
 /// A length-prefixed p2p frame, as the codec writes it.
 fn frame(m: &impl Message) -> Vec<u8> {
     let body = m.encode_to_vec();
-    let mut out = Vec::new();
-    let mut n = body.len();
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            break;
-        }
-        out.push(b | 0x80);
-    }
+    let mut out = da_network::codec::length_prefix(body.len());
     out.extend_from_slice(&body);
     out
 }
@@ -551,18 +541,7 @@ fn mutate(input: &[u8], other: &[u8], rng: &mut Rng) -> Vec<u8> {
             8 if len > 1 => {
                 // The frame's length prefix (after the selector) set to a varint of any size.
                 let n = [0usize, 1, len, len * 4, 1 << 20, 1 << 31][rng.below(6)];
-                let mut v = Vec::new();
-                let mut m = n;
-                loop {
-                    let byte = (m & 0x7f) as u8;
-                    m >>= 7;
-                    if m == 0 {
-                        v.push(byte);
-                        break;
-                    }
-                    v.push(byte | 0x80);
-                }
-                b.splice(1..2, v);
+                b.splice(1..2, da_network::codec::length_prefix(n));
             }
             _ => {}
         }

@@ -737,16 +737,10 @@ async fn a_late_light_client_catches_up_the_window_behind_the_head() {
 }
 
 /// A raw HTTP/1.1 GET; returns status and body.
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let a = da_testkit::http::get(addr, path).await;
-    (a.status, a.body)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
-    let c = Cluster::new(CHAIN);
-    let node = c.producer().await;
-    let lc = light(&c, &node, 11, false).await;
+/// Serves `lc`'s HTTP API on an ephemeral port until the token is cancelled.
+async fn serve_api(
+    lc: &LightClient,
+) -> (std::net::SocketAddr, tokio_util::sync::CancellationToken) {
     let listener = da_light::api::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");
@@ -758,6 +752,20 @@ async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
         da_http::ServerLimits::default(),
         cancel.clone(),
     ));
+    (addr, cancel)
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let a = da_testkit::http::get(addr, path).await;
+    (a.status, a.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_serves_status_heights_verified_namespaces_and_metrics() {
+    let c = Cluster::new(CHAIN);
+    let node = c.producer().await;
+    let lc = light(&c, &node, 11, false).await;
+    let (addr, cancel) = serve_api(&lc).await;
     let client =
         DaClient::new(ClientConfig::new(format!("http://{}", node.grpc_addr))).expect("client");
     let ns = Namespace::new_v0(b"api-test").expect("ns");
@@ -999,17 +1007,7 @@ async fn reserved_and_malformed_namespaces_are_refused_on_every_read_path() {
     let c = Cluster::new(CHAIN);
     let node = c.producer().await;
     let lc = light(&c, &node, 13, false).await;
-    let listener = da_light::api::bind("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let cancel = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(da_light::api::serve(
-        listener,
-        lc.clone(),
-        da_http::ServerLimits::default(),
-        cancel.clone(),
-    ));
+    let (addr, cancel) = serve_api(&lc).await;
     let h = 1;
     wait_final(&lc, h).await;
     // The light client's API and library.

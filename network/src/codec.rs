@@ -56,6 +56,14 @@ async fn read_len<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<usize> {
     ))
 }
 
+/// The unsigned-varint length prefix of a `len`-byte message, as [`write_message`] writes it
+/// (for tests and tools that build frames by hand).
+pub fn length_prefix(len: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_len(len, &mut out);
+    out
+}
+
 fn write_len(mut n: usize, out: &mut Vec<u8>) {
     loop {
         let b = (n & 0x7f) as u8;

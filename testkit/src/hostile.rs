@@ -49,18 +49,9 @@ pub enum Serve {
     Trickle(Duration),
 }
 
-/// An unsigned-varint length prefix.
-pub fn varint(mut n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            return out;
-        }
-        out.push(b | 0x80);
-    }
+/// An unsigned-varint length prefix (the codec's own).
+pub fn varint(n: usize) -> Vec<u8> {
+    da_network::codec::length_prefix(n)
 }
 
 /// Most bytes the hostile peer reads of any message.
