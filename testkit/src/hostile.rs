@@ -82,7 +82,7 @@ async fn write_raw<T: futures::AsyncWrite + Unpin + Send>(io: &mut T, raw: Raw) 
 impl request_response::Codec for RawCodec {
     type Protocol = StreamProtocol;
     type Request = Raw;
-    type Response = Vec<u8>;
+    type Response = Raw;
 
     async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Raw>
     where
@@ -94,13 +94,13 @@ impl request_response::Codec for RawCodec {
         Ok(Raw::now(buf))
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Raw>
     where
         T: futures::AsyncRead + Unpin + Send,
     {
         let mut buf = Vec::new();
         io.take(READ_CAP).read_to_end(&mut buf).await?;
-        Ok(buf)
+        Ok(Raw::now(buf))
     }
 
     async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: Raw) -> io::Result<()>
@@ -114,38 +114,13 @@ impl request_response::Codec for RawCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        resp: Vec<u8>,
+        resp: Raw,
     ) -> io::Result<()>
     where
         T: futures::AsyncWrite + Unpin + Send,
     {
-        // The answer is chosen by the event loop; a paced one is encoded as a marker (below).
-        match decode_paced(&resp) {
-            Some(raw) => write_raw(io, raw).await,
-            None => write_raw(io, Raw::now(resp)).await,
-        }
+        write_raw(io, resp).await
     }
-}
-
-/// Responses are `Vec<u8>`; a paced answer travels as `PACED ‖ pace_ms (u64 BE) ‖ bytes`.
-const PACED: &[u8] = b"\0hostile-paced\0";
-
-fn encode_paced(pace: Duration, bytes: &[u8]) -> Vec<u8> {
-    let mut out = PACED.to_vec();
-    out.extend_from_slice(&(pace.as_millis() as u64).to_be_bytes());
-    out.extend_from_slice(bytes);
-    out
-}
-
-fn decode_paced(b: &[u8]) -> Option<Raw> {
-    let rest = b.strip_prefix(PACED)?;
-    let (ms, bytes) = rest.split_at_checked(8)?;
-    let ms = u64::from_be_bytes(ms.try_into().ok()?);
-    Some(Raw {
-        bytes: bytes.to_vec(),
-        pace: Some(Duration::from_millis(ms)),
-        hold: None,
-    })
 }
 
 #[derive(NetworkBehaviour)]
@@ -286,7 +261,7 @@ impl Hostile {
                                 request_response::Event::Message { message, .. } => match message {
                                     request_response::Message::Response { request_id, response } => {
                                         if let Some(done) = pending.remove(&request_id) {
-                                            let _ = done.send(Ok(response));
+                                            let _ = done.send(Ok(response.bytes));
                                         }
                                     }
                                     request_response::Message::Request { channel, .. } => {
@@ -359,23 +334,27 @@ impl Hostile {
     }
 }
 
-fn answer(serve: &Serve) -> Vec<u8> {
+fn answer(serve: &Serve) -> Raw {
     let bound = da_network::protocol::SAMPLE_LIMITS.response;
     match serve {
         Serve::Garbage => {
             let mut out = varint(64);
             out.extend((0..64u8).map(|i| i.wrapping_mul(37) | 0x80));
-            out
+            Raw::now(out)
         }
         Serve::Oversized => {
             let mut out = varint(bound + 1);
             out.extend_from_slice(&[0u8; 32]);
-            out
+            Raw::now(out)
         }
         Serve::Trickle(pace) => {
-            let mut body = varint(bound);
-            body.extend_from_slice(&[0u8; 4096]);
-            encode_paced(*pace, &body)
+            let mut bytes = varint(bound);
+            bytes.extend_from_slice(&[0u8; 4096]);
+            Raw {
+                bytes,
+                pace: Some(*pace),
+                hold: None,
+            }
         }
     }
 }
